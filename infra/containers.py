@@ -1,0 +1,202 @@
+"""Containers and bundles of one test, removed whatever happens to the test.
+
+`ContainerSession` is what the suites' fixtures hand a test: it makes bundles and
+containers with the run's id prefix and, at teardown, kills and deletes every container
+it made, removes their bundles, and raises `CleanupError` if the runtime left anything.
+Waiting is on a condition with a deadline, never a bare sleep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+from infra.drivers.runtime import RuntimeDriver, RuntimeResult
+from infra.evidence import Evidence, EvidenceLog
+from infra.images.bundle import Bundle, make_bundle
+from infra.run import RunContext
+
+#: seconds between two polls of a condition
+POLL_INTERVAL = 0.02
+#: default deadline for a state change, seconds
+WAIT_TIMEOUT = 10.0
+
+_counter = itertools.count(1)
+
+
+class CleanupError(Exception):
+    """The runtime left a container or files behind after teardown."""
+
+
+@dataclass
+class Container:
+    """A container this test created (it may have failed to create)."""
+
+    id: str
+    bundle: Bundle
+    stdio_dir: str
+    create_result: RuntimeResult
+
+    @property
+    def created(self) -> bool:
+        return self.create_result.ok
+
+
+class ContainerSession:
+    """Bundles and containers of one test on one runtime subject.
+
+    Args:
+        driver: the runtime driver for this test (its log is the test's evidence).
+        ctx: the run context (ids, directories, cache, schemas).
+        worker: the xdist worker id ("gw0") or "main".
+        rootfs: the cached rootfs to copy into each bundle.
+    """
+
+    def __init__(self, driver: RuntimeDriver, ctx: RunContext, worker: str, rootfs: str) -> None:
+        self.driver = driver
+        self.ctx = ctx
+        self.worker = worker
+        self.rootfs = rootfs
+        self.target = driver.target
+        self.ids: list[str] = []
+        self.created_ids: set[str] = set()
+        self.bundles: list[str] = []
+
+    @property
+    def log(self) -> EvidenceLog:
+        return self.driver.log
+
+    def new_id(self) -> str:
+        """A container id unique in the run: RUN_ID-WORKER-NNNN."""
+        return f"{self.ctx.run_id}-{self.worker}-{next(_counter):04d}"
+
+    def bundle(self, args: list[str] | None = None, name: str | None = None) -> Bundle:
+        """A fresh bundle (baseline config, private rootfs copy); config not yet written."""
+        name = name or self.new_id()
+        path = f"{self.ctx.work_base}/{name}"
+        self.bundles.append(path)
+        return make_bundle(self.target, path, self.rootfs, self.ctx.schema_dir,
+                           cgroups_path=f"/{name}", args=args)
+
+    def create(self, bundle: Bundle, container_id: str | None = None) -> Container:
+        """Run `create` on `bundle` (writing its config first if the test has not)."""
+        if not bundle.written:
+            bundle.write()
+        cid = container_id or bundle.path.rsplit("/", 1)[-1]
+        if cid not in self.ids:
+            self.ids.append(cid)
+        stdio = f"{bundle.path}.stdio/{len(self.ids)}"
+        rr = self.driver.create(cid, bundle.path, stdio)
+        if rr.ok:
+            self.created_ids.add(cid)
+        return Container(id=cid, bundle=bundle, stdio_dir=stdio, create_result=rr)
+
+    def created(self, args: list[str] | None = None, **config: object) -> Container:
+        """A container in the created state, or an AssertionError saying why not.
+
+        Keyword arguments set top-level config fields (e.g. annotations={...}).
+        """
+        b = self.bundle(args=args)
+        b.config.update(config)
+        c = self.create(b)
+        assert c.created, ("setup: create failed, so this test cannot check what it is "
+                           "for\n" + c.create_result.evidence.brief())
+        return c
+
+    def running(self, args: list[str] | None = None, **config: object) -> Container:
+        """A container in the running state (created, then started)."""
+        c = self.created(args=args, **config)
+        rr = self.driver.start(c.id)
+        assert rr.ok, "setup: start failed\n" + rr.evidence.brief()
+        return c
+
+    def output(self, container: Container, stream: str = "stdout") -> str:
+        """What the container (and the runtime during create) wrote to `stream` so far."""
+        path = f"{container.stdio_dir}/{stream}"
+        return self.target.read_text(path) if self.target.exists(path) else ""
+
+    def state(self, container_id: str) -> dict | None:
+        """The parsed state, or None when state fails or is not a JSON object."""
+        rr = self.driver.state(container_id)
+        if not rr.ok:
+            return None
+        try:
+            doc = rr.json()
+        except ValueError:
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def wait_for(self, what: str, predicate, timeout: float = WAIT_TIMEOUT) -> bool:
+        """Poll `predicate()` until true or `timeout` seconds pass; record one evidence line.
+
+        The polls' own runtime calls are not kept in the evidence (only the last one).
+        """
+        quiet = EvidenceLog()
+        loud, self.driver.log = self.driver.log, quiet
+        start = time.monotonic()
+        try:
+            while True:
+                if predicate():
+                    ok = True
+                    break
+                if time.monotonic() - start > timeout:
+                    ok = False
+                    break
+                time.sleep(POLL_INTERVAL)
+        finally:
+            self.driver.log = loud
+        waited = time.monotonic() - start
+        if quiet.records:
+            loud.add(quiet.records[-1])
+        loud.add(Evidence(command=f"(wait) {what}", exit_status=0 if ok else 1,
+                          duration=round(waited, 3),
+                          note=(f"held after {waited:.2f} s" if ok
+                                else f"deadline of {timeout:g} s passed")))
+        return ok
+
+    def wait_status(self, container_id: str, status: str, timeout: float = WAIT_TIMEOUT) -> bool:
+        """Wait until state reports `status`; False when the deadline passes."""
+        return self.wait_for(f"state {container_id} reports status {status!r}",
+                             lambda: (self.state(container_id) or {}).get("status") == status,
+                             timeout)
+
+    def wait_output(self, container: Container, text: str, stream: str = "stdout",
+                    timeout: float = WAIT_TIMEOUT) -> bool:
+        """Wait until the container's `stream` contains `text`."""
+        return self.wait_for(f"{stream} of {container.id} contains {text!r}",
+                             lambda: text in self.output(container, stream), timeout)
+
+    # teardown ------------------------------------------------------------------------
+    def cleanup(self) -> None:
+        """Kill and delete every container made, remove bundles.
+
+        Raises:
+            CleanupError: a container is still known to the runtime afterwards.
+        """
+        quiet = EvidenceLog()
+        loud, self.driver.log = self.driver.log, quiet
+        left = []
+        try:
+            # Only ids whose create succeeded: after a failed create the runtime's word
+            # is all we have, and the sweeper catches a runtime that lied about failing.
+            for cid in (i for i in self.ids if i in self.created_ids):
+                if self.driver.state(cid).ok:
+                    self.driver.kill(cid, "KILL")
+                    self.wait_status(cid, "stopped", timeout=WAIT_TIMEOUT)
+                    self.driver.delete(cid)
+                    if self.driver.state(cid).ok:
+                        self.driver.delete(cid, force=True)
+                    if self.driver.state(cid).ok:
+                        left.append(cid)
+            for path in self.bundles:
+                self.target.remove_tree(path)
+                self.target.remove_tree(path + ".stdio")
+        finally:
+            self.driver.log = loud
+        if left:
+            for ev in quiet.records:
+                ev.note = ("teardown; " + ev.note).rstrip("; ")
+                loud.add(ev)
+            raise CleanupError(f"teardown: the runtime still reports containers {left} after "
+                               "kill KILL and delete; the run's sweeper will remove them")

@@ -1,0 +1,138 @@
+"""Host setup for Debian 12: packages, the project's virtualenv, and host fixes.
+
+Standard library only: it runs before the virtualenv exists, with the python3 that
+started `./ocitest`. Idempotent: each step checks first and says what it does and why;
+a machine that already has everything is left as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".ocitest-installed"
+
+#: Debian packages the suites need (DESIGN.md; the Foundation issue's list)
+PACKAGES = [
+    "python3-venv", "runc", "crun", "busybox-static", "gcc", "libc6-dev", "uidmap",
+    "iproute2", "util-linux", "containernetworking-plugins", "containerd",
+    "docker-registry", "umoci", "skopeo", "golang-github-opencontainers-image-spec-dev",
+    "golang-github-opencontainers-specs-dev",
+]
+#: seconds allowed for apt-get and pip
+INSTALL_TIMEOUT = 1800
+
+
+class SetupError(Exception):
+    """Setup cannot go on; the message is one line."""
+
+
+def say(msg: str) -> None:
+    print(f"ocitest setup: {msg}", flush=True)
+
+
+def missing_packages() -> list[str]:
+    if shutil.which("dpkg-query") is None:
+        raise SetupError("this is not a Debian-like system (no dpkg-query); install by hand: "
+                         + " ".join(PACKAGES))
+    out = []
+    for pkg in PACKAGES:
+        res = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True,
+                             text=True, check=False)
+        if "install ok installed" not in res.stdout:
+            out.append(pkg)
+    return out
+
+
+def install_packages() -> None:
+    missing = missing_packages()
+    if not missing:
+        say("Debian packages: all present")
+        return
+    if os.geteuid() != 0:
+        raise SetupError(f"missing Debian packages ({' '.join(missing)}) and not root: "
+                         "run as root or install them first")
+    say(f"installing Debian packages: {' '.join(missing)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    _run(["apt-get", "update", "-q"], env)
+    _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env)
+
+
+def _run(argv: list[str], env: dict | None = None) -> None:
+    try:
+        res = subprocess.run(argv, env=env, timeout=INSTALL_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise SetupError(f"{' '.join(argv[:3])} timed out after {INSTALL_TIMEOUT} s") from None
+    except FileNotFoundError:
+        raise SetupError(f"{argv[0]} not found") from None
+    if res.returncode != 0:
+        raise SetupError(f"{' '.join(argv[:4])} ... failed with exit status {res.returncode}")
+
+
+def _requirements_digest() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_venv() -> Path:
+    """The project's virtualenv with ocitest installed (editable, with dev extras)."""
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        say(f"creating the virtualenv {VENV}")
+        _run([sys.executable, "-m", "venv", str(VENV)])
+    digest = _requirements_digest()
+    if not STAMP.exists() or STAMP.read_text().strip() != digest:
+        say("installing Python dependencies into the virtualenv (pip)")
+        _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+              "-e", f"{ROOT}[dev]"])
+        STAMP.write_text(digest + "\n")
+    else:
+        say("virtualenv: up to date")
+    return python
+
+
+# --- host fixes (DESIGN.md, quirks) ------------------------------------------------------
+def cgroup2_controllers() -> list[str]:
+    """Controllers still held by the cgroup2 tree of a hybrid host ([] otherwise)."""
+    f = Path("/sys/fs/cgroup/unified/cgroup.controllers")
+    if Path("/sys/fs/cgroup/cgroup.controllers").exists() or not f.exists():
+        return []
+    return f.read_text().split()
+
+
+def free_hybrid_cgroup2() -> None:
+    """crun refuses hybrid mode while cgroup2 holds a controller: mount each such
+    controller as a v1 hierarchy, which moves it off cgroup2. Idempotent."""
+    held = cgroup2_controllers()
+    if not held:
+        return
+    if os.geteuid() != 0:
+        say(f"warning: cgroup2 holds {held}; crun will refuse hybrid mode (needs root to fix)")
+        return
+    for ctrl in held:
+        where = Path("/sys/fs/cgroup") / ctrl
+        say(f"host fix: cgroup2 holds the {ctrl} controller, which makes crun refuse "
+            f"hybrid mode; mounting a v1 {ctrl} hierarchy at {where} frees it")
+        try:
+            where.mkdir(exist_ok=True)
+        except OSError as exc:
+            say(f"warning: cannot create {where}: {exc.strerror}; crun tests will fail")
+            continue
+        res = subprocess.run(["mount", "-t", "cgroup", "-o", ctrl, "cgroup", str(where)],
+                             capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            say(f"warning: mounting {where} failed: {res.stderr.strip()}")
+
+
+def setup(host_fixes: bool = True) -> Path:
+    """Run every step; return the virtualenv's python. Raises SetupError."""
+    install_packages()
+    python = ensure_venv()
+    if host_fixes:
+        free_hybrid_cgroup2()
+    return python

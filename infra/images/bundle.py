@@ -1,0 +1,137 @@
+"""Bundles (runtime-spec bundle.md): a directory with config.json and a rootfs.
+
+`baseline_config()` is our own starting point, not a runtime's `spec` output (which
+differs between runtimes and asks for a terminal). A test changes one or two fields of
+`Bundle.config` (a plain dict) and calls `write()`, which validates against the
+runtime-spec config schema; `write_unvalidated()` is for negative tests that need a
+broken config.json.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+
+from infra import schemas
+from infra.images.rootfs import copy_rootfs
+from infra.targets import Target
+
+#: the ociVersion our baseline declares: it uses nothing newer than 1.0.2
+BASELINE_OCI_VERSION = "1.0.2"
+
+DEFAULT_CAPS = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+]
+
+_BASELINE = {
+    "ociVersion": BASELINE_OCI_VERSION,
+    "process": {
+        "terminal": False,
+        "user": {"uid": 0, "gid": 0},
+        "args": ["sh", "-c", "true"],
+        "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"],
+        "cwd": "/",
+        "capabilities": {k: DEFAULT_CAPS for k in ("bounding", "effective", "permitted")},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+        "noNewPrivileges": True,
+    },
+    "root": {"path": "rootfs", "readonly": False},
+    "hostname": "ocitest",
+    "mounts": [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+         "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+         "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+         "options": ["nosuid", "noexec", "nodev", "ro"]},
+    ],
+    "linux": {
+        "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")],
+        "resources": {"devices": [{"allow": False, "access": "rwm"}]},
+        "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
+        "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                          "/proc/sysrq-trigger"],
+    },
+}
+
+
+def baseline_config(args: list[str] | None = None) -> dict:
+    """A fresh copy of our baseline config.json (a plain dict; change it freely).
+
+    `args` replaces process.args. The cgroupsPath is set by the bundle factory.
+    """
+    cfg = copy.deepcopy(_BASELINE)
+    if args is not None:
+        cfg["process"]["args"] = list(args)
+    return cfg
+
+
+class ConfigInvalid(Exception):
+    """`Bundle.write()` was asked to write a config the schema rejects (a test bug)."""
+
+
+@dataclass
+class Bundle:
+    """A bundle on a target.
+
+    Attributes:
+        path: absolute bundle directory.
+        config: the config.json to write, as a dict.
+        schema_dir: runtime-spec schema directory used by `write()`.
+    """
+
+    target: Target
+    path: str
+    config: dict
+    schema_dir: str
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def config_path(self) -> str:
+        return f"{self.path}/config.json"
+
+    @property
+    def rootfs(self) -> str:
+        """The rootfs directory named by root.path (relative to the bundle)."""
+        root = self.config.get("root", {}).get("path", "rootfs")
+        return root if root.startswith("/") else f"{self.path}/{root}"
+
+    def write(self) -> str:
+        """Validate `config` against config-schema.json and write config.json.
+
+        Raises:
+            ConfigInvalid: with the schema violations.
+        """
+        problems = schemas.errors(self.schema_dir, "config-schema.json", self.config)
+        if problems:
+            raise ConfigInvalid("baseline config no longer matches config-schema.json: "
+                                + "; ".join(problems[:5]))
+        return self.write_unvalidated(self.config)
+
+    def write_unvalidated(self, config: dict | str) -> str:
+        """Write config.json as given (a dict, or raw text for malformed JSON)."""
+        text = config if isinstance(config, str) else json.dumps(config, indent=2)
+        self.target.write_text(self.config_path, text)
+        self.written.append(text)
+        return self.config_path
+
+
+def make_bundle(target: Target, path: str, cached_rootfs: str, schema_dir: str,
+                cgroups_path: str, args: list[str] | None = None) -> Bundle:
+    """Create a bundle directory at `path` with a private copy of the rootfs.
+
+    config.json is not written yet: the test changes `bundle.config`, then `write()`s.
+    """
+    target.make_dirs(path)
+    copy_rootfs(target, cached_rootfs, f"{path}/rootfs")
+    cfg = baseline_config(args)
+    cfg["linux"]["cgroupsPath"] = cgroups_path
+    return Bundle(target=target, path=path, config=cfg, schema_dir=schema_dir)

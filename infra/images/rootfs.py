@@ -1,0 +1,68 @@
+"""The busybox rootfs: built once from the target's busybox-static, cached, copied per bundle.
+
+Nothing is pulled: the rootfs is /usr/bin/busybox (Debian's busybox-static) plus one
+symlink per applet and the few files a container expects (/etc/passwd, /etc/group,
+mount points). The cache key is the busybox binary's digest, so an upgrade rebuilds.
+Concurrent builders (xdist workers) serialise on a flock; the build lands with a rename.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from infra.targets import Target, TargetError
+
+#: where the busybox-static package puts its binary
+BUSYBOX = "/usr/bin/busybox"
+#: bump when the layout below changes
+LAYOUT_VERSION = "1"
+
+_BUILD = r"""
+set -eu
+cache=$1; busybox=$2; layout=$3
+mkdir -p "$cache"
+key=$(sha256sum "$busybox" | cut -c1-16)
+final="$cache/busybox-$key-v$layout"
+exec 9>"$cache/.lock"
+flock -w 120 9
+if [ ! -e "$final/.complete" ]; then
+  rm -rf "$final.tmp" "$final"
+  r="$final.tmp"
+  mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/usr/sbin" "$r/etc" "$r/proc" "$r/sys" \
+           "$r/dev" "$r/tmp" "$r/root" "$r/home" "$r/var" "$r/run" "$r/mnt"
+  chmod 1777 "$r/tmp"; chmod 700 "$r/root"
+  cp "$busybox" "$r/bin/busybox"
+  for a in $("$busybox" --list); do
+    [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' > "$r/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
+  : > "$r/etc/hostname"
+  touch "$r/.complete"
+  mv "$r" "$final"
+fi
+echo "$final"
+"""
+
+
+def cached_rootfs(target: Target, cache_dir: str) -> str:
+    """Path of the cached busybox rootfs on `target`, building it if needed.
+
+    Raises:
+        TargetError: busybox-static is missing or the build failed.
+    """
+    res = target.run(["sh", "-c", _BUILD, "build-rootfs", cache_dir, BUSYBOX, LAYOUT_VERSION],
+                     timeout=180)
+    if res.exit_status != 0:
+        raise TargetError(f"building the busybox rootfs in {cache_dir} failed "
+                          f"({res.exit_status}): {res.stderr.strip()[-500:]}; "
+                          f"is busybox-static installed ({BUSYBOX})?")
+    return res.stdout.strip().splitlines()[-1]
+
+
+def copy_rootfs(target: Target, cached: str, dest: str) -> None:
+    """Copy the cached rootfs to `dest` (a fresh, writable copy for one bundle)."""
+    res = target.run(["sh", "-c", f"cp -a {shlex.quote(cached)} {shlex.quote(dest)} "
+                      f"&& rm -f {shlex.quote(dest)}/.complete"], timeout=120)
+    if res.exit_status != 0:
+        raise TargetError(f"copying the rootfs to {dest} failed: {res.stderr.strip()}")

@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""A deliberately broken OCI runtime for ocitest's self-tests (a mutant, never a subject).
+
+Each mutant wraps a real runtime (runc by default; OCITEST_MUTANT_BASE overrides) and
+breaks exactly one behaviour. The mutant is chosen by the name this script is invoked
+as: infra/mutants/bin/mutant-<name> is a symlink to this file. registry.py lists what
+each one breaks and which tests must catch it. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+VALUE_FLAGS = {"--root", "--log", "--log-format", "--criu", "--rootless"}
+TIMEOUT = 60
+
+
+def split(argv: list[str]) -> tuple[list[str], str, list[str]]:
+    """(global options, command, command arguments) of a runc-style command line."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in VALUE_FLAGS:
+            i += 2
+            continue
+        if a.startswith("-"):
+            i += 1
+            continue
+        return argv[:i], a, argv[i + 1:]
+    return argv, "", []
+
+
+def positional(args: list[str]) -> list[str]:
+    """The positional arguments of a command (flags taking a value are known ones)."""
+    out, skip = [], False
+    takes_value = {"--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds",
+                   "--format", "-f"}
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a in takes_value:
+            skip = True
+            continue
+        if not a.startswith("-"):
+            out.append(a)
+    return out
+
+
+class Mutant:
+    def __init__(self, base: str, argv: list[str]) -> None:
+        self.base = base
+        self.argv = argv
+        self.globals, self.command, self.args = split(argv)
+        self.ids = positional(self.args)
+
+    def real(self, *args: str, **kw) -> subprocess.CompletedProcess:
+        return subprocess.run([self.base, *self.globals, *args], timeout=TIMEOUT,
+                              capture_output=True, text=True, **kw)
+
+    def state(self, cid: str) -> dict | None:
+        res = self.real("state", cid)
+        if res.returncode != 0:
+            return None
+        try:
+            return json.loads(res.stdout)
+        except ValueError:
+            return None
+
+    def passthrough(self) -> int:
+        os.execv(self.base, [self.base, *self.argv])
+        return 127  # not reached
+
+    def run(self) -> int:
+        return self.passthrough()
+
+
+# --- the mutants ----------------------------------------------------------------------
+class MissingIdOk(Mutant):
+    """state/start/kill/delete/create without a container id exit 0."""
+
+    def run(self) -> int:
+        if self.command in ("state", "start", "kill", "delete", "create") and not self.ids:
+            return 0
+        return self.passthrough()
+
+
+class StateUnknownOk(Mutant):
+    """state of an id never created answers with an invented state."""
+
+    def run(self) -> int:
+        if self.command == "state" and self.ids and self.state(self.ids[0]) is None \
+                and not _was_created(self.globals, self.ids[0]):
+            print(json.dumps({"ociVersion": "1.0.2", "id": self.ids[0], "status": "stopped",
+                              "bundle": "/"}))
+            return 0
+        if self.command == "create" and self.ids:
+            res = subprocess.run([self.base, *self.argv], timeout=TIMEOUT)
+            if res.returncode == 0:
+                _note_created(self.globals, self.ids[0])
+            return res.returncode
+        return self.passthrough()
+
+
+class StateNoBundle(Mutant):
+    """The state JSON lacks the required bundle property."""
+
+    def run(self) -> int:
+        if self.command == "state" and self.ids:
+            res = self.real("state", *self.args)
+            if res.returncode == 0:
+                doc = json.loads(res.stdout)
+                doc.pop("bundle", None)
+                print(json.dumps(doc))
+            else:
+                sys.stderr.write(res.stderr)
+            return res.returncode
+        return self.passthrough()
+
+
+class CreateDuplicateOk(Mutant):
+    """create with an id in use exits 0 (and does nothing)."""
+
+    def run(self) -> int:
+        if self.command == "create" and self.ids and self.state(self.ids[-1]) is not None:
+            return 0
+        return self.passthrough()
+
+
+class StartNotCreatedOk(Mutant):
+    """start of a container that is running or stopped exits 0 (and does nothing)."""
+
+    def run(self) -> int:
+        if self.command == "start" and self.ids:
+            st = self.state(self.ids[0])
+            if st is not None and st.get("status") in ("running", "stopped"):
+                return 0
+        return self.passthrough()
+
+
+class KillWrongSignal(Mutant):
+    """kill sends SIGUSR2 whatever signal was asked for (except KILL)."""
+
+    def run(self) -> int:
+        if self.command == "kill" and len(self.ids) >= 2 and self.ids[1] not in ("KILL", "9", "SIGKILL"):
+            args = [a for a in self.args if a != self.ids[1]]
+            os.execv(self.base, [self.base, *self.globals, "kill", *args, "USR2"])
+        return self.passthrough()
+
+
+class KillStoppedOk(Mutant):
+    """kill of a stopped container exits 0."""
+
+    def run(self) -> int:
+        if self.command == "kill" and self.ids:
+            st = self.state(self.ids[0])
+            if st is not None and st.get("status") == "stopped":
+                return 0
+        return self.passthrough()
+
+
+class DeleteRunningOk(Mutant):
+    """delete of a running container force-deletes it and exits 0."""
+
+    def run(self) -> int:
+        if self.command == "delete" and self.ids and "--force" not in self.args:
+            st = self.state(self.ids[0])
+            if st is not None and st.get("status") == "running":
+                return self.real("delete", "--force", self.ids[0]).returncode
+        return self.passthrough()
+
+
+class DeleteKeepsContainer(Mutant):
+    """delete (without --force) exits 0 but removes nothing."""
+
+    def run(self) -> int:
+        if self.command == "delete" and self.ids and "--force" not in self.args:
+            return 0
+        return self.passthrough()
+
+
+class NoDevSymlinks(Mutant):
+    """create leaves out /dev/fd, /dev/stdin, /dev/stdout and /dev/stderr."""
+
+    def run(self) -> int:
+        if self.command != "create" or not self.ids:
+            return self.passthrough()
+        res = subprocess.run([self.base, *self.argv], timeout=TIMEOUT)
+        if res.returncode == 0:
+            st = self.state(self.ids[-1]) or {}
+            for name in ("fd", "stdin", "stdout", "stderr"):
+                path = f"/proc/{st.get('pid')}/root/dev/{name}"
+                if os.path.islink(path):
+                    os.unlink(path)
+        return res.returncode
+
+
+class LeaksFd(Mutant):
+    """create passes an extra open file descriptor (fd 3) to the container process."""
+
+    def run(self) -> int:
+        if self.command != "create" or not self.ids:
+            return self.passthrough()
+        fd = os.open("/dev/null", os.O_RDONLY)
+        if fd != 3:
+            os.dup2(fd, 3)
+        os.set_inheritable(3, True)
+        args = ["create", "--preserve-fds", "1", *self.args]
+        os.execv(self.base, [self.base, *self.globals, *args])
+        return 127
+
+
+class SkipsPoststopHooks(Mutant):
+    """poststop hooks never run (they are dropped from config.json for create)."""
+
+    def run(self) -> int:
+        if self.command != "create" or not self.ids:
+            return self.passthrough()
+        bundle = _bundle_of(self.args)
+        path = os.path.join(bundle, "config.json")
+        try:
+            with open(path) as fh:
+                original = fh.read()
+            cfg = json.loads(original)
+        except (OSError, ValueError):
+            return self.passthrough()
+        if not cfg.get("hooks", {}).get("poststop"):
+            return self.passthrough()
+        cfg["hooks"].pop("poststop")
+        with open(path, "w") as fh:
+            json.dump(cfg, fh)
+        try:
+            return subprocess.run([self.base, *self.argv], timeout=TIMEOUT).returncode
+        finally:
+            with open(path, "w") as fh:
+                fh.write(original)
+
+
+def _bundle_of(args: list[str]) -> str:
+    for i, a in enumerate(args):
+        if a in ("--bundle", "-b") and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--bundle="):
+            return a.split("=", 1)[1]
+    return os.getcwd()
+
+
+def _root(globals_: list[str]) -> str:
+    for i, a in enumerate(globals_):
+        if a == "--root" and i + 1 < len(globals_):
+            return globals_[i + 1]
+        if a.startswith("--root="):
+            return a.split("=", 1)[1]
+    return "/run/runc"
+
+
+def _note_created(globals_: list[str], cid: str) -> None:
+    with open(_root(globals_).rstrip("/") + ".mutant-created", "a") as fh:
+        fh.write(cid + "\n")
+
+
+def _was_created(globals_: list[str], cid: str) -> bool:
+    try:
+        with open(_root(globals_).rstrip("/") + ".mutant-created") as fh:
+            return cid in fh.read().split()
+    except OSError:
+        return False
+
+
+MUTANT_CLASSES: dict[str, type[Mutant]] = {
+    "missing-id-ok": MissingIdOk,
+    "state-unknown-ok": StateUnknownOk,
+    "state-no-bundle": StateNoBundle,
+    "create-duplicate-ok": CreateDuplicateOk,
+    "start-not-created-ok": StartNotCreatedOk,
+    "kill-wrong-signal": KillWrongSignal,
+    "kill-stopped-ok": KillStoppedOk,
+    "delete-running-ok": DeleteRunningOk,
+    "delete-keeps-container": DeleteKeepsContainer,
+    "no-dev-symlinks": NoDevSymlinks,
+    "leaks-fd": LeaksFd,
+    "skips-poststop-hooks": SkipsPoststopHooks,
+}
+
+
+def main() -> int:
+    name = os.path.basename(sys.argv[0]).removeprefix("mutant-")
+    cls = MUTANT_CLASSES.get(name)
+    base = os.environ.get("OCITEST_MUTANT_BASE") or shutil.which("runc") or ""
+    if cls is None or not base:
+        sys.stderr.write(f"runtime_mutant: unknown mutant {name!r} or no base runtime\n")
+        return 2
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    return cls(base, sys.argv[1:]).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The sweeper: removes what a run left behind, also a run whose worker was killed.
+
+Everything of a run is found by its id (DESIGN.md, Runs under xdist): state roots under
+/run/ocitest/RUN_ID, bundles under /var/lib/ocitest/runs/RUN_ID, cgroups named
+RUN_ID-*, mounts below those directories. `sweep_run` removes them and returns one line
+per thing it had to remove (empty when the tests' own teardown had left nothing).
+`sweep_stale` does the same for every run whose owner process is gone.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from infra.run import STATE_BASE, WORK_BASE
+from infra.targets import Target
+
+_SWEEP = r"""
+run=$1; state=$2; work=$3
+# 1. containers still known to a runtime (each state root names its runtime binary)
+for rtfile in "$state/$run"/*.runtime; do
+  root=${rtfile%.runtime}
+  [ -d "$root" ] || continue
+  rt=$(cat "$rtfile" 2>/dev/null) || continue
+  [ -x "$rt" ] || continue
+  for cid in $(timeout -k 2 10 "$rt" --root "$root" list -q 2>/dev/null); do
+    echo "container $cid (in $root)"
+    timeout -k 2 10 "$rt" --root "$root" kill "$cid" KILL >/dev/null 2>&1
+    timeout -k 2 10 "$rt" --root "$root" delete --force "$cid" >/dev/null 2>&1
+  done
+done
+# 2. processes whose cgroup is ours (a runtime that lost track of them)
+for procs in /sys/fs/cgroup/*/"$run"-*/cgroup.procs /sys/fs/cgroup/unified/"$run"-*/cgroup.procs; do
+  [ -f "$procs" ] || continue
+  for pid in $(cat "$procs"); do echo "process $pid (in ${procs%/cgroup.procs})"; kill -9 "$pid" 2>/dev/null; done
+done
+# 3. mounts below our directories, deepest first
+for base in "$state/$run" "$work/$run"; do
+  awk -v b="$base" '$5 == b || index($5, b "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
+  while read -r m; do echo "mount $m"; umount -l "$m" 2>/dev/null; done
+done
+# 4. cgroups named after the run (removed deepest first; only empty ones can go)
+for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$run-*" 2>/dev/null | sort -r); do
+  echo "cgroup $d"; find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+done
+# 5. our directories (container state below a state root, or any bundle, is a leak)
+if [ -n "$(find "$state/$run" -mindepth 2 -print -quit 2>/dev/null)" ]; then echo "state under $state/$run"; fi
+if [ -n "$(find "$work/$run" -mindepth 1 -print -quit 2>/dev/null)" ]; then echo "files under $work/$run"; fi
+rm -rf --one-file-system "$state/$run" "$work/$run"
+true
+"""
+
+_STALE = r"""
+for d in "$1"/oct*/; do
+  [ -d "$d" ] || continue
+  pid=$(cat "$d/owner.pid" 2>/dev/null)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then continue; fi
+  basename "$d"
+done
+"""
+
+
+def sweep_run(target: Target, run_id: str) -> list[str]:
+    """Remove everything of `run_id` on `target`; return what had to be removed."""
+    if not run_id.startswith("oct") or "/" in run_id:
+        raise ValueError(f"not a run id: {run_id!r}")
+    res = target.run(["sh", "-c", _SWEEP, "sweep", run_id, STATE_BASE, WORK_BASE], timeout=300)
+    return [line for line in res.stdout.splitlines() if line.strip()]
+
+
+def sweep_stale(target: Target) -> dict[str, list[str]]:
+    """Sweep every run whose owner process is gone; run id -> what was removed."""
+    res = target.run(["sh", "-c", _STALE, "stale", STATE_BASE], timeout=30)
+    found = {r.strip() for r in res.stdout.split() if r.strip()}
+    ls = target.run(["sh", "-c", f"ls {shlex.quote(WORK_BASE)} 2>/dev/null"], timeout=30)
+    for r in ls.stdout.split():
+        if r.startswith("oct") and not target.exists(f"{STATE_BASE}/{r}"):
+            found.add(r)
+    return {r: sweep_run(target, r) for r in sorted(found)}
+
+
+def prepare_run(target: Target, run_id: str, owner_pid: int) -> None:
+    """Create the run's directories and record the owner process."""
+    res = target.run(["sh", "-c", 'mkdir -p "$1/$3" "$2/$3" && echo "$4" > "$1/$3/owner.pid"',
+                      "prep", STATE_BASE, WORK_BASE, run_id, str(owner_pid)], timeout=30)
+    if res.exit_status != 0:
+        raise OSError(f"cannot create the run directories: {res.stderr.strip()}")
+
+
+def prepare_state_root(target: Target, root: str, runtime_path: str) -> None:
+    """Create a runtime state root and note which binary owns it (for the sweeper)."""
+    res = target.run(["sh", "-c", 'mkdir -p "$1" && printf %s "$2" > "$1.runtime"',
+                      "prep", root, runtime_path], timeout=30)
+    if res.exit_status != 0:
+        raise OSError(f"cannot create state root {root}: {res.stderr.strip()}")
+
+
+def main() -> int:
+    """`python -m infra.sweep`: sweep every run whose owner process is gone."""
+    from infra.targets import open_target
+
+    swept = sweep_stale(open_target("local"))
+    for run, removed in swept.items():
+        print(f"ocitest sweep: run {run}: removed {len(removed)}: " + "; ".join(removed[:20]))
+    if not swept:
+        print("ocitest sweep: nothing to remove")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""The requirement catalogue: `suites/<suite>/requirements.yaml` (DESIGN.md, Contracts).
+
+Each entry summarises one spec requirement in our own words and links to its section.
+`load_catalogue(paths)` validates every file against reports/schemas/catalogue.schema.json
+and returns a `Catalogue`; a malformed file or a duplicate id raises `CatalogueError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from reports.schemas import load_schema
+
+LEVELS = ("MUST", "SHOULD", "MAY")
+#: strictness order, strictest first
+LEVEL_RANK = {"MUST": 0, "SHOULD": 1, "MAY": 2}
+SPEC_URLS = {
+    "runtime-spec": "https://github.com/opencontainers/runtime-spec/blob/{version}/{section}",
+    "image-spec": "https://github.com/opencontainers/image-spec/blob/{version}/{section}",
+    "distribution-spec": "https://github.com/opencontainers/distribution-spec/blob/{version}/{section}",
+    "cri-api": "https://github.com/kubernetes/cri-api/blob/master/pkg/apis/runtime/v1/api.proto",
+}
+
+
+class CatalogueError(Exception):
+    """A catalogue file is malformed or two entries share an id."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One catalogue entry. `since`/`until` are spec versions ("" when unbounded)."""
+
+    id: str
+    spec: str
+    spec_version: str
+    section: str
+    level: str
+    summary: str
+    since: str = ""
+    until: str = ""
+    applies: str = "all"
+    testable: bool = True
+    why: str = ""
+    expect: str = ""
+    suite: str = ""
+
+    @property
+    def url(self) -> str:
+        tpl = SPEC_URLS.get(self.spec, "")
+        return tpl.format(version="v" + self.spec_version, section=self.section) if tpl else ""
+
+
+class Catalogue(dict[str, Requirement]):
+    """id -> Requirement for every loaded catalogue file."""
+
+    def strictest(self, ids: list[str]) -> str:
+        """The strictest level among `ids` (MUST < SHOULD < MAY); "" for no known id."""
+        levels = [self[i].level for i in ids if i in self]
+        return min(levels, key=LEVEL_RANK.__getitem__) if levels else ""
+
+
+def load_catalogue(paths: list[Path]) -> Catalogue:
+    """Load and merge catalogue files. Raises CatalogueError."""
+    schema = load_schema("catalogue.schema.json")
+    cat = Catalogue()
+    for path in paths:
+        try:
+            doc = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise CatalogueError(f"{path}: cannot read: {exc}") from exc
+        try:
+            jsonschema.validate(doc, schema)
+        except jsonschema.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path)
+            raise CatalogueError(f"{path}: {where}: {exc.message}") from exc
+        suite = path.parent.name
+        for entry in doc["requirements"]:
+            rid = entry["id"]
+            if rid in cat:
+                raise CatalogueError(f"{path}: duplicate requirement id {rid}")
+            cat[rid] = Requirement(
+                id=rid, spec=entry.get("spec", doc["spec"]),
+                spec_version=entry.get("spec_version", doc["spec_version"]),
+                section=entry["section"], level=entry["level"], summary=entry["summary"],
+                since=str(entry.get("since", "")), until=str(entry.get("until", "")),
+                applies=entry.get("applies", "all"), testable=entry.get("testable", True),
+                why=entry.get("why", ""), expect=str(entry.get("expect", "")), suite=suite)
+    return cat
+
+
+def catalogue_files(root: Path) -> list[Path]:
+    """Every suites/*/requirements.yaml below `root`, sorted."""
+    return sorted((root / "suites").glob("*/requirements.yaml"))

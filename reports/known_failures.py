@@ -1,0 +1,82 @@
+"""Known failures: a YAML list of failures the project knows about, each with a reason.
+
+Schema: reports/schemas/known-failures.schema.json. An entry names a `test` (nodeid,
+with or without its [subject] part) or a `requirement` id, the `subject` id it applies
+to ("*" for every subject), a `reason` and optionally a `link`. A listed test that
+fails is `xfail`; one that passes is `stale` (and fails the gate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from reports.records import test_of
+from reports.schemas import load_schema
+
+
+class KnownFailuresError(Exception):
+    """The file cannot be read or does not match the schema (a usage error)."""
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    subject: str
+    reason: str
+    test: str = ""
+    requirement: str = ""
+    link: str = ""
+
+    def matches(self, nodeid: str, subject: str | None, requirements: list[str]) -> bool:
+        if self.subject not in ("*", subject):
+            return False
+        if self.test:
+            return self.test in (nodeid, test_of(nodeid))
+        return self.requirement in requirements
+
+    def as_dict(self) -> dict:
+        d = {"reason": self.reason, "subject": self.subject}
+        if self.test:
+            d["test"] = self.test
+        if self.requirement:
+            d["requirement"] = self.requirement
+        if self.link:
+            d["link"] = self.link
+        return d
+
+
+def load_known_failures(path: str, catalogue_ids: set[str] | None = None) -> list[KnownFailure]:
+    """Load and validate `path`. Raises KnownFailuresError (one line)."""
+    try:
+        doc = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise KnownFailuresError(f"--known-failures {path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise KnownFailuresError(f"--known-failures {path}: not valid YAML{where}") from None
+    if doc is None:
+        doc = {"known_failures": []}
+    try:
+        jsonschema.validate(doc, load_schema("known-failures.schema.json"))
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        raise KnownFailuresError(f"--known-failures {path}: {where}: {exc.message}") from None
+    entries = [KnownFailure(**e) for e in doc["known_failures"]]
+    if catalogue_ids is not None:
+        for e in entries:
+            if e.requirement and e.requirement not in catalogue_ids:
+                raise KnownFailuresError(f"--known-failures {path}: unknown requirement id "
+                                         f"{e.requirement!r}")
+    return entries
+
+
+def find(entries: list[KnownFailure], nodeid: str, subject: str | None,
+         requirements: list[str]) -> KnownFailure | None:
+    for e in entries:
+        if e.matches(nodeid, subject, requirements):
+            return e
+    return None

@@ -1,0 +1,243 @@
+"""ocitest's reports plugin: catalogue markers, outcomes, known failures, report files, gate.
+
+Worker side: validates requirement markers at collection, decides `not-required` before
+a test runs, classifies each phase's outcome (with known failures applied) and attaches
+it to the phase report. Controller side: rebuilds the records, writes the report
+directory (results.json, junit.xml, report.html, summary.md) and sets the exit status
+from the gate. Written also when the run is interrupted, marked incomplete.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from infra import specversion
+from infra.outcomes import classify_skip, not_required
+from reports import gate as gate_mod
+from reports.catalogue import Catalogue, CatalogueError, catalogue_files, load_catalogue
+from reports.known_failures import KnownFailuresError, find, load_known_failures
+from reports.records import PROP, RecordBook
+from reports.reportdir import ReportDirError, check_report_dir
+from reports.writer import write_all
+
+CATALOGUE = pytest.StashKey[Catalogue]()
+KNOWN = pytest.StashKey[list]()
+BOOK = pytest.StashKey[RecordBook]()
+STARTED = pytest.StashKey[float]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("ocitest-report", "ocitest reports and gate")
+    g.addoption("--report-dir", dest="ocitest_report_dir", default="ocitest-report",
+                metavar="DIR", help="where the report files go (default ./ocitest-report)")
+    g.addoption("--known-failures", dest="ocitest_known_failures", default=None,
+                metavar="FILE", help="YAML list of known failures with reasons")
+    g.addoption("--gate", dest="ocitest_gate", default="MUST",
+                help="MUST (default), SHOULD or none: which failures fail the run")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if config.option.ocitest_gate not in gate_mod.MODES:
+        raise pytest.UsageError(f"--gate {config.option.ocitest_gate!r}: expected one of "
+                                f"{', '.join(gate_mod.MODES)}")
+    try:
+        cat = load_catalogue(catalogue_files(config.rootpath))
+    except CatalogueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[CATALOGUE] = cat
+    known = []
+    if config.option.ocitest_known_failures:
+        try:
+            known = load_known_failures(config.option.ocitest_known_failures, set(cat))
+        except KnownFailuresError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    config.stash[KNOWN] = known
+    if hasattr(config, "workerinput"):
+        return
+    config.stash[STARTED] = time.time()
+    from infra.plugin import run_context
+
+    ctx = run_context(config)
+    config.stash[BOOK] = RecordBook(ctx.target_spec)
+    config.pluginmanager.register(_RecordCollector(config.stash[BOOK]), "ocitest-records")
+    if ctx.subjects and not config.option.collectonly:
+        try:
+            check_report_dir(config.option.ocitest_report_dir)
+        except ReportDirError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def _in_suites(config: pytest.Config, path: Path) -> bool:
+    try:
+        return path.relative_to(config.rootpath).parts[0] == "suites"
+    except (ValueError, IndexError):
+        return False
+
+
+def requirement_ids(item: pytest.Item) -> list[str]:
+    return [i for m in item.iter_markers("requirement") for i in m.args]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """A suite test without requirement ids, or with an id not in the catalogue, is a
+    collection error of its module."""
+    rep = yield
+    if not isinstance(collector, pytest.Module) or not _in_suites(collector.config, collector.path):
+        return rep
+    if rep.outcome != "passed":
+        return rep
+    cat = collector.config.stash[CATALOGUE]
+    problems = []
+    for item in rep.result:
+        items = [item] if isinstance(item, pytest.Item) else []
+        if isinstance(item, pytest.Class):
+            continue
+        for it in items:
+            ids = requirement_ids(it)
+            if not ids:
+                problems.append(f"{it.name}: no @pytest.mark.requirement(...) id")
+            for rid in ids:
+                if rid not in cat:
+                    problems.append(f"{it.name}: requirement id {rid!r} is not in any "
+                                    "suites/*/requirements.yaml")
+                elif not cat[rid].testable:
+                    problems.append(f"{it.name}: requirement {rid!r} is marked testable: false")
+    if problems:
+        rep.outcome = "failed"
+        rep.longrepr = "ocitest catalogue check failed:\n" + "\n".join(problems)
+    return rep
+
+
+def _subject_of(item: pytest.Item):
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    for key in ("runtime_subject", "cri_subject", "registry_subject", "layout_subject"):
+        if key in params:
+            return params[key]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`not-required` when the subject's declared version is outside every id's range."""
+    ids = requirement_ids(item)
+    subject = _subject_of(item)
+    if not ids or subject is None or not subject.spec_version:
+        return
+    cat = item.config.stash[CATALOGUE]
+    why = []
+    for rid in ids:
+        req = cat[rid]
+        try:
+            if req.since and specversion.before(subject.spec_version, req.since):
+                why.append(f"{rid} holds since {req.spec} {req.since}")
+                continue
+            if req.until and not specversion.before(subject.spec_version, req.until):
+                why.append(f"{rid} holds until {req.spec} {req.until}")
+                continue
+        except ValueError:
+            return
+        return  # at least one id applies
+    not_required(f"{subject.id} declares {subject.spec_version}; " + "; ".join(why))
+
+
+def _message(rep) -> str:
+    if rep.passed:
+        return ""
+    if rep.skipped and isinstance(rep.longrepr, tuple):
+        return str(rep.longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    text = str(rep.longrepr) if rep.longrepr is not None else ""
+    if crash is not None and getattr(rep, "_ocitest_assertion", False):
+        # our own message, without pytest's "assert ..." introspection after it
+        msg = crash.message.removeprefix("AssertionError: ")
+        return msg.split("\nassert ", 1)[0]
+    return text
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    rep = yield
+    ids = requirement_ids(item)
+    if not ids and not _in_suites(item.config, item.path):
+        return rep
+    cat = item.config.stash[CATALOGUE]
+    subject = _subject_of(item)
+    sid = subject.id if subject is not None else None
+    if rep.passed:
+        outcome = "passed"
+    elif rep.skipped:
+        outcome = "xfail" if hasattr(rep, "wasxfail") else classify_skip(_message(rep))
+    else:
+        is_assert = call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
+        outcome = "failed" if is_assert else "error"
+        rep._ocitest_assertion = is_assert
+    known = None
+    if rep.when in ("setup", "call") and outcome in ("failed", "error", "passed"):
+        kf = find(item.config.stash[KNOWN], item.nodeid, sid, ids)
+        if kf is not None and outcome in ("failed", "error"):
+            known = kf.as_dict()
+            outcome = "xfail"
+            rep.outcome, rep.wasxfail = "skipped", f"known failure: {kf.reason}"
+        elif kf is not None and rep.when == "call":
+            known = kf.as_dict()
+            outcome = "stale"
+            rep.outcome = "failed"
+            rep.longrepr = (f"stale known failure: this test now passes for {sid}, but "
+                            f"--known-failures still lists it ({kf.reason}); remove the entry")
+    message = _message(rep) if outcome != "passed" else ""
+    rep.user_properties.append((PROP, {
+        "outcome": outcome, "requirements": ids, "level": cat.strictest(ids),
+        "subject": sid, "message": message, "known_failure": known}))
+    return rep
+
+
+class _RecordCollector:
+    """Registered on the controller only: feeds every phase report into the book."""
+
+    def __init__(self, book: RecordBook) -> None:
+        self.book = book
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.book.add(report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or BOOK not in config.stash:
+        return
+    from infra.plugin import leftovers, run_context
+
+    ctx = run_context(config)
+    if not ctx.subjects or config.option.collectonly:
+        return
+    records = config.stash[BOOK].finish()
+    interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
+    verdict = gate_mod.judge(records, config.option.ocitest_gate)
+    left = leftovers(config)
+    if left:
+        verdict.passed = False
+        verdict.reasons.append(f"leak: the sweeper had to remove {len(left)} objects")
+    path = write_all(config, ctx, records, verdict, interrupted=interrupted,
+                     started=config.stash[STARTED], leftovers=left)
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    line = (f"ocitest: report written to {path}/report.html ; gate {verdict.mode}: "
+            f"{'passed' if verdict.passed else 'FAILED'}")
+    if tr is not None:
+        tr.write_line(line)
+        for r in verdict.reasons[:20]:
+            tr.write_line(f"  gate: {r}")
+    else:
+        print(line)
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = verdict.exit_status
+
+
+def report_dir(config: pytest.Config) -> str:
+    return os.path.abspath(config.option.ocitest_report_dir)

@@ -1,0 +1,57 @@
+"""Fixtures shared by all suites: evidence, drivers, bundles and containers.
+
+Every resource comes from a fixture that removes it whatever happens to the test.
+`runtime_subject` is parametrized by the infra plugin (one case per --runtime).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.containers import ContainerSession
+from infra.drivers.host import HostInspector
+from infra.drivers.runtime import RuntimeDriver
+from infra.evidence import EvidenceLog
+from infra.images.rootfs import cached_rootfs
+from infra.run import RunContext
+from infra.subjects import Subject
+from infra.targets import Target
+from reports.records import EVIDENCE_PROP
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest):
+    """The test's evidence log; attached to the test's report at teardown."""
+    log = EvidenceLog()
+    yield log
+    request.node.user_properties.append((EVIDENCE_PROP, log.as_dicts()))
+
+
+@pytest.fixture(scope="session")
+def rootfs(target: Target, ocitest_run: RunContext) -> str:
+    """The cached busybox rootfs (built once per run, shared by xdist workers)."""
+    return cached_rootfs(target, ocitest_run.cache_dir)
+
+
+@pytest.fixture
+def runtime(runtime_subject: Subject, target: Target, ocitest_run: RunContext,
+            evidence: EvidenceLog) -> RuntimeDriver:
+    """The runtime under test, with the run's state root."""
+    return RuntimeDriver(runtime_subject, target, ocitest_run.state_root(runtime_subject),
+                         evidence)
+
+
+@pytest.fixture
+def host(target: Target, evidence: EvidenceLog) -> HostInspector:
+    """Looks at the target host (/proc, cgroups, namespaces) from outside containers."""
+    return HostInspector(target, evidence)
+
+
+@pytest.fixture
+def containers(runtime: RuntimeDriver, ocitest_run: RunContext, worker_id: str,
+               rootfs: str):
+    """Makes bundles and containers; kills and deletes them all at teardown."""
+    session = ContainerSession(runtime, ocitest_run, "m" if worker_id == "master" else worker_id,
+                               rootfs)
+    yield session
+    session.cleanup()
