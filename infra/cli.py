@@ -21,7 +21,6 @@ from infra import hostsetup
 USAGE_EXIT = 4
 REPORT_DIR = "ocitest-report"
 KNOWN_FAILURES = "known-failures.yaml"
-SUITES = "suites"
 
 
 def usage(msg: str) -> int:
@@ -66,8 +65,7 @@ def _finish(rc: int, what: str) -> int:
 def cmd_run(args: list[str]) -> int:
     python = hostsetup.setup()
     args = _with_defaults(args)
-    targets = [] if any(not a.startswith("-") and os.path.exists(os.path.join(hostsetup.ROOT, a.split("::")[0])) for a in args) else [SUITES]
-    rc = _pytest(python, [*targets, *args])
+    rc = _pytest(python, args)  # no path given: pytest's testpaths, i.e. every suite
     report = os.path.join(hostsetup.ROOT, _report_dir(args), "report.html")
     if rc != USAGE_EXIT and os.path.exists(report):
         print(f"ocitest: report: {os.path.abspath(report)}")
@@ -76,12 +74,17 @@ def cmd_run(args: list[str]) -> int:
 
 def cmd_test(args: list[str]) -> int:
     python = hostsetup.setup()
-    rc = _finish(_pytest(python, ["tests", "-n", "2", "-p", "no:randomly", *args]), "tests/")
+    lint = subprocess.run([str(python), "-m", "ruff", "check", "--quiet", "."],
+                          cwd=hostsetup.ROOT, check=False)
+    if lint.returncode != 0:
+        print("ocitest: ruff check failed", file=sys.stderr)
+        return 1
+    rc = _finish(_pytest(python, ["tests", "-n", "2", *args]), "tests/")
     if rc not in (0,):
         print(f"ocitest: tests/ failed (exit {rc})", file=sys.stderr)
         return rc
     suite_args = _with_defaults(["--known-failures", KNOWN_FAILURES, *args])
-    rc = _finish(_pytest(python, [SUITES, *suite_args]), "suites")
+    rc = _finish(_pytest(python, suite_args), "suites")
     report = os.path.join(hostsetup.ROOT, _report_dir(suite_args), "report.html")
     if os.path.exists(report):
         print(f"ocitest: report: {os.path.abspath(report)}")
@@ -101,8 +104,9 @@ def cmd_sweep(args: list[str]) -> int:
     if args:
         return usage(f"sweep: takes no arguments, got {args[0]!r}")
     python = hostsetup.setup(host_fixes=False)
-    return subprocess.run([str(python), "-m", "infra.sweep"], cwd=hostsetup.ROOT,
-                          check=False).returncode
+    return subprocess.run(
+        [str(python), "-m", "infra.sweep"], cwd=hostsetup.ROOT, check=False
+    ).returncode
 
 
 COMMANDS = {"run": cmd_run, "test": cmd_test, "setup": cmd_setup, "sweep": cmd_sweep}
@@ -110,9 +114,11 @@ COMMANDS = {"run": cmd_run, "test": cmd_test, "setup": cmd_setup, "sweep": cmd_s
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help", "help"):
+    if not argv:
+        return usage("no command given")
+    if argv[0] in ("-h", "--help", "help"):
         print(__doc__.strip())
-        return 0 if argv else USAGE_EXIT
+        return 0
     cmd = COMMANDS.get(argv[0])
     if cmd is None:
         return usage(f"unknown command {argv[0]!r}")

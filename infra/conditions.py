@@ -19,20 +19,42 @@ class Condition:
     check: str  # a sh script; exit 0 when the condition holds
 
 
-CONDITIONS: dict[str, Condition] = {c.name: c for c in [
-    Condition("root", "running as root (uid 0) on the target", '[ "$(id -u)" = 0 ]'),
-    Condition("rootless", "running as a user other than root on the target", '[ "$(id -u)" != 0 ]'),
-    Condition("cgroup_v1", "cgroup v1 controllers mounted (legacy or hybrid host)",
-              "[ ! -e /sys/fs/cgroup/cgroup.controllers ] && [ -d /sys/fs/cgroup/memory ]"),
-    Condition("cgroup_v2", "a cgroup v2 (unified) host", "[ -e /sys/fs/cgroup/cgroup.controllers ]"),
-    Condition("cgroup_hybrid", "a hybrid cgroup host (v1 controllers plus a cgroup2 tree)",
-              "[ -d /sys/fs/cgroup/unified ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]"),
-    Condition("systemd", "systemd as PID 1 on the target", '[ "$(cat /proc/1/comm)" = systemd ]'),
-    Condition("userns", "user namespaces enabled (user.max_user_namespaces > 0)",
-              '[ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ]'),
-    Condition("timens", "time namespaces in the kernel (/proc/self/ns/time)", "[ -e /proc/self/ns/time ]"),
-    Condition("nsenter", "util-linux nsenter on the target", "command -v nsenter >/dev/null"),
-]}
+CONDITIONS: dict[str, Condition] = {
+    c.name: c
+    for c in [
+        Condition("root", "running as root (uid 0) on the target", '[ "$(id -u)" = 0 ]'),
+        Condition(
+            "rootless", "running as a user other than root on the target", '[ "$(id -u)" != 0 ]'
+        ),
+        Condition(
+            "cgroup_v1",
+            "cgroup v1 controllers mounted (legacy or hybrid host)",
+            "[ ! -e /sys/fs/cgroup/cgroup.controllers ] && [ -d /sys/fs/cgroup/memory ]",
+        ),
+        Condition(
+            "cgroup_v2", "a cgroup v2 (unified) host", "[ -e /sys/fs/cgroup/cgroup.controllers ]"
+        ),
+        Condition(
+            "cgroup_hybrid",
+            "a hybrid cgroup host (v1 controllers plus a cgroup2 tree)",
+            "[ -d /sys/fs/cgroup/unified ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]",
+        ),
+        Condition(
+            "systemd", "systemd as PID 1 on the target", '[ "$(cat /proc/1/comm)" = systemd ]'
+        ),
+        Condition(
+            "userns",
+            "user namespaces enabled (user.max_user_namespaces > 0)",
+            '[ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ]',
+        ),
+        Condition(
+            "timens",
+            "time namespaces in the kernel (/proc/self/ns/time)",
+            "[ -e /proc/self/ns/time ]",
+        ),
+        Condition("nsenter", "util-linux nsenter on the target", "command -v nsenter >/dev/null"),
+    ]
+}
 
 
 class ConditionError(Exception):
@@ -48,7 +70,9 @@ class ConditionCache:
 
     def met(self, name: str) -> bool:
         if name not in CONDITIONS:
-            raise ConditionError(f"unknown condition {name!r} (known: {', '.join(sorted(CONDITIONS))})")
+            raise ConditionError(
+                f"unknown condition {name!r} (known: {', '.join(sorted(CONDITIONS))})"
+            )
         if name not in self._met:
             res = self.target.run(["sh", "-c", CONDITIONS[name].check], timeout=15)
             self._met[name] = res.exit_status == 0

@@ -76,8 +76,9 @@ class ContainerSession:
         name = name or self.new_id()
         path = f"{self.ctx.work_base}/{name}"
         self.bundles.append(path)
-        return make_bundle(self.target, path, self.rootfs, self.ctx.schema_dir,
-                           cgroups_path=f"/{name}", args=args)
+        return make_bundle(
+            self.target, path, self.rootfs, self.ctx.schema_dir, cgroups_path=f"/{name}", args=args
+        )
 
     def create(self, bundle: Bundle, container_id: str | None = None) -> Container:
         """Run `create` on `bundle` (writing its config first if the test has not)."""
@@ -100,8 +101,10 @@ class ContainerSession:
         b = self.bundle(args=args)
         b.config.update(config)
         c = self.create(b)
-        assert c.created, ("setup: create failed, so this test cannot check what it is "
-                           "for\n" + c.create_result.evidence.brief())
+        assert c.created, (
+            "setup: create failed, so this test cannot check what it is "
+            "for\n" + c.create_result.evidence.brief()
+        )
         return c
 
     def running(self, args: list[str] | None = None, **config: object) -> Container:
@@ -149,23 +152,33 @@ class ContainerSession:
         waited = time.monotonic() - start
         if quiet.records:
             loud.add(quiet.records[-1])
-        loud.add(Evidence(command=f"(wait) {what}", exit_status=0 if ok else 1,
-                          duration=round(waited, 3),
-                          note=(f"held after {waited:.2f} s" if ok
-                                else f"deadline of {timeout:g} s passed")))
+        loud.add(
+            Evidence(
+                command=f"(wait) {what}",
+                exit_status=0 if ok else 1,
+                duration=round(waited, 3),
+                note=(f"held after {waited:.2f} s" if ok else f"deadline of {timeout:g} s passed"),
+            )
+        )
         return ok
 
     def wait_status(self, container_id: str, status: str, timeout: float = WAIT_TIMEOUT) -> bool:
         """Wait until state reports `status`; False when the deadline passes."""
-        return self.wait_for(f"state {container_id} reports status {status!r}",
-                             lambda: (self.state(container_id) or {}).get("status") == status,
-                             timeout)
+        return self.wait_for(
+            f"state {container_id} reports status {status!r}",
+            lambda: (self.state(container_id) or {}).get("status") == status,
+            timeout,
+        )
 
-    def wait_output(self, container: Container, text: str, stream: str = "stdout",
-                    timeout: float = WAIT_TIMEOUT) -> bool:
+    def wait_output(
+        self, container: Container, text: str, stream: str = "stdout", timeout: float = WAIT_TIMEOUT
+    ) -> bool:
         """Wait until the container's `stream` contains `text`."""
-        return self.wait_for(f"{stream} of {container.id} contains {text!r}",
-                             lambda: text in self.output(container, stream), timeout)
+        return self.wait_for(
+            f"{stream} of {container.id} contains {text!r}",
+            lambda: text in self.output(container, stream),
+            timeout,
+        )
 
     # teardown ------------------------------------------------------------------------
     def cleanup(self) -> None:
@@ -198,5 +211,7 @@ class ContainerSession:
             for ev in quiet.records:
                 ev.note = ("teardown; " + ev.note).rstrip("; ")
                 loud.add(ev)
-            raise CleanupError(f"teardown: the runtime still reports containers {left} after "
-                               "kill KILL and delete; the run's sweeper will remove them")
+            raise CleanupError(
+                f"teardown: the runtime still reports containers {left} after "
+                "kill KILL and delete; the run's sweeper will remove them"
+            )

@@ -71,7 +71,15 @@ class EvidenceLog:
     def as_dicts(self) -> list[dict]:
         out = [asdict(r) for r in self.records]
         if self.dropped:
-            out.insert(MAX_RECORDS // 2, {"command": f"[{self.dropped} records dropped]",
-                                          "exit_status": None, "stdout": "", "stderr": "",
-                                          "duration": 0.0, "note": "evidence limit"})
+            out.insert(
+                MAX_RECORDS // 2,
+                {
+                    "command": f"[{self.dropped} records dropped]",
+                    "exit_status": None,
+                    "stdout": "",
+                    "stderr": "",
+                    "duration": 0.0,
+                    "note": "evidence limit",
+                },
+            )
         return out

@@ -20,9 +20,21 @@ STAMP = VENV / ".ocitest-installed"
 
 #: Debian packages the suites need (DESIGN.md; the Foundation issue's list)
 PACKAGES = [
-    "python3-venv", "runc", "crun", "busybox-static", "gcc", "libc6-dev", "uidmap",
-    "iproute2", "util-linux", "containernetworking-plugins", "containerd",
-    "docker-registry", "umoci", "skopeo", "golang-github-opencontainers-image-spec-dev",
+    "python3-venv",
+    "runc",
+    "crun",
+    "busybox-static",
+    "gcc",
+    "libc6-dev",
+    "uidmap",
+    "iproute2",
+    "util-linux",
+    "containernetworking-plugins",
+    "containerd",
+    "docker-registry",
+    "umoci",
+    "skopeo",
+    "golang-github-opencontainers-image-spec-dev",
     "golang-github-opencontainers-specs-dev",
 ]
 #: seconds allowed for apt-get and pip
@@ -39,12 +51,15 @@ def say(msg: str) -> None:
 
 def missing_packages() -> list[str]:
     if shutil.which("dpkg-query") is None:
-        raise SetupError("this is not a Debian-like system (no dpkg-query); install by hand: "
-                         + " ".join(PACKAGES))
+        raise SetupError(
+            "this is not a Debian-like system (no dpkg-query); install by hand: "
+            + " ".join(PACKAGES)
+        )
     out = []
     for pkg in PACKAGES:
-        res = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True,
-                             text=True, check=False)
+        res = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
+        )
         if "install ok installed" not in res.stdout:
             out.append(pkg)
     return out
@@ -56,12 +71,14 @@ def install_packages() -> None:
         say("Debian packages: all present")
         return
     if os.geteuid() != 0:
-        raise SetupError(f"missing Debian packages ({' '.join(missing)}) and not root: "
-                         "run as root or install them first")
+        raise SetupError(
+            f"missing Debian packages ({' '.join(missing)}) and not root: "
+            "run as root or install them first"
+        )
     say(f"installing Debian packages: {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    _run(["apt-get", "update", "-q"], env)
-    _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env)
+    _run(["apt-get", "update", "-qq"], env)
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env)
 
 
 def _run(argv: list[str], env: dict | None = None) -> None:
@@ -88,8 +105,18 @@ def ensure_venv() -> Path:
     digest = _requirements_digest()
     if not STAMP.exists() or STAMP.read_text().strip() != digest:
         say("installing Python dependencies into the virtualenv (pip)")
-        _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-              "-e", f"{ROOT}[dev]"])
+        _run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "-e",
+                f"{ROOT}[dev]",
+            ]
+        )
         STAMP.write_text(digest + "\n")
     else:
         say("virtualenv: up to date")
@@ -116,15 +143,21 @@ def free_hybrid_cgroup2() -> None:
         return
     for ctrl in held:
         where = Path("/sys/fs/cgroup") / ctrl
-        say(f"host fix: cgroup2 holds the {ctrl} controller, which makes crun refuse "
-            f"hybrid mode; mounting a v1 {ctrl} hierarchy at {where} frees it")
+        say(
+            f"host fix: cgroup2 holds the {ctrl} controller, which makes crun refuse "
+            f"hybrid mode; mounting a v1 {ctrl} hierarchy at {where} frees it"
+        )
         try:
             where.mkdir(exist_ok=True)
         except OSError as exc:
             say(f"warning: cannot create {where}: {exc.strerror}; crun tests will fail")
             continue
-        res = subprocess.run(["mount", "-t", "cgroup", "-o", ctrl, "cgroup", str(where)],
-                             capture_output=True, text=True, check=False)
+        res = subprocess.run(
+            ["mount", "-t", "cgroup", "-o", ctrl, "cgroup", str(where)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if res.returncode != 0:
             say(f"warning: mounting {where} failed: {res.stderr.strip()}")
 

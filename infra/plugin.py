@@ -19,7 +19,14 @@ from infra import schemas
 from infra.conditions import CONDITIONS, ConditionCache
 from infra.run import RunContext, new_run_id
 from infra.subjects import SubjectError, assign_ids, resolve_runtime
-from infra.sweep import prepare_run, prepare_state_root, sweep_run, sweep_stale
+from infra.sweep import (
+    device_changes,
+    device_snapshot,
+    prepare_run,
+    prepare_state_root,
+    sweep_run,
+    sweep_stale,
+)
 from infra.targets import Target, TargetError, open_target
 
 DEFAULT_RUNTIMES = ("runc", "crun")
@@ -42,16 +49,35 @@ class _RuntimeAction(argparse.Action):
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("ocitest", "ocitest subjects and targets")
-    g.addoption("--runtime", action=_RuntimeAction, dest="ocitest_runtimes", default=None,
-                metavar="NAME|PATH",
-                help="OCI runtime to test (repeatable; default: runc and crun found on PATH)")
-    g.addoption("--runtime-arg", action=_RuntimeAction, dest="ocitest_runtimes",
-                metavar="ARG", help="global argument for the --runtime before it, "
-                "e.g. --runtime crun --runtime-arg=--cgroup-manager=cgroupfs")
-    g.addoption("--target", dest="ocitest_target", default="local",
-                help="where subjects run: local (default), ssh://..., vagrant:NAME, qemu:IMAGE")
-    g.addoption("--schema-dir", dest="ocitest_schema_dir", default=None, metavar="DIR",
-                help="runtime-spec schema directory newer than the packaged one")
+    g.addoption(
+        "--runtime",
+        action=_RuntimeAction,
+        dest="ocitest_runtimes",
+        default=None,
+        metavar="NAME|PATH",
+        help="OCI runtime to test (repeatable; default: runc and crun found on PATH)",
+    )
+    g.addoption(
+        "--runtime-arg",
+        action=_RuntimeAction,
+        dest="ocitest_runtimes",
+        metavar="ARG",
+        help="global argument for the --runtime before it, "
+        "e.g. --runtime crun --runtime-arg=--cgroup-manager=cgroupfs",
+    )
+    g.addoption(
+        "--target",
+        dest="ocitest_target",
+        default="local",
+        help="where subjects run: local (default), ssh://..., vagrant:NAME, qemu:IMAGE",
+    )
+    g.addoption(
+        "--schema-dir",
+        dest="ocitest_schema_dir",
+        default=None,
+        metavar="DIR",
+        help="runtime-spec schema directory newer than the packaged one",
+    )
 
 
 def _usage(msg: str) -> pytest.UsageError:
@@ -111,6 +137,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         if removed:
             print(f"ocitest: swept {len(removed)} leftovers of an earlier run {run}")
     config.stash[SWEEP] = True
+    config.stash[DEVICES] = device_snapshot(target)
     prepare_run(target, ctx.run_id, os.getpid())
     for s in ctx.subjects:
         prepare_state_root(target, ctx.state_root(s), s.path)
@@ -151,8 +178,9 @@ def run_context(config: pytest.Config) -> RunContext:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "runtime_subject" in metafunc.fixturenames:
         subjects = metafunc.config.stash[CTX].subjects
-        metafunc.parametrize("runtime_subject", subjects, ids=[s.id for s in subjects],
-                             scope="function")
+        metafunc.parametrize(
+            "runtime_subject", subjects, ids=[s.id for s in subjects], scope="function"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -160,8 +188,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for mark in item.iter_markers("requires"):
             unknown = [c for c in mark.args if c not in CONDITIONS]
             if unknown:
-                raise _usage(f"{item.nodeid}: unknown condition(s) {unknown} in requires(); "
-                             f"known: {', '.join(sorted(CONDITIONS))}")
+                raise _usage(
+                    f"{item.nodeid}: unknown condition(s) {unknown} in requires(); "
+                    f"known: {', '.join(sorted(CONDITIONS))}"
+                )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -191,16 +221,27 @@ def target(pytestconfig: pytest.Config) -> Target:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Sweep the run (also after Ctrl-C or a dead worker), before reports are written."""
-    config = session.config
+    _sweep(session.config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A second chance for the sweep when the session never finished normally."""
+    _sweep(config)
+
+
+def _sweep(config: pytest.Config) -> None:
     if _is_worker(config) or not config.stash.get(SWEEP, False):
         return
     config.stash[SWEEP] = False
     ctx, target = config.stash[CTX], config.stash[TARGET]
     removed = sweep_run(target, ctx.run_id)
+    removed += device_changes(config.stash.get(DEVICES, {}), device_snapshot(target))
     config.stash[LEFTOVERS] = removed
     if removed:
-        print(f"\nocitest: the sweeper removed {len(removed)} leftovers of run {ctx.run_id}: "
-              + "; ".join(removed[:10]))
+        print(
+            f"\nocitest: leak check of run {ctx.run_id}: {len(removed)} problem(s), swept: "
+            + "; ".join(removed[:10])
+        )
 
 
 def leftovers(config: pytest.Config) -> list[str]:
@@ -209,3 +250,4 @@ def leftovers(config: pytest.Config) -> list[str]:
 
 
 LEFTOVERS = pytest.StashKey[list]()
+DEVICES = pytest.StashKey[dict]()

@@ -39,9 +39,11 @@ def schema_dir(spec: str, override: str | None = None) -> Path:
     d = Path(override) if override else Path(PACKAGED[spec])
     if not (d / MARKER[spec]).is_file():
         where = f"--schema-dir {override}" if override else f"packaged schemas in {d}"
-        raise SchemaError(f"{where}: no {MARKER[spec]} there (install "
-                          "golang-github-opencontainers-specs-dev, or point --schema-dir "
-                          "at a runtime-spec schema/ directory)")
+        raise SchemaError(
+            f"{where}: no {MARKER[spec]} there (install "
+            "golang-github-opencontainers-specs-dev, or point --schema-dir "
+            "at a runtime-spec schema/ directory)"
+        )
     return d
 
 
@@ -55,10 +57,13 @@ def validator(directory: str, name: str) -> jsonschema.Draft4Validator:
             contents = json.loads(f.read_text())
         except ValueError as exc:
             raise SchemaError(f"{f}: not JSON: {exc}") from exc
-        resources.append((f.as_uri(), Resource.from_contents(contents, default_specification=DRAFT4)))
+        resources.append(
+            (f.as_uri(), Resource.from_contents(contents, default_specification=DRAFT4))
+        )
     registry = Registry().with_resources(resources)
-    return jsonschema.Draft4Validator({"$ref": (d / name).as_uri()}, registry=registry,
-                                      format_checker=None)
+    return jsonschema.Draft4Validator(
+        {"$ref": (d / name).as_uri()}, registry=registry, format_checker=None
+    )
 
 
 def errors(directory: str, name: str, instance: object) -> list[str]:
@@ -76,7 +81,12 @@ def schema_version(directory: str) -> str:
     for candidate in (d.parent / "specs-go" / "version.go", d.parent / "version.go"):
         if candidate.is_file():
             text = candidate.read_text()
-            parts = {k: v for k, v in re.findall(r"Version(Major|Minor|Patch|Dev)\s*=\s*\"?([\w.-]*)\"?", text)}
+            parts = {
+                k: v
+                for k, v in re.findall(
+                    r"Version(Major|Minor|Patch|Dev)\s*=\s*\"?([\w.-]*)\"?", text
+                )
+            }
             if parts:
                 return f"{parts.get('Major', '?')}.{parts.get('Minor', '?')}.{parts.get('Patch', '?')}{parts.get('Dev', '')}"
     return "unknown"

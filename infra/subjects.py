@@ -64,9 +64,15 @@ class Subject:
     def summary(self) -> dict:
         """The subject object of results.json."""
         return {
-            "kind": self.kind, "id": self.id, "name": self.name, "version": self.version,
-            "spec_version": self.spec_version, "path": self.path or None,
-            "endpoint": self.endpoint or None, "args": self.args, "handler": self.handler or None,
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "spec_version": self.spec_version,
+            "path": self.path or None,
+            "endpoint": self.endpoint or None,
+            "args": self.args,
+            "handler": self.handler or None,
             "has_features": self.features is not None,
         }
 
@@ -89,15 +95,18 @@ def resolve_runtime(target: Target, spec: str, args: list[str]) -> Subject:
         path = res.stdout.strip()
         if res.exit_status != 0 or not path.startswith("/"):
             raise SubjectError(f"--runtime {spec}: not found on PATH")
-    chk = target.run(["sh", "-c", 'test -f "$1" && test -x "$1"', "sh", path],
-                     timeout=PROBE_TIMEOUT)
+    chk = target.run(
+        ["sh", "-c", 'test -f "$1" && test -x "$1"', "sh", path], timeout=PROBE_TIMEOUT
+    )
     if chk.exit_status != 0:
         raise SubjectError(f"--runtime {spec}: {path} is not an executable file")
     ver = target.run([path, *args, "--version"], timeout=PROBE_TIMEOUT)
     if ver.exit_status != 0:
         err = (ver.stderr or ver.stdout).strip().splitlines()
-        raise SubjectError(f"--runtime {spec}: '{path} --version' failed with exit status "
-                           f"{ver.exit_status}: {err[-1] if err else 'no output'}")
+        raise SubjectError(
+            f"--runtime {spec}: '{path} --version' failed with exit status "
+            f"{ver.exit_status}: {err[-1] if err else 'no output'}"
+        )
     version, declared = parse_version_output(ver.stdout)
     features = None
     feat = target.run([path, *args, "features"], timeout=PROBE_TIMEOUT)
@@ -108,9 +117,17 @@ def resolve_runtime(target: Target, spec: str, args: list[str]) -> Subject:
             features = None
     if isinstance(features, dict) and features.get("ociVersionMax"):
         declared = str(features["ociVersionMax"])
-    return Subject(kind="runtime", id="", name=os.path.basename(path), version=version,
-                   spec_version=declared, path=path, args=list(args), features=features,
-                   version_output=ver.stdout.strip())
+    return Subject(
+        kind="runtime",
+        id="",
+        name=os.path.basename(path),
+        version=version,
+        spec_version=declared,
+        path=path,
+        args=list(args),
+        features=features,
+        version_output=ver.stdout.strip(),
+    )
 
 
 def parse_version_output(text: str) -> tuple[str, str]:

@@ -80,16 +80,29 @@ def sweep_stale(target: Target) -> dict[str, list[str]]:
 
 def prepare_run(target: Target, run_id: str, owner_pid: int) -> None:
     """Create the run's directories and record the owner process."""
-    res = target.run(["sh", "-c", 'mkdir -p "$1/$3" "$2/$3" && echo "$4" > "$1/$3/owner.pid"',
-                      "prep", STATE_BASE, WORK_BASE, run_id, str(owner_pid)], timeout=30)
+    res = target.run(
+        [
+            "sh",
+            "-c",
+            'mkdir -p "$1/$3" "$2/$3" && echo "$4" > "$1/$3/owner.pid"',
+            "prep",
+            STATE_BASE,
+            WORK_BASE,
+            run_id,
+            str(owner_pid),
+        ],
+        timeout=30,
+    )
     if res.exit_status != 0:
         raise OSError(f"cannot create the run directories: {res.stderr.strip()}")
 
 
 def prepare_state_root(target: Target, root: str, runtime_path: str) -> None:
     """Create a runtime state root and note which binary owns it (for the sweeper)."""
-    res = target.run(["sh", "-c", 'mkdir -p "$1" && printf %s "$2" > "$1.runtime"',
-                      "prep", root, runtime_path], timeout=30)
+    res = target.run(
+        ["sh", "-c", 'mkdir -p "$1" && printf %s "$2" > "$1.runtime"', "prep", root, runtime_path],
+        timeout=30,
+    )
     if res.exit_status != 0:
         raise OSError(f"cannot create state root {root}: {res.stderr.strip()}")
 
@@ -108,3 +121,35 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+#: host device nodes whose owner and mode the leak check compares before and after a run
+WATCHED_DEVICES = (
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+    "/dev/ptmx",
+)
+
+
+def device_snapshot(target: Target) -> dict[str, str]:
+    """path -> "uid:gid mode" of each watched host device node."""
+    res = target.run(["stat", "-c", "%n %u:%g %a", *WATCHED_DEVICES], timeout=15)
+    out = {}
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            out[parts[0]] = f"{parts[1]} {parts[2]}"
+    return out
+
+
+def device_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """One line per watched device node whose owner or mode changed during the run."""
+    return [
+        f"host {p} changed from {before[p]} to {after.get(p, 'missing')} (owner mode)"
+        for p in sorted(before)
+        if after.get(p) != before[p]
+    ]

@@ -83,12 +83,20 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
             if rid in cat:
                 raise CatalogueError(f"{path}: duplicate requirement id {rid}")
             cat[rid] = Requirement(
-                id=rid, spec=entry.get("spec", doc["spec"]),
+                id=rid,
+                spec=entry.get("spec", doc["spec"]),
                 spec_version=entry.get("spec_version", doc["spec_version"]),
-                section=entry["section"], level=entry["level"], summary=entry["summary"],
-                since=str(entry.get("since", "")), until=str(entry.get("until", "")),
-                applies=entry.get("applies", "all"), testable=entry.get("testable", True),
-                why=entry.get("why", ""), expect=str(entry.get("expect", "")), suite=suite)
+                section=entry["section"],
+                level=entry["level"],
+                summary=entry["summary"],
+                since=str(entry.get("since", "")),
+                until=str(entry.get("until", "")),
+                applies=entry.get("applies", "all"),
+                testable=entry.get("testable", True),
+                why=entry.get("why", ""),
+                expect=str(entry.get("expect", "")),
+                suite=suite,
+            )
     return cat
 
 

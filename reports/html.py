@@ -37,17 +37,23 @@ def matrix(doc: dict) -> list[dict]:
             if shown == "failed" and q["level"] == "MAY":
                 shown = "not-implemented"
             cells.append({"outcome": shown, "tests": idx})
-        rows.append({**q, "cells": cells,
-                     "differs": len({c["outcome"] for c in cells if c["outcome"]}) > 1})
+        rows.append(
+            {**q, "cells": cells, "differs": len({c["outcome"] for c in cells if c["outcome"]}) > 1}
+        )
     return rows
 
 
 def render_html(doc: dict) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     rows = matrix(doc)
     sections: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         sections[row["spec"]][row["section"]].append(row)
     return env.get_template("report.html.j2").render(
-        doc=doc, sections=sections, differences=[r for r in rows if r["differs"]])
+        doc=doc, sections=sections, differences=[r for r in rows if r["differs"]]
+    )

@@ -69,13 +69,15 @@ def load_known_failures(path: str, catalogue_ids: set[str] | None = None) -> lis
     if catalogue_ids is not None:
         for e in entries:
             if e.requirement and e.requirement not in catalogue_ids:
-                raise KnownFailuresError(f"--known-failures {path}: unknown requirement id "
-                                         f"{e.requirement!r}")
+                raise KnownFailuresError(
+                    f"--known-failures {path}: unknown requirement id {e.requirement!r}"
+                )
     return entries
 
 
-def find(entries: list[KnownFailure], nodeid: str, subject: str | None,
-         requirements: list[str]) -> KnownFailure | None:
+def find(
+    entries: list[KnownFailure], nodeid: str, subject: str | None, requirements: list[str]
+) -> KnownFailure | None:
     for e in entries:
         if e.matches(nodeid, subject, requirements):
             return e

@@ -32,19 +32,34 @@ STARTED = pytest.StashKey[float]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("ocitest-report", "ocitest reports and gate")
-    g.addoption("--report-dir", dest="ocitest_report_dir", default="ocitest-report",
-                metavar="DIR", help="where the report files go (default ./ocitest-report)")
-    g.addoption("--known-failures", dest="ocitest_known_failures", default=None,
-                metavar="FILE", help="YAML list of known failures with reasons")
-    g.addoption("--gate", dest="ocitest_gate", default="MUST",
-                help="MUST (default), SHOULD or none: which failures fail the run")
+    g.addoption(
+        "--report-dir",
+        dest="ocitest_report_dir",
+        default="ocitest-report",
+        metavar="DIR",
+        help="where the report files go (default ./ocitest-report)",
+    )
+    g.addoption(
+        "--known-failures",
+        dest="ocitest_known_failures",
+        default=None,
+        metavar="FILE",
+        help="YAML list of known failures with reasons",
+    )
+    g.addoption(
+        "--gate",
+        dest="ocitest_gate",
+        default="MUST",
+        help="MUST (default), SHOULD or none: which failures fail the run",
+    )
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if config.option.ocitest_gate not in gate_mod.MODES:
-        raise pytest.UsageError(f"--gate {config.option.ocitest_gate!r}: expected one of "
-                                f"{', '.join(gate_mod.MODES)}")
+        raise pytest.UsageError(
+            f"--gate {config.option.ocitest_gate!r}: expected one of {', '.join(gate_mod.MODES)}"
+        )
     try:
         cat = load_catalogue(catalogue_files(config.rootpath))
     except CatalogueError as exc:
@@ -104,8 +119,10 @@ def pytest_make_collect_report(collector: pytest.Collector):
                 problems.append(f"{it.name}: no @pytest.mark.requirement(...) id")
             for rid in ids:
                 if rid not in cat:
-                    problems.append(f"{it.name}: requirement id {rid!r} is not in any "
-                                    "suites/*/requirements.yaml")
+                    problems.append(
+                        f"{it.name}: requirement id {rid!r} is not in any "
+                        "suites/*/requirements.yaml"
+                    )
                 elif not cat[rid].testable:
                     problems.append(f"{it.name}: requirement {rid!r} is marked testable: false")
     if problems:
@@ -188,12 +205,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             known = kf.as_dict()
             outcome = "stale"
             rep.outcome = "failed"
-            rep.longrepr = (f"stale known failure: this test now passes for {sid}, but "
-                            f"--known-failures still lists it ({kf.reason}); remove the entry")
+            rep.longrepr = (
+                f"stale known failure: this test now passes for {sid}, but "
+                f"--known-failures still lists it ({kf.reason}); remove the entry"
+            )
     message = _message(rep) if outcome != "passed" else ""
-    rep.user_properties.append((PROP, {
-        "outcome": outcome, "requirements": ids, "level": cat.strictest(ids),
-        "subject": sid, "message": message, "known_failure": known}))
+    rep.user_properties.append(
+        (
+            PROP,
+            {
+                "outcome": outcome,
+                "requirements": ids,
+                "level": cat.strictest(ids),
+                "subject": sid,
+                "message": message,
+                "known_failure": known,
+            },
+        )
+    )
     return rep
 
 
@@ -224,11 +253,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if left:
         verdict.passed = False
         verdict.reasons.append(f"leak: the sweeper had to remove {len(left)} objects")
-    path = write_all(config, ctx, records, verdict, interrupted=interrupted,
-                     started=config.stash[STARTED], leftovers=left)
+    path = write_all(
+        config,
+        ctx,
+        records,
+        verdict,
+        interrupted=interrupted,
+        started=config.stash[STARTED],
+        leftovers=left,
+    )
     tr = config.pluginmanager.get_plugin("terminalreporter")
-    line = (f"ocitest: report written to {path}/report.html ; gate {verdict.mode}: "
-            f"{'passed' if verdict.passed else 'FAILED'}")
+    line = (
+        f"ocitest: report written to {path}/report.html ; gate {verdict.mode}: "
+        f"{'passed' if verdict.passed else 'FAILED'}"
+    )
     if tr is not None:
         tr.write_line(line)
         for r in verdict.reasons[:20]:

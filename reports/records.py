@@ -11,8 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 #: outcome values of DESIGN.md (results.json, report, junit)
-OUTCOMES = ("passed", "failed", "error", "skipped", "unsupported", "not-required", "xfail",
-            "stale")
+OUTCOMES = ("passed", "failed", "error", "skipped", "unsupported", "not-required", "xfail", "stale")
 PROP = "ocitest"
 EVIDENCE_PROP = "ocitest.evidence"
 #: failure messages are cut at this many characters in the record
@@ -78,9 +77,14 @@ class RecordBook:
         rec = self.records.get(report.nodeid)
         if rec is None:
             rec = self.records[report.nodeid] = Record(
-                nodeid=report.nodeid, test=test_of(report.nodeid),
-                name=report.nodeid.split("::")[-1], requirements=info["requirements"],
-                level=info["level"], subject=info.get("subject"), target=self.target)
+                nodeid=report.nodeid,
+                test=test_of(report.nodeid),
+                name=report.nodeid.split("::")[-1],
+                requirements=info["requirements"],
+                level=info["level"],
+                subject=info.get("subject"),
+                target=self.target,
+            )
         rec.duration = round(rec.duration + float(getattr(report, "duration", 0.0)), 4)
         phase, outcome = report.when, info["outcome"]
         if info.get("known_failure"):
@@ -106,7 +110,8 @@ class RecordBook:
         for rec in self.records.values():
             if not rec.complete and rec.outcome == "passed":
                 rec.outcome = "error"
-                rec.message = (rec.message + "\nno teardown report: the worker died or the "
-                               "run was interrupted").strip()
+                rec.message = (
+                    rec.message + "\nno teardown report: the worker died or the run was interrupted"
+                ).strip()
             out.append(rec)
         return out

@@ -30,15 +30,18 @@ def check_report_dir(path: str) -> str:
     if os.path.isdir(p):
         entries = os.listdir(p)
         if entries and MARKER not in entries:
-            raise ReportDirError(f"--report-dir {path}: not empty and not an ocitest report "
-                                 f"directory (no {MARKER}); choose another or empty it")
+            raise ReportDirError(
+                f"--report-dir {path}: not empty and not an ocitest report "
+                f"directory (no {MARKER}); choose another or empty it"
+            )
     try:
         os.makedirs(p, exist_ok=True)
         with open(os.path.join(p, MARKER), "a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise ReportDirError(f"--report-dir {path}: cannot write there: "
-                             f"{exc.strerror or exc}") from None
+        raise ReportDirError(
+            f"--report-dir {path}: cannot write there: {exc.strerror or exc}"
+        ) from None
     if not os.access(p, os.W_OK | os.X_OK):
         raise ReportDirError(f"--report-dir {path}: cannot write there")
     return p

@@ -10,26 +10,51 @@ def render_summary(doc: dict) -> str:
     g = doc["gate"]
     lines = [f"## ocitest: gate {g['mode']} {'passed' if g['passed'] else '**FAILED**'}"]
     if not doc["run"]["complete"]:
-        lines.append("\n**Incomplete run** (interrupted, or a worker died): results below are partial.")
-    lines += ["", "| subject | version | spec | passed | failed | error | xfail | stale | skipped | unsupported | not-required |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            "\n**Incomplete run** (interrupted, or a worker died): results below are partial."
+        )
+    lines += [
+        "",
+        "| subject | version | spec | passed | failed | error | xfail | stale | skipped | unsupported | not-required |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for s in doc["subjects"]:
         c = doc["counts"].get(s["id"], {})
-        lines.append(f"| {s['id']} | {s['version']} | {s['spec_version']} | " + " | ".join(
-            str(c.get(k, 0)) for k in ("passed", "failed", "error", "xfail", "stale", "skipped",
-                                       "unsupported", "not-required")) + " |")
+        lines.append(
+            f"| {s['id']} | {s['version']} | {s['spec_version']} | "
+            + " | ".join(
+                str(c.get(k, 0))
+                for k in (
+                    "passed",
+                    "failed",
+                    "error",
+                    "xfail",
+                    "stale",
+                    "skipped",
+                    "unsupported",
+                    "not-required",
+                )
+            )
+            + " |"
+        )
     lines.append("")
     for suite, cov in doc["coverage"].items():
-        lines.append(f"Coverage of `{suite}`: {cov['covered']}/{cov['testable']} testable requirements "
-                     f"({cov['percent']}%), {len(cov['untestable'])} untestable.")
+        lines.append(
+            f"Coverage of `{suite}`: {cov['covered']}/{cov['testable']} testable requirements "
+            f"({cov['percent']}%), {len(cov['untestable'])} untestable."
+        )
     bad = [r for r in doc["results"] if r["outcome"] in ("failed", "error", "stale")]
     if bad:
         lines += ["", "| test | subject | level | outcome | why |", "|---|---|---|---|---|"]
         for r in bad[:MAX_ROWS]:
             why = (r["message"].strip().splitlines() or [""])[0].replace("|", "\\|")[:160]
-            lines.append(f"| `{r['name']}` | {r['subject']} | {r['level']} | {r['outcome']} | {why} |")
+            lines.append(
+                f"| `{r['name']}` | {r['subject']} | {r['level']} | {r['outcome']} | {why} |"
+            )
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more in report.html.")
     if doc["run"]["leftovers"]:
-        lines.append(f"\n**Leak:** the sweeper removed {len(doc['run']['leftovers'])} objects after the run.")
+        lines.append(
+            f"\n**Leak:** the sweeper removed {len(doc['run']['leftovers'])} objects after the run."
+        )
     return "\n".join(lines) + "\n"

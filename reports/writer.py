@@ -50,20 +50,35 @@ def coverage(cat: Catalogue, records: list[Record], suites: set[str]) -> dict:
         testable = [q.id for q in reqs if q.testable]
         covered = [i for i in testable if i in tested]
         out[suite] = {
-            "requirements": len(reqs), "testable": len(testable), "covered": len(covered),
+            "requirements": len(reqs),
+            "testable": len(testable),
+            "covered": len(covered),
             "percent": round(100.0 * len(covered) / len(testable), 1) if testable else 0.0,
             "untested": sorted(set(testable) - set(covered)),
             "untestable": sorted(q.id for q in reqs if not q.testable),
-            "by_level": {lvl: {"testable": sum(1 for q in reqs if q.testable and q.level == lvl),
-                               "covered": sum(1 for q in reqs if q.testable and q.level == lvl
-                                              and q.id in tested)}
-                         for lvl in ("MUST", "SHOULD", "MAY")},
+            "by_level": {
+                lvl: {
+                    "testable": sum(1 for q in reqs if q.testable and q.level == lvl),
+                    "covered": sum(
+                        1 for q in reqs if q.testable and q.level == lvl and q.id in tested
+                    ),
+                }
+                for lvl in ("MUST", "SHOULD", "MAY")
+            },
         }
     return out
 
 
-def build_results(config, ctx, records: list[Record], verdict: Verdict, *, interrupted: bool,
-                  started: float, leftovers: list[str]) -> dict:
+def build_results(
+    config,
+    ctx,
+    records: list[Record],
+    verdict: Verdict,
+    *,
+    interrupted: bool,
+    started: float,
+    leftovers: list[str],
+) -> dict:
     from infra.mutants import proofs
     from infra.schemas import schema_version
     from reports.plugin import CATALOGUE
@@ -81,32 +96,70 @@ def build_results(config, ctx, records: list[Record], verdict: Verdict, *, inter
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
-            "id": ctx.run_id, "started": _iso(started), "finished": _iso(dt.datetime.now().timestamp()),
-            "complete": complete, "interrupted": interrupted,
+            "id": ctx.run_id,
+            "started": _iso(started),
+            "finished": _iso(dt.datetime.now().timestamp()),
+            "complete": complete,
+            "interrupted": interrupted,
             "harness_version": harness_version(),
             "python": platform.python_version(),
             "command": " ".join(["pytest", *sys.argv[1:]]),
-            "options": {"gate": config.option.ocitest_gate,
-                        "known_failures": config.option.ocitest_known_failures,
-                        "target": ctx.target_spec, "report_dir": os.path.abspath(config.option.ocitest_report_dir),
-                        "workers": getattr(config.option, "numprocesses", None)},
-            "schemas": {"runtime-spec": {"dir": ctx.schema_dir, "version": schema_version(ctx.schema_dir)}},
+            "options": {
+                "gate": config.option.ocitest_gate,
+                "known_failures": config.option.ocitest_known_failures,
+                "target": ctx.target_spec,
+                "report_dir": os.path.abspath(config.option.ocitest_report_dir),
+                "workers": getattr(config.option, "numprocesses", None),
+            },
+            "schemas": {
+                "runtime-spec": {"dir": ctx.schema_dir, "version": schema_version(ctx.schema_dir)}
+            },
             "leftovers": leftovers,
         },
         "targets": [{"spec": ctx.target_spec, "facts": facts}],
         "subjects": [s.summary() for s in ctx.subjects],
-        "gate": {"mode": verdict.mode, "passed": verdict.passed, "exit_status": verdict.exit_status,
-                 "reasons": verdict.reasons},
-        "counts": {s.id: {o: counts[(s.id, o)] for o in
-                          ("passed", "failed", "error", "skipped", "unsupported", "not-required",
-                           "xfail", "stale") if counts[(s.id, o)]} for s in ctx.subjects},
+        "gate": {
+            "mode": verdict.mode,
+            "passed": verdict.passed,
+            "exit_status": verdict.exit_status,
+            "reasons": verdict.reasons,
+        },
+        "counts": {
+            s.id: {
+                o: counts[(s.id, o)]
+                for o in (
+                    "passed",
+                    "failed",
+                    "error",
+                    "skipped",
+                    "unsupported",
+                    "not-required",
+                    "xfail",
+                    "stale",
+                )
+                if counts[(s.id, o)]
+            }
+            for s in ctx.subjects
+        },
         "coverage": coverage(cat, records, suites),
         "catalogue": [
-            {"id": q.id, "spec": q.spec, "section": q.section, "url": q.url, "level": q.level,
-             "summary": q.summary, "since": q.since or None, "until": q.until or None,
-             "testable": q.testable, "why": q.why or None, "suite": q.suite,
-             "proven_by": sorted(proven.get(q.id, []))}
-            for q in sorted(cat.values(), key=lambda q: q.id) if q.suite in suites],
+            {
+                "id": q.id,
+                "spec": q.spec,
+                "section": q.section,
+                "url": q.url,
+                "level": q.level,
+                "summary": q.summary,
+                "since": q.since or None,
+                "until": q.until or None,
+                "testable": q.testable,
+                "why": q.why or None,
+                "suite": q.suite,
+                "proven_by": sorted(proven.get(q.id, [])),
+            }
+            for q in sorted(cat.values(), key=lambda q: q.id)
+            if q.suite in suites
+        ],
         "results": [r.to_dict() for r in sorted(records, key=lambda r: r.nodeid)],
     }
 
@@ -118,12 +171,21 @@ def _write(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_all(config, ctx, records: list[Record], verdict: Verdict, *, interrupted: bool,
-              started: float, leftovers: list[str]) -> str:
+def write_all(
+    config,
+    ctx,
+    records: list[Record],
+    verdict: Verdict,
+    *,
+    interrupted: bool,
+    started: float,
+    leftovers: list[str],
+) -> str:
     """Write every report file; return the directory. The results document is validated
     against its schema first (a mismatch is a harness bug and raises)."""
-    doc = build_results(config, ctx, records, verdict, interrupted=interrupted,
-                        started=started, leftovers=leftovers)
+    doc = build_results(
+        config, ctx, records, verdict, interrupted=interrupted, started=started, leftovers=leftovers
+    )
     jsonschema.validate(doc, load_schema("results.schema.json"))
     out = os.path.abspath(config.option.ocitest_report_dir)
     os.makedirs(out, exist_ok=True)

@@ -34,11 +34,11 @@ def rootfs(target: Target, ocitest_run: RunContext) -> str:
 
 
 @pytest.fixture
-def runtime(runtime_subject: Subject, target: Target, ocitest_run: RunContext,
-            evidence: EvidenceLog) -> RuntimeDriver:
+def runtime(
+    runtime_subject: Subject, target: Target, ocitest_run: RunContext, evidence: EvidenceLog
+) -> RuntimeDriver:
     """The runtime under test, with the run's state root."""
-    return RuntimeDriver(runtime_subject, target, ocitest_run.state_root(runtime_subject),
-                         evidence)
+    return RuntimeDriver(runtime_subject, target, ocitest_run.state_root(runtime_subject), evidence)
 
 
 @pytest.fixture
@@ -48,10 +48,10 @@ def host(target: Target, evidence: EvidenceLog) -> HostInspector:
 
 
 @pytest.fixture
-def containers(runtime: RuntimeDriver, ocitest_run: RunContext, worker_id: str,
-               rootfs: str):
+def containers(runtime: RuntimeDriver, ocitest_run: RunContext, worker_id: str, rootfs: str):
     """Makes bundles and containers; kills and deletes them all at teardown."""
-    session = ContainerSession(runtime, ocitest_run, "m" if worker_id == "master" else worker_id,
-                               rootfs)
+    session = ContainerSession(
+        runtime, ocitest_run, "m" if worker_id == "master" else worker_id, rootfs
+    )
     yield session
     session.cleanup()

@@ -29,8 +29,12 @@ def catalogue() -> Catalogue:
 def violation(rid: str, *, wanted: str, seen: str, evidence: list = ()) -> str:
     """A failure message for requirement `rid`. `evidence` holds RuntimeResult or Evidence."""
     req = catalogue()[rid]
-    lines = [f"{rid} ({req.level}, {req.spec} {req.section}): {req.summary}", f"  {req.url}",
-             f"  wanted: {wanted}", f"  seen:   {seen}"]
+    lines = [
+        f"{rid} ({req.level}, {req.spec} {req.section}): {req.summary}",
+        f"  {req.url}",
+        f"  wanted: {wanted}",
+        f"  seen:   {seen}",
+    ]
     for ev in evidence:
         ev = getattr(ev, "evidence", ev)
         lines.append("  " + ev.brief().replace("\n", "\n  "))

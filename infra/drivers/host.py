@@ -20,9 +20,15 @@ class HostInspector:
 
     def _run(self, script: str, *args: str) -> CommandResult:
         res = self.target.run(["sh", "-c", script, "look", *args], timeout=LOOK_TIMEOUT)
-        self.log.add(Evidence(command=f"sh -c {shlex.quote(script)} " + shlex.join(args),
-                              exit_status=res.exit_status, stdout=res.stdout,
-                              stderr=res.stderr, duration=round(res.duration, 4)))
+        self.log.add(
+            Evidence(
+                command=f"sh -c {shlex.quote(script)} " + shlex.join(args),
+                exit_status=res.exit_status,
+                stdout=res.stdout,
+                stderr=res.stderr,
+                duration=round(res.duration, 4),
+            )
+        )
         return res
 
     def pid_alive(self, pid: int) -> bool:
@@ -57,8 +63,11 @@ class HostInspector:
 
     def cgroup_dirs(self, cgroups_path: str) -> list[str]:
         """Directories for `cgroups_path` that exist under /sys/fs/cgroup (v1 and v2)."""
-        res = self._run('for d in /sys/fs/cgroup"$1" /sys/fs/cgroup/*"$1"; do '
-                        '[ -d "$d" ] && echo "$d"; done; true', cgroups_path)
+        res = self._run(
+            'for d in /sys/fs/cgroup"$1" /sys/fs/cgroup/*"$1"; do '
+            '[ -d "$d" ] && echo "$d"; done; true',
+            cgroups_path,
+        )
         return res.stdout.split()
 
     def exists(self, path: str) -> bool:

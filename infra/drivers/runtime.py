@@ -64,8 +64,14 @@ class RuntimeDriver:
         timeout: deadline per call, seconds.
     """
 
-    def __init__(self, subject: Subject, target: Target, state_root: str,
-                 log: EvidenceLog, timeout: float = CALL_TIMEOUT) -> None:
+    def __init__(
+        self,
+        subject: Subject,
+        target: Target,
+        state_root: str,
+        log: EvidenceLog,
+        timeout: float = CALL_TIMEOUT,
+    ) -> None:
         self.subject = subject
         self.target = target
         self.state_root = state_root
@@ -76,16 +82,25 @@ class RuntimeDriver:
         """The full command line for runtime arguments `args`."""
         return [self.subject.path, *self.subject.args, "--root", self.state_root, *args]
 
-    def call(self, *args: str, timeout: float | None = None, suffix: str = "",
-             note: str = "") -> RuntimeResult:
+    def call(
+        self, *args: str, timeout: float | None = None, suffix: str = "", note: str = ""
+    ) -> RuntimeResult:
         """Run the runtime with `args` (after the global options); record evidence."""
-        res = self.target.run(self.argv(*args), timeout=timeout or self.timeout,
-                              shell_suffix=suffix)
+        res = self.target.run(
+            self.argv(*args), timeout=timeout or self.timeout, shell_suffix=suffix
+        )
         if res.timed_out:
             note = (note + "; " if note else "") + f"timed out after {res.timeout:g} s"
-        ev = self.log.add(Evidence(command=res.command, exit_status=res.exit_status,
-                                   stdout=res.stdout, stderr=res.stderr,
-                                   duration=round(res.duration, 4), note=note))
+        ev = self.log.add(
+            Evidence(
+                command=res.command,
+                exit_status=res.exit_status,
+                stdout=res.stdout,
+                stderr=res.stderr,
+                duration=round(res.duration, 4),
+                note=note,
+            )
+        )
         return RuntimeResult(res, ev)
 
     # runtime.md operations -----------------------------------------------------------
@@ -102,8 +117,13 @@ class RuntimeDriver:
         """
         out, err = f"{stdio_dir}/stdout", f"{stdio_dir}/stderr"
         self.target.make_dirs(stdio_dir)
-        rr = self.call("create", "--bundle", bundle, container_id,
-                       suffix=f"</dev/null >{shlex.quote(out)} 2>{shlex.quote(err)}")
+        rr = self.call(
+            "create",
+            "--bundle",
+            bundle,
+            container_id,
+            suffix=f"</dev/null >{shlex.quote(out)} 2>{shlex.quote(err)}",
+        )
         rr.result.stdout = self.target.read_text(out)
         rr.result.stderr = self.target.read_text(err)
         rr.evidence.stdout, rr.evidence.stderr = rr.result.stdout, rr.result.stderr

@@ -21,9 +21,20 @@ from infra.targets import Target
 BASELINE_OCI_VERSION = "1.0.2"
 
 DEFAULT_CAPS = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
 ]
 
 _BASELINE = {
@@ -42,23 +53,42 @@ _BASELINE = {
     "hostname": "ocitest",
     "mounts": [
         {"destination": "/proc", "type": "proc", "source": "proc"},
-        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
-        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-         "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
-         "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-         "options": ["nosuid", "noexec", "nodev", "ro"]},
+        {
+            "destination": "/dev",
+            "type": "tmpfs",
+            "source": "tmpfs",
+            "options": ["nosuid", "strictatime", "mode=755", "size=65536k"],
+        },
+        {
+            "destination": "/dev/pts",
+            "type": "devpts",
+            "source": "devpts",
+            "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
+        },
+        {
+            "destination": "/dev/shm",
+            "type": "tmpfs",
+            "source": "shm",
+            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        },
+        {
+            "destination": "/dev/mqueue",
+            "type": "mqueue",
+            "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"],
+        },
+        {
+            "destination": "/sys",
+            "type": "sysfs",
+            "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", "ro"],
+        },
     ],
     "linux": {
         "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")],
         "resources": {"devices": [{"allow": False, "access": "rwm"}]},
         "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
-        "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                          "/proc/sysrq-trigger"],
+        "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
     },
 }
 
@@ -112,8 +142,9 @@ class Bundle:
         """
         problems = schemas.errors(self.schema_dir, "config-schema.json", self.config)
         if problems:
-            raise ConfigInvalid("baseline config no longer matches config-schema.json: "
-                                + "; ".join(problems[:5]))
+            raise ConfigInvalid(
+                "baseline config no longer matches config-schema.json: " + "; ".join(problems[:5])
+            )
         return self.write_unvalidated(self.config)
 
     def write_unvalidated(self, config: dict | str) -> str:
@@ -124,8 +155,14 @@ class Bundle:
         return self.config_path
 
 
-def make_bundle(target: Target, path: str, cached_rootfs: str, schema_dir: str,
-                cgroups_path: str, args: list[str] | None = None) -> Bundle:
+def make_bundle(
+    target: Target,
+    path: str,
+    cached_rootfs: str,
+    schema_dir: str,
+    cgroups_path: str,
+    args: list[str] | None = None,
+) -> Bundle:
     """Create a bundle directory at `path` with a private copy of the rootfs.
 
     config.json is not written yet: the test changes `bundle.config`, then `write()`s.

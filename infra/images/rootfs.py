@@ -51,18 +51,28 @@ def cached_rootfs(target: Target, cache_dir: str) -> str:
     Raises:
         TargetError: busybox-static is missing or the build failed.
     """
-    res = target.run(["sh", "-c", _BUILD, "build-rootfs", cache_dir, BUSYBOX, LAYOUT_VERSION],
-                     timeout=180)
+    res = target.run(
+        ["sh", "-c", _BUILD, "build-rootfs", cache_dir, BUSYBOX, LAYOUT_VERSION], timeout=180
+    )
     if res.exit_status != 0:
-        raise TargetError(f"building the busybox rootfs in {cache_dir} failed "
-                          f"({res.exit_status}): {res.stderr.strip()[-500:]}; "
-                          f"is busybox-static installed ({BUSYBOX})?")
+        raise TargetError(
+            f"building the busybox rootfs in {cache_dir} failed "
+            f"({res.exit_status}): {res.stderr.strip()[-500:]}; "
+            f"is busybox-static installed ({BUSYBOX})?"
+        )
     return res.stdout.strip().splitlines()[-1]
 
 
 def copy_rootfs(target: Target, cached: str, dest: str) -> None:
     """Copy the cached rootfs to `dest` (a fresh, writable copy for one bundle)."""
-    res = target.run(["sh", "-c", f"cp -a {shlex.quote(cached)} {shlex.quote(dest)} "
-                      f"&& rm -f {shlex.quote(dest)}/.complete"], timeout=120)
+    res = target.run(
+        [
+            "sh",
+            "-c",
+            f"cp -a {shlex.quote(cached)} {shlex.quote(dest)} "
+            f"&& rm -f {shlex.quote(dest)}/.complete",
+        ],
+        timeout=120,
+    )
     if res.exit_status != 0:
         raise TargetError(f"copying the rootfs to {dest} failed: {res.stderr.strip()}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-
 BIN = Path(__file__).parent / "bin"
 
 
@@ -43,59 +42,116 @@ def _m(name: str, breaks: str, fails: list[str], requirements: list[str]) -> Mut
     return Mutant(name, "oci_runtime", breaks, tuple(fails), tuple(requirements))
 
 
-MUTANTS: dict[str, Mutant] = {m.name: m for m in [
-    _m("missing-id-ok", "state/create/start/kill/delete without an id exit 0",
-       ["test_state.py::test_state_without_an_id_fails",
-        "test_create.py::test_create_without_an_id_fails",
-        "test_start.py::test_start_without_an_id_fails",
-        "test_kill.py::test_kill_without_an_id_fails",
-        "test_delete.py::test_delete_without_an_id_fails"],
-       ["runtime.state-op.missing-id-errors", "runtime.create.missing-args-errors",
-        "runtime.start.missing-id-errors", "runtime.kill.missing-id-errors",
-        "runtime.delete.missing-id-errors"]),
-    _m("state-unknown-ok", "state of an id never created invents a state",
-       ["test_state.py::test_state_of_an_unknown_container_fails",
-        "test_create.py::test_create_fails_when_a_mount_source_is_missing"],
-       ["runtime.state-op.unknown-id-errors", "runtime.errors.no-side-effects"]),
-    _m("state-no-bundle", "the state JSON lacks bundle",
-       ["test_state.py::test_state_validates_against_the_state_schema",
-        "test_state.py::test_state_bundle_is_the_absolute_bundle_path",
-        "test_create.py::test_create_with_an_id_in_use_fails"],
-       ["runtime.state.schema", "runtime.state.bundle", "runtime.create.duplicate-id-errors"]),
-    _m("create-duplicate-ok", "create with an id in use exits 0",
-       ["test_create.py::test_create_with_an_id_in_use_fails"],
-       ["runtime.create.duplicate-id-errors", "runtime.state.id-unique"]),
-    _m("start-not-created-ok", "start of a running or stopped container exits 0",
-       ["test_start.py::test_start_of_a_running_container_fails",
-        "test_start.py::test_start_of_a_stopped_container_fails"],
-       ["runtime.start.not-created-errors"]),
-    _m("kill-wrong-signal", "kill sends SIGUSR2 instead of the named signal",
-       ["test_kill.py::test_kill_delivers_the_named_signal"],
-       ["runtime.kill.sends-signal"]),
-    _m("kill-stopped-ok", "kill of a stopped container exits 0",
-       ["test_kill.py::test_kill_of_a_stopped_container_fails"],
-       ["runtime.kill.not-running-errors"]),
-    _m("delete-running-ok", "delete of a running container force-deletes it",
-       ["test_delete.py::test_delete_of_a_container_not_stopped_fails[running]"],
-       ["runtime.delete.not-stopped-errors"]),
-    _m("delete-keeps-container", "delete exits 0 and removes nothing",
-       ["test_delete.py::test_delete_of_a_container_not_stopped_fails[running]",
-        "test_delete.py::test_delete_removes_the_container_its_process_and_cgroup",
-        "test_delete.py::test_a_deleted_id_can_be_used_again",
-        "test_hooks.py::test_poststop_hook_runs_at_delete"],
-       ["runtime.delete.removes-created-resources", "runtime.lifecycle.destroy-on-delete",
-        "runtime.delete.id-reusable", "runtime.lifecycle.poststop-invoked",
-        "runtime.delete.not-stopped-errors"]),
-    _m("no-dev-symlinks", "create leaves out the /dev symlinks",
-       ["test_linux.py::test_create_makes_the_dev_symlinks"],
-       ["runtime.linux.dev-symlinks"]),
-    _m("leaks-fd", "the container process gets an extra fd 3",
-       ["test_linux.py::test_the_program_has_only_stdin_stdout_stderr_open"],
-       ["runtime.linux.default-fds"]),
-    _m("skips-poststop-hooks", "poststop hooks never run",
-       ["test_hooks.py::test_poststop_hook_runs_at_delete"],
-       ["runtime.lifecycle.poststop-invoked"]),
-]}
+MUTANTS: dict[str, Mutant] = {
+    m.name: m
+    for m in [
+        _m(
+            "missing-id-ok",
+            "state/create/start/kill/delete without an id exit 0",
+            [
+                "test_state.py::test_state_without_an_id_fails",
+                "test_create.py::test_create_without_an_id_fails",
+                "test_start.py::test_start_without_an_id_fails",
+                "test_kill.py::test_kill_without_an_id_fails",
+                "test_delete.py::test_delete_without_an_id_fails",
+            ],
+            [
+                "runtime.state-op.missing-id-errors",
+                "runtime.create.missing-args-errors",
+                "runtime.start.missing-id-errors",
+                "runtime.kill.missing-id-errors",
+                "runtime.delete.missing-id-errors",
+            ],
+        ),
+        _m(
+            "state-unknown-ok",
+            "state of an id never created invents a state",
+            [
+                "test_state.py::test_state_of_an_unknown_container_fails",
+                "test_create.py::test_create_fails_when_a_mount_source_is_missing",
+            ],
+            ["runtime.state-op.unknown-id-errors", "runtime.errors.no-side-effects"],
+        ),
+        _m(
+            "state-no-bundle",
+            "the state JSON lacks bundle",
+            [
+                "test_state.py::test_state_validates_against_the_state_schema",
+                "test_state.py::test_state_bundle_is_the_absolute_bundle_path",
+                "test_create.py::test_create_with_an_id_in_use_fails",
+            ],
+            ["runtime.state.schema", "runtime.state.bundle", "runtime.create.duplicate-id-errors"],
+        ),
+        _m(
+            "create-duplicate-ok",
+            "create with an id in use exits 0",
+            ["test_create.py::test_create_with_an_id_in_use_fails"],
+            ["runtime.create.duplicate-id-errors", "runtime.state.id-unique"],
+        ),
+        _m(
+            "start-not-created-ok",
+            "start of a running or stopped container exits 0",
+            [
+                "test_start.py::test_start_of_a_running_container_fails",
+                "test_start.py::test_start_of_a_stopped_container_fails",
+            ],
+            ["runtime.start.not-created-errors"],
+        ),
+        _m(
+            "kill-wrong-signal",
+            "kill sends SIGUSR2 instead of the named signal",
+            ["test_kill.py::test_kill_delivers_the_named_signal"],
+            ["runtime.kill.sends-signal"],
+        ),
+        _m(
+            "kill-stopped-ok",
+            "kill of a stopped container exits 0",
+            ["test_kill.py::test_kill_of_a_stopped_container_fails"],
+            ["runtime.kill.not-running-errors"],
+        ),
+        _m(
+            "delete-running-ok",
+            "delete of a running container force-deletes it",
+            ["test_delete.py::test_delete_of_a_container_not_stopped_fails[running]"],
+            ["runtime.delete.not-stopped-errors"],
+        ),
+        _m(
+            "delete-keeps-container",
+            "delete exits 0 and removes nothing",
+            [
+                "test_delete.py::test_delete_of_a_container_not_stopped_fails[running]",
+                "test_delete.py::test_delete_removes_the_container_its_process_and_cgroup",
+                "test_delete.py::test_a_deleted_id_can_be_used_again",
+                "test_hooks.py::test_poststop_hook_runs_at_delete",
+            ],
+            [
+                "runtime.delete.removes-created-resources",
+                "runtime.lifecycle.destroy-on-delete",
+                "runtime.delete.id-reusable",
+                "runtime.lifecycle.poststop-invoked",
+                "runtime.delete.not-stopped-errors",
+            ],
+        ),
+        _m(
+            "no-dev-symlinks",
+            "create leaves out the /dev symlinks",
+            ["test_linux.py::test_create_makes_the_dev_symlinks"],
+            ["runtime.linux.dev-symlinks"],
+        ),
+        _m(
+            "leaks-fd",
+            "the container process gets an extra fd 3",
+            ["test_linux.py::test_the_program_has_only_stdin_stdout_stderr_open"],
+            ["runtime.linux.default-fds"],
+        ),
+        _m(
+            "skips-poststop-hooks",
+            "poststop hooks never run",
+            ["test_hooks.py::test_poststop_hook_runs_at_delete"],
+            ["runtime.lifecycle.poststop-invoked"],
+        ),
+    ]
+}
 
 
 def proofs() -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3 -I
 """A deliberately broken OCI runtime for ocitest's self-tests (a mutant, never a subject).
 
 Each mutant wraps a real runtime (runc by default; OCITEST_MUTANT_BASE overrides) and
@@ -31,15 +31,22 @@ def split(argv: list[str]) -> tuple[list[str], str, list[str]]:
         if a.startswith("-"):
             i += 1
             continue
-        return argv[:i], a, argv[i + 1:]
+        return argv[:i], a, argv[i + 1 :]
     return argv, "", []
 
 
 def positional(args: list[str]) -> list[str]:
     """The positional arguments of a command (flags taking a value are known ones)."""
     out, skip = [], False
-    takes_value = {"--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds",
-                   "--format", "-f"}
+    takes_value = {
+        "--bundle",
+        "-b",
+        "--pid-file",
+        "--console-socket",
+        "--preserve-fds",
+        "--format",
+        "-f",
+    }
     for a in args:
         if skip:
             skip = False
@@ -60,8 +67,9 @@ class Mutant:
         self.ids = positional(self.args)
 
     def real(self, *args: str, **kw) -> subprocess.CompletedProcess:
-        return subprocess.run([self.base, *self.globals, *args], timeout=TIMEOUT,
-                              capture_output=True, text=True, **kw)
+        return subprocess.run(
+            [self.base, *self.globals, *args], timeout=TIMEOUT, capture_output=True, text=True, **kw
+        )
 
     def state(self, cid: str) -> dict | None:
         res = self.real("state", cid)
@@ -94,10 +102,17 @@ class StateUnknownOk(Mutant):
     """state of an id never created answers with an invented state."""
 
     def run(self) -> int:
-        if self.command == "state" and self.ids and self.state(self.ids[0]) is None \
-                and not _was_created(self.globals, self.ids[0]):
-            print(json.dumps({"ociVersion": "1.0.2", "id": self.ids[0], "status": "stopped",
-                              "bundle": "/"}))
+        if (
+            self.command == "state"
+            and self.ids
+            and self.state(self.ids[0]) is None
+            and not _was_created(self.globals, self.ids[0])
+        ):
+            print(
+                json.dumps(
+                    {"ociVersion": "1.0.2", "id": self.ids[0], "status": "stopped", "bundle": "/"}
+                )
+            )
             return 0
         if self.command == "create" and self.ids:
             res = subprocess.run([self.base, *self.argv], timeout=TIMEOUT)
@@ -147,7 +162,11 @@ class KillWrongSignal(Mutant):
     """kill sends SIGUSR2 whatever signal was asked for (except KILL)."""
 
     def run(self) -> int:
-        if self.command == "kill" and len(self.ids) >= 2 and self.ids[1] not in ("KILL", "9", "SIGKILL"):
+        if (
+            self.command == "kill"
+            and len(self.ids) >= 2
+            and self.ids[1] not in ("KILL", "9", "SIGKILL")
+        ):
             args = [a for a in self.args if a != self.ids[1]]
             os.execv(self.base, [self.base, *self.globals, "kill", *args, "USR2"])
         return self.passthrough()

@@ -88,7 +88,7 @@ class Target:
         """Host facts for the report's environment section: kernel, arch, distro,
         cgroup mode (`unified`, `hybrid` or `legacy`) and the name of PID 1."""
         script = (
-            "uname -r; uname -m; . /etc/os-release 2>/dev/null; echo \"${PRETTY_NAME:-?}\"; "
+            'uname -r; uname -m; . /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}"; '
             "if [ -e /sys/fs/cgroup/cgroup.controllers ]; then echo unified; "
             "elif [ -d /sys/fs/cgroup/unified ]; then echo hybrid; else echo legacy; fi; "
             "cat /proc/1/comm 2>/dev/null || echo ?"

@@ -13,9 +13,12 @@ def test_a_bundle_without_config_json_cannot_be_created(containers, runtime, tar
     b.write()
     target.run(["mv", b.config_path, f"{b.path}/config.json.orig"], timeout=10)
     c = containers.create(b)
-    assert not c.created, violation("bundle.config-json",
-                                    wanted="create fails: the bundle has no config.json",
-                                    seen="exit status 0", evidence=[c.create_result])
+    assert not c.created, violation(
+        "bundle.config-json",
+        wanted="create fails: the bundle has no config.json",
+        seen="exit status 0",
+        evidence=[c.create_result],
+    )
 
 
 @pytest.mark.requirement("bundle.root-path")
@@ -25,11 +28,17 @@ def test_root_path_names_the_rootfs_directory(containers, runtime, target):
     b.config["root"]["path"] = "another-root"
     target.write_text(f"{b.path}/another-root/ocitest-marker", "ocitest-root-path\n")
     c = containers.create(b)
-    assert c.created, violation("bundle.root-path", wanted="create succeeds with root.path "
-                                "'another-root'", seen=f"exit status {c.create_result.exit_status}",
-                                evidence=[c.create_result])
+    assert c.created, violation(
+        "bundle.root-path",
+        wanted="create succeeds with root.path 'another-root'",
+        seen=f"exit status {c.create_result.exit_status}",
+        evidence=[c.create_result],
+    )
     rr = runtime.start(c.id)
     got = containers.wait_output(c, "ocitest-root-path")
-    assert rr.ok and got, violation("bundle.root-path",
-                                    wanted="the program reads /ocitest-marker from another-root",
-                                    seen=f"stdout {containers.output(c)!r}", evidence=[rr])
+    assert rr.ok and got, violation(
+        "bundle.root-path",
+        wanted="the program reads /ocitest-marker from another-root",
+        seen=f"stdout {containers.output(c)!r}",
+        evidence=[rr],
+    )

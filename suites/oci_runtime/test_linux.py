@@ -7,8 +7,12 @@ import pytest
 from suites.messages import violation
 from suites.oci_runtime.helpers import LONG_RUNNING, state_of
 
-DEV_SYMLINKS = {"/dev/fd": "/proc/self/fd", "/dev/stdin": "/proc/self/fd/0",
-                "/dev/stdout": "/proc/self/fd/1", "/dev/stderr": "/proc/self/fd/2"}
+DEV_SYMLINKS = {
+    "/dev/fd": "/proc/self/fd",
+    "/dev/stdin": "/proc/self/fd/0",
+    "/dev/stdout": "/proc/self/fd/1",
+    "/dev/stderr": "/proc/self/fd/2",
+}
 
 
 @pytest.mark.requires("root")
@@ -20,8 +24,11 @@ def test_the_program_has_only_stdin_stdout_stderr_open(containers, runtime, host
     containers.wait_for("the program is sleep", lambda: host.cmdline(pid)[:1] == ["sleep"])
     fds = host.open_fds(pid)
     assert fds == [0, 1, 2], violation(
-        "runtime.linux.default-fds", wanted="open descriptors [0, 1, 2]",
-        seen=f"open descriptors {fds} (process {pid}, argv {host.cmdline(pid)})", evidence=[rr])
+        "runtime.linux.default-fds",
+        wanted="open descriptors [0, 1, 2]",
+        seen=f"open descriptors {fds} (process {pid}, argv {host.cmdline(pid)})",
+        evidence=[rr],
+    )
 
 
 @pytest.mark.requires("root")
@@ -32,5 +39,8 @@ def test_create_makes_the_dev_symlinks(containers, runtime, host):
     root = f"/proc/{doc.get('pid')}/root"
     seen = {link: host.readlink(root + link) for link in DEV_SYMLINKS}
     assert seen == DEV_SYMLINKS, violation(
-        "runtime.linux.dev-symlinks", wanted=f"after create: {DEV_SYMLINKS}",
-        seen=f"{seen}", evidence=[rr])
+        "runtime.linux.dev-symlinks",
+        wanted=f"after create: {DEV_SYMLINKS}",
+        seen=f"{seen}",
+        evidence=[rr],
+    )

@@ -21,14 +21,20 @@ def test_start_runs_the_program_as_process_says(containers, runtime):
     assert rr.ok and got and "ocitest:from-config:/tmp" in out, violation(
         "runtime.start.runs-program",
         wanted="start exits 0 and the program prints 'ocitest:from-config:/tmp' (args, env, cwd)",
-        seen=f"exit status {rr.exit_status}, stdout {out!r}", evidence=[rr])
+        seen=f"exit status {rr.exit_status}, stdout {out!r}",
+        evidence=[rr],
+    )
 
 
 @pytest.mark.requirement("runtime.start.missing-id-errors")
 def test_start_without_an_id_fails(runtime):
     rr = runtime.raw("start")
-    assert not rr.ok, violation("runtime.start.missing-id-errors", wanted="a non-zero exit status",
-                                seen="exit status 0", evidence=[rr])
+    assert not rr.ok, violation(
+        "runtime.start.missing-id-errors",
+        wanted="a non-zero exit status",
+        seen="exit status 0",
+        evidence=[rr],
+    )
 
 
 @pytest.mark.requirement("runtime.start.not-created-errors")
@@ -42,7 +48,9 @@ def test_start_of_a_running_container_fails(containers, runtime):
         "runtime.start.not-created-errors",
         wanted="the second start fails; the container keeps running its one program",
         seen=f"exit status {rr.exit_status}, status {doc.get('status')!r}, program started "
-             f"{runs} time(s)", evidence=[rr, st])
+        f"{runs} time(s)",
+        evidence=[rr, st],
+    )
 
 
 @pytest.mark.requirement("runtime.start.not-created-errors")
@@ -56,7 +64,9 @@ def test_start_of_a_stopped_container_fails(containers, runtime):
         "runtime.start.not-created-errors",
         wanted="start of a stopped container fails and runs nothing",
         seen=f"exit status {rr.exit_status}, status {doc.get('status')!r}, program started "
-             f"{runs} time(s)", evidence=[rr, st])
+        f"{runs} time(s)",
+        evidence=[rr, st],
+    )
 
 
 @pytest.mark.requirement("runtime.start.no-process-errors")
@@ -70,6 +80,9 @@ def test_start_without_process_fails(containers, runtime):
         rr = runtime.start(c.id)
         evidence.append(rr)
         started = rr.ok
-    assert not started, violation("runtime.start.no-process-errors",
-                                  wanted="create or start fails: config.json has no process",
-                                  seen="both exit 0", evidence=evidence)
+    assert not started, violation(
+        "runtime.start.no-process-errors",
+        wanted="create or start fails: config.json has no process",
+        seen="both exit 0",
+        evidence=evidence,
+    )

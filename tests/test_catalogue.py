@@ -1,0 +1,126 @@
+"""The catalogue: well-formed, every testable requirement has a test, unknown ids are caught."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from reports.catalogue import CatalogueError, catalogue_files, load_catalogue
+from tests.conftest import ROOT
+
+SPEC_FILES = ("runtime.md", "runtime-linux.md", "bundle.md")
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue(catalogue_files(ROOT))
+
+
+def _ids_used_by_tests(suite: str, catalogue) -> set[str]:
+    """Catalogue ids named anywhere in the suite's test modules (markers, param tables).
+    That each test carries valid markers is enforced at collection (see below)."""
+    used = set()
+    for f in (ROOT / "suites" / suite).glob("test_*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.Constant) and node.value in catalogue:
+                used.add(node.value)
+    return used
+
+
+def test_the_runtime_catalogue_covers_runtime_md_runtime_linux_md_and_bundle_md(catalogue):
+    sections = {q.section.split("#")[0] for q in catalogue.values() if q.suite == "oci_runtime"}
+    assert set(SPEC_FILES) <= sections
+
+
+def test_every_testable_requirement_has_a_test(catalogue):
+    used = _ids_used_by_tests("oci_runtime", catalogue)
+    untested = sorted(
+        q.id
+        for q in catalogue.values()
+        if q.suite == "oci_runtime" and q.testable and q.id not in used
+    )
+    assert not untested, f"testable requirements without a test: {untested}"
+
+
+def test_every_untestable_requirement_says_why(catalogue):
+    for q in catalogue.values():
+        if not q.testable:
+            assert len(q.why) > 20, q.id
+
+
+def test_summaries_are_one_line_and_sections_link_into_the_spec(catalogue):
+    for q in catalogue.values():
+        assert "\n" not in q.summary and q.url.startswith("https://"), q.id
+        assert q.section.split("#")[0].endswith(".md"), q.id
+
+
+def test_a_duplicate_id_is_rejected(tmp_path):
+    text = textwrap.dedent("""\
+        spec: runtime-spec
+        spec_version: 1.3.0
+        requirements:
+          - {id: runtime.x.y, section: runtime.md#state, level: MUST, summary: one thing said once}
+          - {id: runtime.x.y, section: runtime.md#state, level: MUST, summary: the same id said twice}
+        """)
+    d = tmp_path / "suites" / "s"
+    d.mkdir(parents=True)
+    (d / "requirements.yaml").write_text(text)
+    with pytest.raises(CatalogueError, match="duplicate"):
+        load_catalogue(catalogue_files(tmp_path))
+
+
+def test_an_untestable_entry_without_why_is_rejected(tmp_path):
+    d = tmp_path / "suites" / "s"
+    d.mkdir(parents=True)
+    (d / "requirements.yaml").write_text(
+        "spec: runtime-spec\nspec_version: 1.3.0\nrequirements:\n"
+        "  - {id: runtime.x.y, section: runtime.md#state, level: MUST, testable: false,"
+        " summary: cannot be tested at all}\n"
+    )
+    with pytest.raises(CatalogueError, match="why"):
+        load_catalogue(catalogue_files(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "marker, needle",
+    [
+        ('@pytest.mark.requirement("no.such.requirement")', "not in any"),
+        ("", "no @pytest.mark.requirement"),
+    ],
+)
+def test_a_suite_test_with_a_bad_requirement_marker_is_a_collection_error(tmp_path, marker, needle):
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["infra.plugin", "reports.plugin"]\n')
+    suite = tmp_path / "suites" / "demo"
+    suite.mkdir(parents=True)
+    (suite / "requirements.yaml").write_text(
+        "spec: runtime-spec\nspec_version: 1.3.0\nrequirements:\n"
+        "  - {id: demo.real.one, section: runtime.md#state, level: MUST, summary: a real entry here}\n"
+    )
+    (suite / "test_demo.py").write_text(f"import pytest\n\n{marker}\ndef test_x():\n    pass\n")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "suites",
+            "--report-dir",
+            str(tmp_path / "rep"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+    )
+    out = res.stdout + res.stderr
+    assert res.returncode == 2 and needle in out, out[-2000:]

@@ -1,0 +1,100 @@
+"""Unit tests of small pieces: spec versions, subject ids, known failures, records."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from infra import specversion
+from infra.subjects import Subject, assign_ids, parse_version_output
+from reports.known_failures import KnownFailure
+from reports.records import PROP, RecordBook
+
+
+@pytest.mark.parametrize(
+    "version, floor, expected",
+    [
+        ("1.0.2-dev", "1.0.2", True),
+        ("1.0.0", "1.0.2", False),
+        ("1.1.0-rc.1", "1.1.0", False),
+        ("1.3.0", "1.3.0", True),
+        ("v1.2.1", "1.2.0", True),
+        ("1.0.2-dev", "1.1.0", False),
+    ],
+)
+def test_spec_versions_compare_with_dev_after_the_release(version, floor, expected):
+    assert specversion.at_least(version, floor) is expected
+
+
+def test_a_malformed_spec_version_raises():
+    with pytest.raises(ValueError):
+        specversion.parse("one point oh")
+
+
+def test_version_output_of_runc_and_crun():
+    assert parse_version_output("runc version 1.1.5+ds1\ncommit: x\nspec: 1.0.2-dev\n") == (
+        "1.1.5+ds1",
+        "1.0.2-dev",
+    )
+    assert parse_version_output("crun version 1.8.1\nspec: 1.0.0\n+SYSTEMD") == ("1.8.1", "1.0.0")
+    assert parse_version_output("nothing here") == ("", "")
+
+
+def test_subject_ids_are_unique_and_stable():
+    subs = [
+        Subject("runtime", "", "runc", path="/usr/sbin/runc"),
+        Subject("runtime", "", "runc", path="/usr/local/bin/runc"),
+        Subject("runtime", "", "crun", path="/usr/bin/crun"),
+        Subject("runtime", "", "crun", path="/usr/bin/crun", args=["--cgroup-manager=cgroupfs"]),
+    ]
+    assign_ids(subs)
+    assert [s.id for s in subs] == [
+        "runc@usr-sbin",
+        "runc@usr-local-bin",
+        "crun",
+        "crun+cgroup-manager=cgroupfs",
+    ]
+
+
+def test_known_failure_matches_test_with_or_without_param_and_by_requirement():
+    by_test = KnownFailure(subject="runc", reason="because", test="a.py::test_x")
+    by_full = KnownFailure(subject="runc", reason="because", test="a.py::test_x[runc-created]")
+    by_req = KnownFailure(subject="*", reason="because", requirement="r.one")
+    assert by_test.matches("a.py::test_x[runc-created]", "runc", [])
+    assert not by_test.matches("a.py::test_x[crun]", "crun", [])
+    assert by_full.matches("a.py::test_x[runc-created]", "runc", [])
+    assert not by_full.matches("a.py::test_x[runc-running]", "runc", [])
+    assert by_req.matches("b.py::test_y[crun]", "crun", ["r.one"])
+
+
+def _report(when, outcome, nodeid="a.py::test_x[runc]", message=""):
+    info = {
+        "outcome": outcome,
+        "requirements": ["r.one"],
+        "level": "MUST",
+        "subject": "runc",
+        "message": message,
+        "known_failure": None,
+    }
+    return SimpleNamespace(nodeid=nodeid, when=when, duration=0.1, user_properties=[(PROP, info)])
+
+
+def test_records_combine_phases_and_a_teardown_error_spoils_a_pass():
+    book = RecordBook("local")
+    for rep in (
+        _report("setup", "passed"),
+        _report("call", "passed"),
+        _report("teardown", "error", message="left a container"),
+    ):
+        book.add(rep)
+    (rec,) = book.finish()
+    assert rec.outcome == "error" and "left a container" in rec.message
+
+
+def test_a_record_without_teardown_is_an_error_of_an_incomplete_run():
+    book = RecordBook("local")
+    book.add(_report("setup", "passed"))
+    book.add(_report("call", "passed"))
+    (rec,) = book.finish()
+    assert rec.outcome == "error" and "worker died" in rec.message

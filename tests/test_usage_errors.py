@@ -1,0 +1,189 @@
+"""Bad input: one line, exit 4, no traceback, nothing of the user's touched (DESIGN.md, Options)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+SUITE = "suites/oci_runtime/test_state.py"
+
+
+def pytest_usage(*args: str, report_dir: str | None = None) -> subprocess.CompletedProcess:
+    rd = ["--report-dir", report_dir] if report_dir else []
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", SUITE, *args, *rd],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_one_line_usage_error(res: subprocess.CompletedProcess, needle: str) -> None:
+    out = (res.stdout + res.stderr).strip()
+    assert res.returncode == 4, f"exit {res.returncode}, wanted 4:\n{out}"
+    assert "Traceback" not in out, out
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"wanted one line, got {len(lines)}:\n{out}"
+    assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+
+
+@pytest.fixture
+def not_executable(tmp_path):
+    p = tmp_path / "runtime"
+    p.write_text("#!/bin/sh\necho nope\n")
+    p.chmod(0o644)
+    return str(p)
+
+
+@pytest.fixture
+def failing_version(tmp_path):
+    p = tmp_path / "broken-runtime"
+    p.write_text("#!/bin/sh\necho 'no such flag' >&2\nexit 3\n")
+    p.chmod(0o755)
+    return str(p)
+
+
+def test_a_missing_runtime_binary_is_a_usage_error(tmp_path):
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", "/nonexistent/runtime", report_dir=str(tmp_path / "r")),
+        "no such file",
+    )
+
+
+def test_a_runtime_not_on_path_is_a_usage_error(tmp_path):
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", "no-such-runtime-xyz", report_dir=str(tmp_path / "r")),
+        "not found on PATH",
+    )
+
+
+def test_a_runtime_that_is_not_executable_is_a_usage_error(tmp_path, not_executable):
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", not_executable, report_dir=str(tmp_path / "r")),
+        "not an executable",
+    )
+
+
+def test_a_directory_as_runtime_is_a_usage_error(tmp_path):
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", str(tmp_path), report_dir=str(tmp_path / "r")),
+        "not an executable",
+    )
+
+
+def test_a_runtime_whose_version_fails_is_a_usage_error(tmp_path, failing_version):
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", failing_version, report_dir=str(tmp_path / "r")),
+        "--version' failed",
+    )
+
+
+def test_runtime_arg_without_runtime_is_a_usage_error(tmp_path):
+    res = pytest_usage("--runtime-arg=--debug", report_dir=str(tmp_path / "r"))
+    assert res.returncode == 4 and "Traceback" not in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("value", ["bogus", "must", ""])
+def test_an_unknown_gate_is_a_usage_error(tmp_path, value):
+    assert_one_line_usage_error(
+        pytest_usage("--gate", value, report_dir=str(tmp_path / "r")), "--gate"
+    )
+
+
+def test_an_unwritable_report_dir_is_a_usage_error():
+    assert_one_line_usage_error(
+        pytest_usage(report_dir="/proc/ocitest-report"), "cannot write there"
+    )
+
+
+def test_a_regular_file_as_report_dir_is_a_usage_error(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("the user's\n")
+    assert_one_line_usage_error(pytest_usage(report_dir=str(f)), "not a directory")
+    assert f.read_text() == "the user's\n"
+
+
+def test_a_foreign_non_empty_report_dir_is_refused_untouched(tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "results.json").write_text("precious")
+    (d / "notes.txt").write_text("also precious")
+    before = {p.name: p.read_bytes() for p in d.iterdir()}
+    assert_one_line_usage_error(pytest_usage(report_dir=str(d)), "not an ocitest report")
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before
+
+
+def test_a_missing_known_failures_file_is_a_usage_error(tmp_path):
+    assert_one_line_usage_error(
+        pytest_usage(
+            "--known-failures", str(tmp_path / "nope.yaml"), report_dir=str(tmp_path / "r")
+        ),
+        "cannot read",
+    )
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("known_failures: [\n", "not valid YAML"),
+        ("known_failures:\n  - subject: runc\n", "known_failures/0"),
+        (
+            "known_failures:\n  - requirement: no.such.id\n    subject: runc\n    reason: because it is so\n",
+            "unknown requirement id",
+        ),
+        ("- a list\n", "(top)"),
+    ],
+)
+def test_a_malformed_known_failures_file_is_a_usage_error(tmp_path, text, needle):
+    kf = tmp_path / "kf.yaml"
+    kf.write_text(text)
+    assert_one_line_usage_error(
+        pytest_usage("--known-failures", str(kf), report_dir=str(tmp_path / "r")), needle
+    )
+
+
+@pytest.mark.parametrize(
+    "spec, needle", [("bogus", "unknown target kind"), ("ssh://user@host", "not implemented yet")]
+)
+def test_an_unusable_target_is_a_usage_error(tmp_path, spec, needle):
+    assert_one_line_usage_error(
+        pytest_usage("--target", spec, report_dir=str(tmp_path / "r")), needle
+    )
+
+
+def test_a_schema_dir_without_schemas_is_a_usage_error(tmp_path):
+    assert_one_line_usage_error(
+        pytest_usage("--schema-dir", str(tmp_path), report_dir=str(tmp_path / "r")), "--schema-dir"
+    )
+
+
+def test_a_usage_error_leaves_no_run_directories(tmp_path):
+    before = set(os.listdir("/run/ocitest")) if os.path.isdir("/run/ocitest") else set()
+    pytest_usage("--gate", "bogus", report_dir=str(tmp_path / "r"))
+    after = set(os.listdir("/run/ocitest")) if os.path.isdir("/run/ocitest") else set()
+    assert after <= before
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["bogus"], "unknown command"),
+        (["setup", "--bogus"], "unknown argument"),
+        (["sweep", "extra"], "takes no arguments"),
+        ([], "commands:"),
+    ],
+)
+def test_the_ocitest_command_rejects_bad_usage(argv, needle):
+    res = subprocess.run(
+        [str(ROOT / "ocitest"), *argv], capture_output=True, text=True, timeout=60, check=False
+    )
+    out = res.stdout + res.stderr
+    assert res.returncode == 4, out
+    assert "Traceback" not in out and needle in out, out
