@@ -2,25 +2,32 @@
 
     ./ocitest run [PYTEST ARGS...]   set up if needed, run every suite against the
                                      embedded defaults, write the report, print its path
-    ./ocitest test [PYTEST ARGS...]  set up, run tests/ (the harness's own tests), then
-                                     the suites with the project's known-failures file
+    ./ocitest test [PYTEST ARGS...]  set up, lint, run tests/ (the harness's own tests),
+                                     then the suites with the project's known-failures file
     ./ocitest setup [--no-host-fixes]
     ./ocitest sweep                  remove what killed runs left behind
 
-Usage errors print one line and exit 4.
+Paths given to pytest options are taken relative to the current directory; the report
+goes to ./ocitest-report unless --report-dir says otherwise. Usage errors print one
+line and exit 4.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 
 from infra import hostsetup
 
 USAGE_EXIT = 4
 REPORT_DIR = "ocitest-report"
 KNOWN_FAILURES = "known-failures.yaml"
+#: seconds a child pytest gets to sweep and write its report after SIGINT or SIGTERM
+GRACE = 120
 
 
 def usage(msg: str) -> int:
@@ -28,31 +35,80 @@ def usage(msg: str) -> int:
     return USAGE_EXIT
 
 
-def _pytest(python, args: list[str]) -> int:
-    cmd = [str(python), "-m", "pytest", *args]
-    print("ocitest: " + " ".join(cmd[2:]), flush=True)
-    try:
-        return subprocess.run(cmd, cwd=hostsetup.ROOT, check=False).returncode
-    except KeyboardInterrupt:
-        return 2
+def _absolute(args: list[str], cwd: str) -> list[str]:
+    """Arguments that name existing paths, and the values of our path options, made
+    absolute: pytest runs from the checkout, the user may not."""
+    out, pending = [], None
+    for a in args:
+        if pending is not None:
+            out.append(_abs_value(pending, a, cwd))
+            pending = None
+        elif a in PATH_OPTIONS:
+            out.append(a)
+            pending = a
+        elif a.startswith(tuple(o + "=" for o in PATH_OPTIONS)):
+            opt, val = a.split("=", 1)
+            out.append(f"{opt}={_abs_value(opt, val, cwd)}")
+        elif not a.startswith("-") and os.path.exists(os.path.join(cwd, a.split("::")[0])):
+            out.append(os.path.join(cwd, a))
+        else:
+            out.append(a)
+    return out
+
+
+PATH_OPTIONS = ("--report-dir", "--known-failures", "--schema-dir", "--runtime")
+
+
+def _abs_value(option: str, value: str, cwd: str) -> str:
+    if not value or os.path.isabs(value):
+        return value
+    if option == "--runtime" and "/" not in value:
+        return value  # a name looked up on PATH
+    return os.path.join(cwd, value)
 
 
 def _report_dir(args: list[str]) -> str:
+    found = os.path.join(os.getcwd(), REPORT_DIR)
     for i, a in enumerate(args):
         if a == "--report-dir" and i + 1 < len(args):
-            return args[i + 1]
-        if a.startswith("--report-dir="):
-            return a.split("=", 1)[1]
-    return REPORT_DIR
+            found = args[i + 1]
+        elif a.startswith("--report-dir="):
+            found = a.split("=", 1)[1]
+    return found
 
 
 def _with_defaults(args: list[str]) -> list[str]:
     out = list(args)
-    if not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
+    if not any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in args):
         out = ["-n", "auto", *out]
     if not any(a.startswith("--report-dir") for a in args):
-        out += ["--report-dir", REPORT_DIR]
+        out += ["--report-dir", os.path.join(os.getcwd(), REPORT_DIR)]
     return out
+
+
+def _pytest(python, args: list[str]) -> int:
+    """Run pytest from the checkout; pass SIGINT/SIGTERM on and let it finish its report."""
+    root = str(hostsetup.ROOT)
+    cmd = [str(python), "-m", "pytest", "--rootdir", root, "-c", f"{root}/pyproject.toml", *args]
+    proc = subprocess.Popen(cmd, cwd=root)
+
+    def forward(signum, frame):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    old = signal.signal(signal.SIGTERM, forward)
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:  # the terminal sent SIGINT to pytest too
+                try:
+                    return proc.wait(timeout=GRACE)
+                except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                    proc.kill()
+                    return proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _finish(rc: int, what: str) -> int:
@@ -62,36 +118,68 @@ def _finish(rc: int, what: str) -> int:
     return rc
 
 
+def _print_report(args: list[str], started: float) -> None:
+    report = os.path.join(_report_dir(args), "report.html")
+    if os.path.exists(report) and os.path.getmtime(report) >= started:
+        print(f"ocitest: report: {os.path.abspath(report)}")
+
+
 def cmd_run(args: list[str]) -> int:
     python = hostsetup.setup()
-    args = _with_defaults(args)
+    args = _with_defaults(_absolute(args, os.getcwd()))
+    started = time.time()
     rc = _pytest(python, args)  # no path given: pytest's testpaths, i.e. every suite
-    report = os.path.join(hostsetup.ROOT, _report_dir(args), "report.html")
-    if rc != USAGE_EXIT and os.path.exists(report):
-        print(f"ocitest: report: {os.path.abspath(report)}")
+    _print_report(args, started)
     return _finish(rc, "run")
 
 
 def cmd_test(args: list[str]) -> int:
     python = hostsetup.setup()
-    lint = subprocess.run([str(python), "-m", "ruff", "check", "--quiet", "."],
-                          cwd=hostsetup.ROOT, check=False)
+    suite_args = _with_defaults(
+        ["--known-failures", str(hostsetup.ROOT / KNOWN_FAILURES), *_absolute(args, os.getcwd())]
+    )
+    # bad options fail in seconds, before the harness's own tests run
+    check = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "--rootdir",
+            str(hostsetup.ROOT),
+            "-c",
+            f"{hostsetup.ROOT}/pyproject.toml",
+            "--collect-only",
+            "-q",
+            *suite_args,
+        ],
+        cwd=hostsetup.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode == USAGE_EXIT:
+        sys.stderr.write(check.stderr.strip() + "\n")
+        return USAGE_EXIT
+    lint = subprocess.run(
+        [str(python), "-m", "ruff", "check", "--quiet", "."], cwd=hostsetup.ROOT, check=False
+    )
     if lint.returncode != 0:
         print("ocitest: ruff check failed", file=sys.stderr)
         return 1
-    rc = _finish(_pytest(python, ["tests", "-n", "2", *args]), "tests/")
-    if rc not in (0,):
-        print(f"ocitest: tests/ failed (exit {rc})", file=sys.stderr)
+    rc = _finish(_pytest(python, [str(hostsetup.ROOT / "tests"), "-n", "2"]), "tests/")
+    if rc != 0:
+        print(f"ocitest: the harness's own tests failed (exit {rc})", file=sys.stderr)
         return rc
-    suite_args = _with_defaults(["--known-failures", KNOWN_FAILURES, *args])
+    started = time.time()
     rc = _finish(_pytest(python, suite_args), "suites")
-    report = os.path.join(hostsetup.ROOT, _report_dir(suite_args), "report.html")
-    if os.path.exists(report):
-        print(f"ocitest: report: {os.path.abspath(report)}")
+    _print_report(suite_args, started)
     return rc
 
 
 def cmd_setup(args: list[str]) -> int:
+    if args in (["-h"], ["--help"]):
+        print("./ocitest setup [--no-host-fixes]: install packages, the virtualenv, host fixes")
+        return 0
     unknown = [a for a in args if a != "--no-host-fixes"]
     if unknown:
         return usage(f"setup: unknown argument {unknown[0]!r}")
@@ -101,6 +189,9 @@ def cmd_setup(args: list[str]) -> int:
 
 
 def cmd_sweep(args: list[str]) -> int:
+    if args in (["-h"], ["--help"]):
+        print("./ocitest sweep: remove what killed runs left behind")
+        return 0
     if args:
         return usage(f"sweep: takes no arguments, got {args[0]!r}")
     python = hostsetup.setup(host_fixes=False)
@@ -127,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     except hostsetup.SetupError as exc:
         print(f"ocitest: setup failed: {exc}", file=sys.stderr)
         return USAGE_EXIT if "not root" in str(exc) else 1
+    except PermissionError as exc:
+        print(
+            f"ocitest: {exc.strerror}: {exc.filename} (run as root, or as the user who ran setup)",
+            file=sys.stderr,
+        )
+        return USAGE_EXIT
     except KeyboardInterrupt:
         print("ocitest: interrupted", file=sys.stderr)
         return 130

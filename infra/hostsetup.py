@@ -68,7 +68,6 @@ def missing_packages() -> list[str]:
 def install_packages() -> None:
     missing = missing_packages()
     if not missing:
-        say("Debian packages: all present")
         return
     if os.geteuid() != 0:
         raise SetupError(
@@ -118,8 +117,6 @@ def ensure_venv() -> Path:
             ]
         )
         STAMP.write_text(digest + "\n")
-    else:
-        say("virtualenv: up to date")
     return python
 
 

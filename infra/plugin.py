@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 
 import pytest
 
@@ -20,6 +21,7 @@ from infra.conditions import CONDITIONS, ConditionCache
 from infra.run import RunContext, new_run_id
 from infra.subjects import SubjectError, assign_ids, resolve_runtime
 from infra.sweep import (
+    check_roots,
     device_changes,
     device_snapshot,
     prepare_run,
@@ -39,9 +41,10 @@ class _RuntimeAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         items = list(getattr(namespace, self.dest, None) or [])
         if option_string == "--runtime-arg":
-            if not items:
-                raise argparse.ArgumentError(self, "--runtime-arg must follow a --runtime")
-            items[-1] = (items[-1][0], [*items[-1][1], values])
+            if not items:  # reported as a one-line usage error in pytest_configure
+                items.append((None, [values]))
+            else:
+                items[-1] = (items[-1][0], [*items[-1][1], values])
         else:
             items.append((values, []))
         setattr(namespace, self.dest, items)
@@ -76,8 +79,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="ocitest_schema_dir",
         default=None,
         metavar="DIR",
+        type=_nonempty("--schema-dir"),
         help="runtime-spec schema directory newer than the packaged one",
     )
+
+
+def _nonempty(option: str):
+    def convert(value: str) -> str:
+        if not value.strip():
+            raise argparse.ArgumentTypeError(f"{option}: empty value")
+        return value
+
+    return convert
 
 
 def _usage(msg: str) -> pytest.UsageError:
@@ -112,11 +125,16 @@ def pytest_configure(config: pytest.Config) -> None:
         raise _usage(str(exc)) from None
     try:
         sdir = str(schemas.schema_dir("runtime-spec", config.option.ocitest_schema_dir))
+        schemas.check(sdir, ("state-schema.json", "config-schema.json"))
     except schemas.SchemaError as exc:
         raise _usage(str(exc)) from None
     ctx = RunContext(run_id=new_run_id(), target_spec=target.spec, schema_dir=sdir)
     if _wants_runtimes(config):
         ctx.subjects = _resolve_runtimes(config, target)
+    if ctx.subjects and not config.option.collectonly:
+        problem = check_roots(target)
+        if problem:
+            raise _usage(problem)
     config.stash[CTX] = ctx
     config.stash[TARGET] = target
 
@@ -137,10 +155,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         if removed:
             print(f"ocitest: swept {len(removed)} leftovers of an earlier run {run}")
     config.stash[SWEEP] = True
+    _terminate_as_interrupt()
     config.stash[DEVICES] = device_snapshot(target)
     prepare_run(target, ctx.run_id, os.getpid())
     for s in ctx.subjects:
         prepare_state_root(target, ctx.state_root(s), s.path)
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (timeout, CI cancellation) ends the run like Ctrl-C: sweep, then report."""
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the group may send it twice
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _resolve_runtimes(config: pytest.Config, target: Target) -> list:
@@ -148,6 +177,13 @@ def _resolve_runtimes(config: pytest.Config, target: Target) -> list:
     explicit = requested is not None
     if not explicit:
         requested = [(name, []) for name in DEFAULT_RUNTIMES]
+    if requested and requested[0][0] is None:
+        raise _usage(f"--runtime-arg {requested[0][1][0]}: must follow a --runtime")
+    seen = set()
+    for spec, args in requested:
+        if (spec, tuple(args)) in seen:
+            raise _usage(f"--runtime {spec}: given twice with the same arguments")
+        seen.add((spec, tuple(args)))
     subjects = []
     for spec, args in requested:
         try:

@@ -66,6 +66,24 @@ def validator(directory: str, name: str) -> jsonschema.Draft4Validator:
     )
 
 
+def check(directory: str, names: tuple[str, ...]) -> None:
+    """Load `names` from `directory` with their $refs, or raise SchemaError (one line)."""
+    for name in names:
+        if not (Path(directory) / name).is_file():
+            raise SchemaError(f"schema directory {directory}: no {name}")
+        try:
+            v = validator(directory, name)
+            v.check_schema(json.loads((Path(directory) / name).read_text()))
+            list(v.iter_errors({}))  # resolves the $refs
+        except SchemaError:
+            raise
+        except Exception as exc:  # any failure to load is the directory's fault
+            first = (str(exc).splitlines() or [""])[0][:200]
+            raise SchemaError(
+                f"schema directory {directory}: {name} unusable: {type(exc).__name__}: {first}"
+            ) from None
+
+
 def errors(directory: str, name: str, instance: object) -> list[str]:
     """Schema violations of `instance` against `name`, one line each ([] when valid)."""
     out = []

@@ -101,6 +101,10 @@ def resolve_runtime(target: Target, spec: str, args: list[str]) -> Subject:
     if chk.exit_status != 0:
         raise SubjectError(f"--runtime {spec}: {path} is not an executable file")
     ver = target.run([path, *args, "--version"], timeout=PROBE_TIMEOUT)
+    if ver.timed_out or ver.exit_status == 137:
+        raise SubjectError(
+            f"--runtime {spec}: '{path} --version' did not answer within {PROBE_TIMEOUT} s"
+        )
     if ver.exit_status != 0:
         err = (ver.stderr or ver.stdout).strip().splitlines()
         raise SubjectError(
@@ -108,6 +112,11 @@ def resolve_runtime(target: Target, spec: str, args: list[str]) -> Subject:
             f"{ver.exit_status}: {err[-1] if err else 'no output'}"
         )
     version, declared = parse_version_output(ver.stdout)
+    if not version and not declared:
+        raise SubjectError(
+            f"--runtime {spec}: does not look like an OCI runtime: "
+            f"'{path} --version' printed no version"
+        )
     features = None
     feat = target.run([path, *args, "features"], timeout=PROBE_TIMEOUT)
     if feat.exit_status == 0:

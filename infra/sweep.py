@@ -16,6 +16,21 @@ from infra.targets import Target
 
 _SWEEP = r"""
 run=$1; state=$2; work=$3
+# 0. our own helper processes still at work (a killed run's `timeout cp ...`, runtime
+#    calls): every command we run names the run id; coreutils timeout puts them in
+#    process groups of their own, so a killed run's group signal missed them
+ancestors=" "; a=$$
+while [ -n "$a" ] && [ "$a" != 0 ]; do
+  ancestors="$ancestors$a "; a=$(awk '{print $4}' "/proc/$a/stat" 2>/dev/null)
+done
+for p in /proc/[0-9]*; do
+  pid=${p#/proc/}
+  case "$ancestors" in *" $pid "*) continue;; esac
+  if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "$run"; then
+    echo "process $pid ($(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-80))"
+    kill -9 "$pid" 2>/dev/null
+  fi
+done
 # 1. containers still known to a runtime (each state root names its runtime binary)
 for rtfile in "$state/$run"/*.runtime; do
   root=${rtfile%.runtime}
@@ -76,6 +91,27 @@ def sweep_stale(target: Target) -> dict[str, list[str]]:
         if r.startswith("oct") and not target.exists(f"{STATE_BASE}/{r}"):
             found.add(r)
     return {r: sweep_run(target, r) for r in sorted(found)}
+
+
+def check_roots(target: Target) -> str:
+    """ "" when our state and work roots can be created and written, else why not."""
+    res = target.run(
+        [
+            "sh",
+            "-c",
+            'mkdir -p "$1" "$2" && [ -w "$1" ] && [ -w "$2" ]',
+            "check",
+            STATE_BASE,
+            WORK_BASE,
+        ],
+        timeout=15,
+    )
+    if res.exit_status != 0:
+        return (
+            f"cannot write {STATE_BASE} and {WORK_BASE} on the target "
+            f"({res.stderr.strip() or 'not writable'}); run as root"
+        )
+    return ""
 
 
 def prepare_run(target: Target, run_id: str, owner_pid: int) -> None:

@@ -50,10 +50,14 @@ class KnownFailure:
 
 def load_known_failures(path: str, catalogue_ids: set[str] | None = None) -> list[KnownFailure]:
     """Load and validate `path`. Raises KnownFailuresError (one line)."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise KnownFailuresError(f"--known-failures {path}: not a regular file")
     try:
-        doc = yaml.safe_load(Path(path).read_text())
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise KnownFailuresError(f"--known-failures {path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise KnownFailuresError(f"--known-failures {path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -246,7 +246,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ctx = run_context(config)
     if not ctx.subjects or config.option.collectonly:
         return
+    if exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return  # nothing ran: leave any earlier report as it was
     records = config.stash[BOOK].finish()
+    if not records:
+        return  # nothing ran (e.g. a collection or internal error): keep any earlier report
     interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
     verdict = gate_mod.judge(records, config.option.ocitest_gate)
     left = leftovers(config)

@@ -36,27 +36,21 @@ def traces_of(run_id: str) -> list[str]:
     return found
 
 
-def start_suite_run(tmp_path, *extra: str) -> tuple[subprocess.Popen, str]:
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+def start_suite_run(tmp_path, *extra: str, via_cli: bool = False) -> tuple[subprocess.Popen, str]:
     """Start the runtime suite in its own process group; return it and its run id once
-    it has a container."""
+    it has a container. `via_cli`: through ./ocitest run (pytest is then its child)."""
     before = run_ids()
+    if via_cli:
+        cmd = [str(ROOT / "ocitest"), "run"]
+    else:
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "suites/oci_runtime"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "suites/oci_runtime",
-            "-n",
-            "2",
-            "--gate",
-            "none",
-            "--report-dir",
-            str(tmp_path / "report"),
-            *extra,
-        ],
+        [*cmd, "-n", "2", "--gate", "none", "--report-dir", str(tmp_path / "report"), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -66,22 +60,28 @@ def start_suite_run(tmp_path, *extra: str) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for rid in run_ids() - before:
-            roots = [
-                f"{STATE_BASE}/{rid}/{s}"
-                for s in os.listdir(f"{STATE_BASE}/{rid}")
-                if os.path.isdir(f"{STATE_BASE}/{rid}/{s}")
-            ]
-            if any(os.listdir(r) for r in roots if os.path.isdir(r)):
-                return proc, rid
+            try:  # ours: the run whose owner is the pytest we started
+                with open(f"{STATE_BASE}/{rid}/owner.pid") as fh:
+                    owner = int(fh.read().strip() or 0)
+                if proc.pid not in (owner, _parent(owner)):
+                    continue
+                roots = [f"{STATE_BASE}/{rid}/{s}" for s in os.listdir(f"{STATE_BASE}/{rid}")]
+                if any(os.listdir(r) for r in roots if os.path.isdir(r)):
+                    return proc, rid
+            except (OSError, ValueError):
+                continue
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     pytest.fail("the inner run never created a container within 60 s")
 
 
-def test_ctrl_c_leaves_nothing_and_still_writes_an_incomplete_report(tmp_path):
-    proc, rid = start_suite_run(tmp_path)
-    os.killpg(proc.pid, signal.SIGINT)
-    out, _ = proc.communicate(timeout=120)
+@pytest.mark.parametrize(
+    "how, sig", [("pytest", signal.SIGINT), ("cli", signal.SIGINT), ("cli", signal.SIGTERM)]
+)
+def test_an_interrupted_run_leaves_nothing_and_writes_an_incomplete_report(tmp_path, how, sig):
+    proc, rid = start_suite_run(tmp_path, "--runtime", "runc", via_cli=(how == "cli"))
+    os.killpg(proc.pid, sig)
+    out, _ = proc.communicate(timeout=180)
     assert proc.returncode == 2, out[-3000:]
     assert traces_of(rid) == [], out[-3000:]
     import json

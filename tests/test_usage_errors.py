@@ -187,3 +187,78 @@ def test_the_ocitest_command_rejects_bad_usage(argv, needle):
     out = res.stdout + res.stderr
     assert res.returncode == 4, out
     assert "Traceback" not in out and needle in out, out
+
+
+def test_a_runtime_with_non_utf8_version_output_is_handled(tmp_path):
+    p = tmp_path / "binary-talker"
+    p.write_bytes(b"#!/bin/sh\nprintf '\\377\\376 garbage\\n'\n")
+    p.chmod(0o755)
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", str(p), report_dir=str(tmp_path / "r")), "printed no version"
+    )
+
+
+def test_a_binary_that_is_not_a_runtime_is_a_usage_error(tmp_path):
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", "/bin/true", report_dir=str(tmp_path / "r")), "no version"
+    )
+
+
+def test_the_same_runtime_twice_is_a_usage_error(tmp_path):
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", "runc", "--runtime", "runc", report_dir=str(tmp_path / "r")),
+        "given twice",
+    )
+
+
+def test_a_binary_known_failures_file_is_a_usage_error(tmp_path):
+    kf = tmp_path / "kf.yaml"
+    kf.write_bytes(bytes(range(128, 256)))
+    assert_one_line_usage_error(
+        pytest_usage("--known-failures", str(kf), report_dir=str(tmp_path / "r")), "not UTF-8"
+    )
+
+
+def test_a_broken_schema_dir_is_a_usage_error_at_start(tmp_path):
+    (tmp_path / "state-schema.json").write_text("{not json")
+    assert_one_line_usage_error(
+        pytest_usage("--schema-dir", str(tmp_path), report_dir=str(tmp_path / "r")),
+        "state-schema.json",
+    )
+
+
+def test_a_bad_k_expression_keeps_the_earlier_report(tmp_path):
+    rd = tmp_path / "r"
+    good = pytest_usage(
+        "-k", "test_state_without_an_id_fails", "--runtime", "runc", report_dir=str(rd)
+    )
+    assert good.returncode == 0, good.stdout[-1500:]
+    before = (rd / "results.json").read_bytes()
+    bad = pytest_usage("-k", "state and", "--runtime", "runc", report_dir=str(rd))
+    assert bad.returncode == 4, bad.stdout[-1500:]
+    assert (rd / "results.json").read_bytes() == before
+
+
+def test_ocitest_run_takes_a_runtime_path_and_relative_paths_from_the_callers_directory(tmp_path):
+    res = subprocess.run(
+        [
+            str(ROOT / "ocitest"),
+            "run",
+            "-n",
+            "0",
+            "-k",
+            "test_state_without_an_id_fails",
+            "--runtime",
+            "/usr/sbin/runc",
+            "--report-dir",
+            "rel-report",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert (tmp_path / "rel-report" / "report.html").is_file()
+    assert f"report: {tmp_path}/rel-report/report.html" in res.stdout

@@ -78,8 +78,8 @@ class Target:
         return CommandResult(
             argv=list(argv),
             exit_status=res.rc,
-            stdout=res.stdout,
-            stderr=res.stderr,
+            stdout=res.stdout_bytes.decode("utf-8", errors="replace"),
+            stderr=res.stderr_bytes.decode("utf-8", errors="replace"),
             duration=time.monotonic() - start,
             timeout=timeout,
         )
