@@ -33,11 +33,20 @@ def rootfs(target: Target, ocitest_run: RunContext) -> str:
     return cached_rootfs(target, ocitest_run.cache_dir)
 
 
+class PreflightFailed(Exception):
+    """The subject could not run even the baseline container here (outcome: error)."""
+
+
 @pytest.fixture
 def runtime(
     runtime_subject: Subject, target: Target, ocitest_run: RunContext, evidence: EvidenceLog
 ) -> RuntimeDriver:
-    """The runtime under test, with the run's state root."""
+    """The runtime under test, with the run's state root.
+
+    Raises PreflightFailed (outcome `error`) when the subject could not run even the
+    baseline container at the start of the run (see infra/preflight.py)."""
+    if runtime_subject.preflight:
+        raise PreflightFailed(runtime_subject.preflight)
     return RuntimeDriver(runtime_subject, target, ocitest_run.state_root(runtime_subject), evidence)
 
 

@@ -25,6 +25,8 @@ class Mutant:
             "test_file.py::test_name" plus "[param]" for parametrized cases
             (without the subject id).
         requirements: the catalogue ids whose assertions those failures exercise.
+        also_passes: tests the real runtime fails that this mutant happens to pass
+            (by breaking the behaviour that made the real runtime fail them).
     """
 
     name: str
@@ -32,14 +34,19 @@ class Mutant:
     breaks: str
     fails: tuple[str, ...]
     requirements: tuple[str, ...]
+    also_passes: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
         return str(BIN / f"mutant-{self.name}")
 
 
-def _m(name: str, breaks: str, fails: list[str], requirements: list[str]) -> Mutant:
-    return Mutant(name, "oci_runtime", breaks, tuple(fails), tuple(requirements))
+def _m(
+    name: str, breaks: str, fails: list[str], requirements: list[str], also_passes: list[str] = ()
+) -> Mutant:
+    return Mutant(
+        name, "oci_runtime", breaks, tuple(fails), tuple(requirements), tuple(also_passes)
+    )
 
 
 MUTANTS: dict[str, Mutant] = {
@@ -149,6 +156,75 @@ MUTANTS: dict[str, Mutant] = {
             "poststop hooks never run",
             ["test_hooks.py::test_poststop_hook_runs_at_delete"],
             ["runtime.lifecycle.poststop-invoked"],
+        ),
+        _m(
+            "skips-prestart-hooks",
+            "prestart hooks never run",
+            [
+                "test_hooks.py::test_prestart_hook_runs_before_the_program",
+                "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
+            ],
+            ["runtime.lifecycle.prestart-invoked", "runtime.lifecycle.prestart-failure"],
+        ),
+        _m(
+            "skips-create-runtime-hooks",
+            "createRuntime hooks never run",
+            [
+                "test_hooks.py::test_create_hooks_run_during_create_in_order",
+                "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
+            ],
+            [
+                "runtime.lifecycle.create-runtime-invoked",
+                "runtime.lifecycle.create-runtime-failure",
+            ],
+        ),
+        _m(
+            "skips-create-container-hooks",
+            "createContainer hooks never run",
+            [
+                "test_hooks.py::test_create_hooks_run_during_create_in_order",
+                "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
+            ],
+            [
+                "runtime.lifecycle.create-container-invoked",
+                "runtime.lifecycle.create-container-failure",
+            ],
+        ),
+        _m(
+            "skips-start-container-hooks",
+            "startContainer hooks never run",
+            ["test_hooks.py::test_start_container_hook_runs_at_start_before_the_program"],
+            ["runtime.lifecycle.start-container-invoked"],
+        ),
+        _m(
+            "ignores-hook-failures",
+            "a failing hook is treated as a successful one",
+            [
+                "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
+                "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
+                "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
+            ],
+            [
+                "runtime.lifecycle.prestart-failure",
+                "runtime.lifecycle.create-runtime-failure",
+                "runtime.lifecycle.create-container-failure",
+            ],
+            also_passes=[
+                "test_hooks.py::test_a_failing_poststart_hook_only_warns",
+                "test_hooks.py::test_a_failing_poststop_hook_only_warns",
+            ],
+        ),
+        _m(
+            "hostname-ignored",
+            "hostname is not applied",
+            ["test_create.py::test_create_builds_the_environment_before_start"],
+            ["runtime.create.applies-config"],
+        ),
+        _m(
+            "ignores-root-path",
+            "root.path is ignored (always BUNDLE/rootfs)",
+            ["test_bundle.py::test_root_path_names_the_rootfs_directory"],
+            ["bundle.root-path"],
         ),
     ]
 }

@@ -234,23 +234,25 @@ class LeaksFd(Mutant):
         return 127
 
 
-class SkipsPoststopHooks(Mutant):
-    """poststop hooks never run (they are dropped from config.json for create)."""
+class ConfigEditing(Mutant):
+    """Base: create with an edited config.json (restored right after create)."""
+
+    def edit(self, cfg: dict) -> bool:
+        """Change `cfg` in place; return False to leave this create alone."""
+        raise NotImplementedError
 
     def run(self) -> int:
         if self.command != "create" or not self.ids:
             return self.passthrough()
-        bundle = _bundle_of(self.args)
-        path = os.path.join(bundle, "config.json")
+        path = os.path.join(_bundle_of(self.args), "config.json")
         try:
             with open(path) as fh:
                 original = fh.read()
             cfg = json.loads(original)
         except (OSError, ValueError):
             return self.passthrough()
-        if not cfg.get("hooks", {}).get("poststop"):
+        if not self.edit(cfg):
             return self.passthrough()
-        cfg["hooks"].pop("poststop")
         with open(path, "w") as fh:
             json.dump(cfg, fh)
         try:
@@ -258,6 +260,46 @@ class SkipsPoststopHooks(Mutant):
         finally:
             with open(path, "w") as fh:
                 fh.write(original)
+
+
+def skips_hooks(kind: str) -> type[ConfigEditing]:
+    class SkipsHooks(ConfigEditing):
+        __doc__ = f"{kind} hooks never run (dropped from config.json for create)."
+
+        def edit(self, cfg: dict) -> bool:
+            return bool(cfg.get("hooks", {}).pop(kind, None))
+
+    return SkipsHooks
+
+
+class IgnoresHookFailures(ConfigEditing):
+    """Every hook's failure is ignored (each hook is wrapped to exit 0)."""
+
+    def edit(self, cfg: dict) -> bool:
+        hooks = cfg.get("hooks") or {}
+        for entries in hooks.values():
+            for h in entries:
+                args = h.get("args") or [h["path"]]
+                h["args"] = ["sh", "-c", '"$0" "$@"; exit 0', h["path"], *args[1:]]
+                h["path"] = "/bin/sh"
+        return bool(hooks)
+
+
+class HostnameIgnored(ConfigEditing):
+    """hostname is not applied (dropped from config.json for create)."""
+
+    def edit(self, cfg: dict) -> bool:
+        return cfg.pop("hostname", None) is not None
+
+
+class IgnoresRootPath(ConfigEditing):
+    """root.path is ignored: the rootfs is always BUNDLE/rootfs."""
+
+    def edit(self, cfg: dict) -> bool:
+        if cfg.get("root", {}).get("path", "rootfs") == "rootfs":
+            return False
+        cfg["root"]["path"] = "rootfs"
+        return True
 
 
 def _bundle_of(args: list[str]) -> str:
@@ -303,7 +345,14 @@ MUTANT_CLASSES: dict[str, type[Mutant]] = {
     "delete-keeps-container": DeleteKeepsContainer,
     "no-dev-symlinks": NoDevSymlinks,
     "leaks-fd": LeaksFd,
-    "skips-poststop-hooks": SkipsPoststopHooks,
+    "skips-poststop-hooks": skips_hooks("poststop"),
+    "skips-prestart-hooks": skips_hooks("prestart"),
+    "skips-create-runtime-hooks": skips_hooks("createRuntime"),
+    "skips-create-container-hooks": skips_hooks("createContainer"),
+    "skips-start-container-hooks": skips_hooks("startContainer"),
+    "ignores-hook-failures": IgnoresHookFailures,
+    "hostname-ignored": HostnameIgnored,
+    "ignores-root-path": IgnoresRootPath,
 }
 
 
