@@ -6,6 +6,8 @@
                                      then the suites with the project's known-failures file
     ./ocitest setup [--no-host-fixes]
     ./ocitest sweep                  remove what killed runs left behind
+    ./ocitest report merge --out DIR REPORT_DIR...
+                                     one report from several runs (hosts, targets)
 
 Paths given to pytest options are taken relative to the current directory; the report
 goes to ./ocitest-report unless --report-dir says otherwise. Usage errors print one
@@ -31,7 +33,10 @@ GRACE = 120
 
 
 def usage(msg: str) -> int:
-    print(f"ocitest: {msg} (commands: run, test, setup, sweep; see README.md)", file=sys.stderr)
+    print(
+        f"ocitest: {msg} (commands: run, test, setup, sweep, report; see README.md)",
+        file=sys.stderr,
+    )
     return USAGE_EXIT
 
 
@@ -200,7 +205,26 @@ def cmd_sweep(args: list[str]) -> int:
     ).returncode
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "setup": cmd_setup, "sweep": cmd_sweep}
+def cmd_report(args: list[str]) -> int:
+    if not args or args[0] != "merge":
+        return usage("report: the only subcommand is 'merge' (report merge --out DIR DIR...)")
+    python = hostsetup.setup(host_fixes=False)
+    rest = _absolute(args[1:], os.getcwd())
+    for i, a in enumerate(rest):  # --out and the inputs are paths too
+        if a == "--out" and i + 1 < len(rest):
+            rest[i + 1] = _abs_value("--report-dir", rest[i + 1], os.getcwd())
+    return subprocess.run(
+        [str(python), "-m", "reports.merge", *rest], cwd=hostsetup.ROOT, check=False
+    ).returncode
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "test": cmd_test,
+    "setup": cmd_setup,
+    "sweep": cmd_sweep,
+    "report": cmd_report,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ fails is `xfail`; one that passes is `stale` (and fails the gate).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,9 @@ class KnownFailure:
         return d
 
 
-def load_known_failures(path: str, catalogue_ids: set[str] | None = None) -> list[KnownFailure]:
+def load_known_failures(
+    path: str, catalogue_ids: set[str] | None = None, root: Path | None = None
+) -> list[KnownFailure]:
     """Load and validate `path`. Raises KnownFailuresError (one line)."""
     if Path(path).exists() and not Path(path).is_file():
         raise KnownFailuresError(f"--known-failures {path}: not a regular file")
@@ -76,7 +79,24 @@ def load_known_failures(path: str, catalogue_ids: set[str] | None = None) -> lis
                 raise KnownFailuresError(
                     f"--known-failures {path}: unknown requirement id {e.requirement!r}"
                 )
+    if root is not None:
+        for e in entries:
+            problem = _missing_test(root, e.test) if e.test else ""
+            if problem:
+                raise KnownFailuresError(f"--known-failures {path}: {problem}")
     return entries
+
+
+def _missing_test(root: Path, nodeid: str) -> str:
+    """Why `nodeid` names no test below `root` ("" when it does)."""
+    file, _, rest = nodeid.partition("::")
+    func = re.sub(r"\[.*\]$", "", rest.split("::")[-1])
+    f = root / file
+    if not f.is_file():
+        return f"unknown test {nodeid!r}: no file {file}"
+    if not re.search(rf"^\s*def {re.escape(func)}\(", f.read_text(), re.M):
+        return f"unknown test {nodeid!r}: no {func} in {file}"
+    return ""
 
 
 def find(

@@ -68,7 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
     known = []
     if config.option.ocitest_known_failures:
         try:
-            known = load_known_failures(config.option.ocitest_known_failures, set(cat))
+            known = load_known_failures(
+                config.option.ocitest_known_failures, set(cat), root=config.rootpath
+            )
         except KnownFailuresError as exc:
             raise pytest.UsageError(str(exc)) from None
     config.stash[KNOWN] = known

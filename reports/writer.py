@@ -21,7 +21,7 @@ from reports.catalogue import Catalogue
 from reports.gate import Verdict
 from reports.html import render_html
 from reports.junit import render_junit
-from reports.records import Record
+from reports.records import OUTCOMES, Record
 from reports.reportdir import MARKER
 from reports.schemas import load_schema
 from reports.summary import render_summary
@@ -40,14 +40,16 @@ def harness_version() -> str:
         return "unknown"
 
 
-def coverage(cat: Catalogue, records: list[Record], suites: set[str]) -> dict:
-    """Coverage per suite and overall: requirements with at least one test, over the
-    testable requirements of the suites that ran (each id counted once)."""
-    tested = {rid for r in records for rid in r.requirements}
+def coverage(catalogue: list[dict], results: list[dict]) -> dict:
+    """Coverage per suite: requirements with at least one test over the testable ones of
+    that suite, each id counted once however many cases cover it (DESIGN.md, Catalogue).
+
+    `catalogue` and `results` are the lists of a results document."""
+    tested = {rid for r in results for rid in r["requirements"]}
     out = {}
-    for suite in sorted(suites):
-        reqs = [q for q in cat.values() if q.suite == suite]
-        testable = [q.id for q in reqs if q.testable]
+    for suite in sorted({q["suite"] for q in catalogue}):
+        reqs = [q for q in catalogue if q["suite"] == suite]
+        testable = [q["id"] for q in reqs if q["testable"]]
         covered = [i for i in testable if i in tested]
         out[suite] = {
             "requirements": len(reqs),
@@ -55,18 +57,24 @@ def coverage(cat: Catalogue, records: list[Record], suites: set[str]) -> dict:
             "covered": len(covered),
             "percent": round(100.0 * len(covered) / len(testable), 1) if testable else 0.0,
             "untested": sorted(set(testable) - set(covered)),
-            "untestable": sorted(q.id for q in reqs if not q.testable),
+            "untestable": sorted(q["id"] for q in reqs if not q["testable"]),
             "by_level": {
                 lvl: {
-                    "testable": sum(1 for q in reqs if q.testable and q.level == lvl),
+                    "testable": sum(1 for q in reqs if q["testable"] and q["level"] == lvl),
                     "covered": sum(
-                        1 for q in reqs if q.testable and q.level == lvl and q.id in tested
+                        1 for q in reqs if q["testable"] and q["level"] == lvl and q["id"] in tested
                     ),
                 }
                 for lvl in ("MUST", "SHOULD", "MAY")
             },
         }
     return out
+
+
+def counts(subjects: list[dict], results: list[dict]) -> dict:
+    """subject id -> outcome -> number of results (outcomes with none left out)."""
+    c = Counter((r["subject"], r["outcome"]) for r in results)
+    return {s["id"]: {o: c[(s["id"], o)] for o in OUTCOMES if c[(s["id"], o)]} for s in subjects}
 
 
 def build_results(
@@ -78,28 +86,46 @@ def build_results(
     interrupted: bool,
     started: float,
     leftovers: list[str],
+    known: list | None = None,
 ) -> dict:
+    """The results.json document of a pytest run (see reports/schemas/results.schema.json)."""
     from infra.mutants import proofs
+    from infra.plugin import TARGET
     from infra.schemas import schema_version
     from reports.plugin import CATALOGUE
 
     cat: Catalogue = config.stash[CATALOGUE]
     suites = {cat[i].suite for r in records for i in r.requirements if i in cat}
-    if not suites:
-        suites = {q.suite for q in cat.values()}
+    suites = suites or {q.suite for q in cat.values()}
     proven = proofs()
-    complete = not interrupted and all(r.complete for r in records)
-    from infra.plugin import TARGET
-
-    facts = config.stash[TARGET].facts()
-    counts = Counter((r.subject, r.outcome) for r in records)
+    results = [r.to_dict() for r in sorted(records, key=lambda r: r.nodeid)]
+    catalogue = [
+        {
+            "id": q.id,
+            "spec": q.spec,
+            "section": q.section,
+            "url": q.url,
+            "level": q.level,
+            "summary": q.summary,
+            "since": q.since or None,
+            "until": q.until or None,
+            "testable": q.testable,
+            "why": q.why or None,
+            "suite": q.suite,
+            "proven_by": sorted(proven.get(q.id, [])),
+        }
+        for q in sorted(cat.values(), key=lambda q: q.id)
+        if q.suite in suites
+    ]
+    subjects = [s.summary() for s in ctx.subjects]
+    used = {json.dumps(r["known_failure"], sort_keys=True) for r in results if r["known_failure"]}
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
             "id": ctx.run_id,
             "started": _iso(started),
             "finished": _iso(dt.datetime.now().timestamp()),
-            "complete": complete,
+            "complete": not interrupted and all(r.complete for r in records),
             "interrupted": interrupted,
             "harness_version": harness_version(),
             "python": platform.python_version(),
@@ -115,52 +141,24 @@ def build_results(
                 "runtime-spec": {"dir": ctx.schema_dir, "version": schema_version(ctx.schema_dir)}
             },
             "leftovers": leftovers,
+            "unused_known_failures": [
+                k.as_dict()
+                for k in (known or [])
+                if json.dumps(k.as_dict(), sort_keys=True) not in used
+            ],
         },
-        "targets": [{"spec": ctx.target_spec, "facts": facts}],
-        "subjects": [s.summary() for s in ctx.subjects],
+        "targets": [{"spec": ctx.target_spec, "facts": config.stash[TARGET].facts()}],
+        "subjects": subjects,
         "gate": {
             "mode": verdict.mode,
             "passed": verdict.passed,
             "exit_status": verdict.exit_status,
             "reasons": verdict.reasons,
         },
-        "counts": {
-            s.id: {
-                o: counts[(s.id, o)]
-                for o in (
-                    "passed",
-                    "failed",
-                    "error",
-                    "skipped",
-                    "unsupported",
-                    "not-required",
-                    "xfail",
-                    "stale",
-                )
-                if counts[(s.id, o)]
-            }
-            for s in ctx.subjects
-        },
-        "coverage": coverage(cat, records, suites),
-        "catalogue": [
-            {
-                "id": q.id,
-                "spec": q.spec,
-                "section": q.section,
-                "url": q.url,
-                "level": q.level,
-                "summary": q.summary,
-                "since": q.since or None,
-                "until": q.until or None,
-                "testable": q.testable,
-                "why": q.why or None,
-                "suite": q.suite,
-                "proven_by": sorted(proven.get(q.id, [])),
-            }
-            for q in sorted(cat.values(), key=lambda q: q.id)
-            if q.suite in suites
-        ],
-        "results": [r.to_dict() for r in sorted(records, key=lambda r: r.nodeid)],
+        "counts": counts(subjects, results),
+        "coverage": coverage(catalogue, results),
+        "catalogue": catalogue,
+        "results": results,
     }
 
 
@@ -183,11 +181,24 @@ def write_all(
 ) -> str:
     """Write every report file; return the directory. The results document is validated
     against its schema first (a mismatch is a harness bug and raises)."""
+    from reports.plugin import KNOWN
+
     doc = build_results(
-        config, ctx, records, verdict, interrupted=interrupted, started=started, leftovers=leftovers
+        config,
+        ctx,
+        records,
+        verdict,
+        interrupted=interrupted,
+        started=started,
+        leftovers=leftovers,
+        known=config.stash[KNOWN],
     )
+    return write_doc(doc, os.path.abspath(config.option.ocitest_report_dir))
+
+
+def write_doc(doc: dict, out: str) -> str:
+    """Validate `doc` against results.schema.json and write every report file into `out`."""
     jsonschema.validate(doc, load_schema("results.schema.json"))
-    out = os.path.abspath(config.option.ocitest_report_dir)
     os.makedirs(out, exist_ok=True)
     _write(os.path.join(out, MARKER), "ocitest report directory\n")
     _write(os.path.join(out, "results.json"), json.dumps(doc, indent=1))

@@ -63,7 +63,9 @@ def test_report_html_shows_verdict_matrix_and_the_failure_evidence(report):
     assert 'id="req-runtime.delete.not-stopped-errors"' in html
     assert "wanted: delete of a created container fails" in html
     assert "runtime.state.schema" in html and "Coverage" in html
-    assert "<script" not in html and "http://" not in html.split("<body>")[0]
+    # self-contained: no external scripts, styles, images or fonts
+    assert "<script src" not in html and "<link" not in html and "<img" not in html
+    assert "@import" not in html and "url(" not in html
 
 
 def test_summary_md_names_the_failures(report):

@@ -262,3 +262,20 @@ def test_ocitest_run_takes_a_runtime_path_and_relative_paths_from_the_callers_di
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert (tmp_path / "rel-report" / "report.html").is_file()
     assert f"report: {tmp_path}/rel-report/report.html" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "test_id, needle",
+    [
+        ("suites/oci_runtime/test_nope.py::test_x", "no file"),
+        ("suites/oci_runtime/test_state.py::test_no_such_test[runc]", "no test_no_such_test"),
+    ],
+)
+def test_a_known_failure_naming_an_unknown_test_is_a_usage_error(tmp_path, test_id, needle):
+    kf = tmp_path / "kf.yaml"
+    kf.write_text(
+        f"known_failures:\n  - test: {test_id}\n    subject: runc\n    reason: no such test here\n"
+    )
+    assert_one_line_usage_error(
+        pytest_usage("--known-failures", str(kf), report_dir=str(tmp_path / "r")), needle
+    )

@@ -85,16 +85,17 @@ class Target:
         )
 
     def facts(self) -> dict[str, str]:
-        """Host facts for the report's environment section: kernel, arch, distro,
-        cgroup mode (`unified`, `hybrid` or `legacy`) and the name of PID 1."""
+        """Host facts for the report's environment section: hostname, kernel, arch,
+        distro, cgroup mode (`unified`, `hybrid` or `legacy`) and the name of PID 1."""
         script = (
-            'uname -r; uname -m; . /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}"; '
+            "uname -n; uname -r; uname -m; . /etc/os-release 2>/dev/null; "
+            'echo "${PRETTY_NAME:-?}"; '
             "if [ -e /sys/fs/cgroup/cgroup.controllers ]; then echo unified; "
             "elif [ -d /sys/fs/cgroup/unified ]; then echo hybrid; else echo legacy; fi; "
             "cat /proc/1/comm 2>/dev/null || echo ?"
         )
         res = self.run(["sh", "-c", script], timeout=10)
-        keys = ["kernel", "arch", "distro", "cgroup", "init"]
+        keys = ["hostname", "kernel", "arch", "distro", "cgroup", "init"]
         return dict(zip(keys, res.stdout.splitlines(), strict=False))
 
     # File access on the target. The local target uses Python's own file calls; a remote
