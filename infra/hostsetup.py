@@ -36,6 +36,9 @@ PACKAGES = [
     "skopeo",
     "golang-github-opencontainers-image-spec-dev",
     "golang-github-opencontainers-specs-dev",
+    # headless browser for the report's browser tests and benchmark (Selenium drives it)
+    "chromium",
+    "chromium-driver",
 ]
 #: seconds allowed for apt-get and pip
 INSTALL_TIMEOUT = 1800

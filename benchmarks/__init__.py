@@ -1,0 +1,1 @@
+"""Performance runs: report.html (bench_report); see README.md here."""
