@@ -18,7 +18,6 @@ import pytest
 
 from infra import schemas
 from infra.conditions import CONDITIONS, ConditionCache
-from infra.preflight import preflight
 from infra.run import RunContext, new_run_id
 from infra.subjects import SubjectError, assign_ids, resolve_runtime
 from infra.sweep import (
@@ -161,28 +160,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     prepare_run(target, ctx.run_id, os.getpid())
     for s in ctx.subjects:
         prepare_state_root(target, ctx.state_root(s), s.path)
-    if any(p.name == "oci_runtime" for p in _suite_dirs(session)):
-        for s in ctx.subjects:
-            s.preflight = preflight(target, ctx, s)
-            if s.preflight:
-                print(f"ocitest: {s.id}: " + s.preflight.splitlines()[0])
-
-
-def _suite_dirs(session: pytest.Session) -> list:
-    """The suite directories this run may collect from (its arguments, or testpaths)."""
-    from pathlib import Path
-
-    root = session.config.rootpath
-    args = [a.split("::")[0] for a in session.config.args] or ["suites"]
-    out = []
-    for a in args:
-        p = Path(session.config.invocation_params.dir, a).resolve()
-        suites = root / "suites"
-        if p in (suites, root):
-            out += [d for d in suites.iterdir() if d.is_dir()]
-        elif suites in p.parents:
-            out.append(suites / p.relative_to(suites).parts[0])
-    return out
 
 
 def _terminate_as_interrupt() -> None:

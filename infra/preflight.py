@@ -3,8 +3,9 @@
 When even the baseline bundle cannot be created, started and deleted, every lifecycle
 test would fail for the same reason, usually the machine's (a chroot whose / is not a
 mount point, missing cgroup controllers, ...), and a page of MUST failures would hide
-it. The preflight tries once per subject at the start of the run; if it fails, the
-suites' tests of that subject end as `error` with the preflight's evidence instead.
+it. The suites' `runtime` fixture runs it once per subject and process, before the first
+test that uses the runtime; if it fails, the tests of that subject end as `error` with
+the preflight's evidence instead.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from infra.subjects import Subject
 from infra.targets import Target
 
 
-def preflight(target: Target, ctx: RunContext, subject: Subject) -> str:
+def preflight(target: Target, ctx: RunContext, subject: Subject, worker: str) -> str:
     """ "" when a baseline container runs to completion, else what went wrong (with evidence)."""
     log = EvidenceLog()
     driver = RuntimeDriver(subject, target, ctx.state_root(subject), log)
-    session = ContainerSession(driver, ctx, "pre", cached_rootfs(target, ctx.cache_dir))
+    session = ContainerSession(driver, ctx, f"{worker}pre", cached_rootfs(target, ctx.cache_dir))
     problem = ""
     try:
         c = session.create(session.bundle(args=["sh", "-c", "echo ocitest-preflight"]))
@@ -44,6 +45,6 @@ def preflight(target: Target, ctx: RunContext, subject: Subject) -> str:
     brief = "\n".join(ev.brief() for ev in log.records[-3:])
     return (
         f"preflight: {problem}, so no test of {subject.id} can mean anything here; "
-        f"check the machine (e.g. a chroot whose / is not a mount point) or the "
-        f"runtime.\n{brief}"
+        f"check the runtime, its --runtime-args and the machine (a chroot whose / "
+        f"is not a mount point cannot run containers).\n{brief}"
     )

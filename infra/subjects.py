@@ -40,7 +40,6 @@ class Subject:
         handler: CRI runtime handler, or "".
         features: the parsed `features` document, or None when the runtime has none.
         version_output: the raw `--version` output.
-        preflight: why the preflight failed ("" when it passed or did not run).
     """
 
     kind: str
@@ -54,7 +53,6 @@ class Subject:
     handler: str = ""
     features: dict | None = None
     version_output: str = ""
-    preflight: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -251,10 +251,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         return  # nothing ran: leave any earlier report as it was
     records = config.stash[BOOK].finish()
-    if not records:
-        return  # nothing ran (e.g. a collection or internal error): keep any earlier report
     interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
+    if not records and exitstatus != pytest.ExitCode.INTERRUPTED:
+        return  # nothing ran (e.g. a collection or internal error): keep any earlier report
     verdict = gate_mod.judge(records, config.option.ocitest_gate)
+    if interrupted:
+        verdict.passed = False
+        verdict.reasons.append("the run was interrupted or the harness broke: results are partial")
     left = leftovers(config)
     if left:
         verdict.passed = False

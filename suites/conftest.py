@@ -13,6 +13,7 @@ from infra.drivers.host import HostInspector
 from infra.drivers.runtime import RuntimeDriver
 from infra.evidence import EvidenceLog
 from infra.images.rootfs import cached_rootfs
+from infra.preflight import preflight
 from infra.run import RunContext
 from infra.subjects import Subject
 from infra.targets import Target
@@ -33,21 +34,41 @@ def rootfs(target: Target, ocitest_run: RunContext) -> str:
     return cached_rootfs(target, ocitest_run.cache_dir)
 
 
+def _short(worker_id: str) -> str:
+    """The worker part of container ids: "gw0", or "m" without xdist."""
+    return "m" if worker_id == "master" else worker_id
+
+
 class PreflightFailed(Exception):
     """The subject could not run even the baseline container here (outcome: error)."""
 
 
 @pytest.fixture
 def runtime(
-    runtime_subject: Subject, target: Target, ocitest_run: RunContext, evidence: EvidenceLog
+    runtime_subject: Subject,
+    target: Target,
+    ocitest_run: RunContext,
+    evidence: EvidenceLog,
+    worker_id: str,
 ) -> RuntimeDriver:
     """The runtime under test, with the run's state root.
 
     Raises PreflightFailed (outcome `error`) when the subject could not run even the
     baseline container at the start of the run (see infra/preflight.py)."""
-    if runtime_subject.preflight:
-        raise PreflightFailed(runtime_subject.preflight)
+    problem = _preflight(target, ocitest_run, runtime_subject, worker_id)
+    if problem:
+        raise PreflightFailed(problem)
     return RuntimeDriver(runtime_subject, target, ocitest_run.state_root(runtime_subject), evidence)
+
+
+_PREFLIGHT: dict[str, str] = {}
+
+
+def _preflight(target: Target, ctx: RunContext, subject: Subject, worker: str) -> str:
+    """The preflight's verdict for `subject`, run once per process (each xdist worker)."""
+    if subject.id not in _PREFLIGHT:
+        _PREFLIGHT[subject.id] = preflight(target, ctx, subject, _short(worker))
+    return _PREFLIGHT[subject.id]
 
 
 @pytest.fixture
@@ -59,8 +80,6 @@ def host(target: Target, evidence: EvidenceLog) -> HostInspector:
 @pytest.fixture
 def containers(runtime: RuntimeDriver, ocitest_run: RunContext, worker_id: str, rootfs: str):
     """Makes bundles and containers; kills and deletes them all at teardown."""
-    session = ContainerSession(
-        runtime, ocitest_run, "m" if worker_id == "master" else worker_id, rootfs
-    )
+    session = ContainerSession(runtime, ocitest_run, _short(worker_id), rootfs)
     yield session
     session.cleanup()

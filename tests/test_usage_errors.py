@@ -165,10 +165,36 @@ def test_a_schema_dir_without_schemas_is_a_usage_error(tmp_path):
 
 
 def test_a_usage_error_leaves_no_run_directories(tmp_path):
-    before = set(os.listdir("/run/ocitest")) if os.path.isdir("/run/ocitest") else set()
-    pytest_usage("--gate", "bogus", report_dir=str(tmp_path / "r"))
-    after = set(os.listdir("/run/ocitest")) if os.path.isdir("/run/ocitest") else set()
-    assert after <= before
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            SUITE,
+            "--gate",
+            "bogus",
+            "--report-dir",
+            str(tmp_path / "r"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.communicate(timeout=120)
+    assert proc.returncode == 4
+    owners = []
+    for d in os.listdir("/run/ocitest") if os.path.isdir("/run/ocitest") else []:
+        try:
+            with open(f"/run/ocitest/{d}/owner.pid") as fh:
+                owners.append(int(fh.read().strip() or 0))
+        except (OSError, ValueError):
+            pass
+    assert proc.pid not in owners
+    assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.parametrize(
