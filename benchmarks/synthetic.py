@@ -276,7 +276,7 @@ def synthetic_results(n: int, seed: int = 1) -> dict:
             "reasons": verdict.reasons,
         },
         "counts": counts(subjects, results),
-        "coverage": coverage(catalogue, results),
+        "coverage": coverage(catalogue, results, {}, {}),
         "catalogue": catalogue,
         "results": results,
     }

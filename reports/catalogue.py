@@ -7,6 +7,7 @@ and returns a `Catalogue`; a malformed file or a duplicate id raises `CatalogueE
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,17 @@ class Requirement:
 
 
 class Catalogue(dict[str, Requirement]):
-    """id -> Requirement for every loaded catalogue file."""
+    """id -> Requirement for every loaded catalogue file.
+
+    Attributes:
+        scopes: suite -> the spec documents its catalogue covers (and those it does not yet).
+        suite_dirs: suite -> its directory.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scopes: dict[str, str] = {}
+        self.suite_dirs: dict[str, Path] = {}
 
     def strictest(self, ids: list[str]) -> str:
         """The strictest level among `ids` (MUST < SHOULD < MAY); "" for no known id."""
@@ -78,6 +89,8 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
             where = "/".join(str(p) for p in exc.absolute_path)
             raise CatalogueError(f"{path}: {where}: {exc.message}") from exc
         suite = path.parent.name
+        cat.scopes[suite] = doc.get("scope", "")
+        cat.suite_dirs[suite] = path.parent
         for entry in doc["requirements"]:
             rid = entry["id"]
             if rid in cat:
@@ -98,6 +111,23 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
                 suite=suite,
             )
     return cat
+
+
+def ids_named_in_tests(suite_dir: Path, ids: set[str]) -> set[str]:
+    """The catalogue ids (of `ids`) that the suite's test modules name anywhere: in
+    requirement markers or in parameter tables. Static, so a -k or path selection does
+    not make a requirement look untested; that each test's markers are valid is checked
+    at collection."""
+    named = set()
+    for f in sorted(suite_dir.glob("test_*.py")):
+        try:
+            tree = ast.parse(f.read_text())
+        except (OSError, SyntaxError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in ids:
+                named.add(node.value)
+    return named
 
 
 def catalogue_files(root: Path) -> list[Path]:

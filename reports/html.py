@@ -13,6 +13,9 @@ from pathlib import Path
 import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: characters of stdout/stderr shown per command of a result that passed or was skipped
+#: (results.json keeps the full excerpts); failures show evidence.EXCERPT_CHARS
+PASSED_EXCERPT = 300
 #: worst first: the outcome a cell shows when several tests cover one requirement
 SEVERITY = ["error", "failed", "stale", "xfail", "passed", "unsupported", "not-required", "skipped"]
 
@@ -21,25 +24,60 @@ def _cell_outcome(outcomes: list[str]) -> str:
     return min(outcomes, key=SEVERITY.index) if outcomes else ""
 
 
+def case_label(result: dict) -> str:
+    """What tells a result apart from the other results of one requirement and subject:
+    the parameters besides the subject ("created"), else the test's name."""
+    name = result["name"]
+    params = name[name.find("[") + 1 : -1] if "[" in name else ""
+    subject = result["subject"] or ""
+    if params.startswith(subject):
+        params = params[len(subject) :].lstrip("-")
+    return params or name.split("[")[0]
+
+
 def matrix(doc: dict) -> list[dict]:
-    """Rows of the requirement matrix: catalogue entries with a cell per subject."""
+    """Rows of the requirement matrix: catalogue entries with a cell per subject.
+
+    A cell holds (index, outcome, case label) for each result of that requirement and
+    subject; `outcome` is the worst of them, or "not run" when a test names the
+    requirement but none ran here (deselected, or another suite)."""
     by_req: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, r in enumerate(doc["results"]):
         for rid in r["requirements"]:
             by_req[(rid, r["subject"])].append(i)
+    named = {rid for cov in doc["coverage"].values() for rid in cov.get("named", [])}
     rows = []
     for q in doc["catalogue"]:
         cells = []
         for s in doc["subjects"]:
             idx = by_req.get((q["id"], s["id"]), [])
-            outs = [doc["results"][i]["outcome"] for i in idx]
-            shown = _cell_outcome(outs)
+            results = doc["results"]
+            shown = _cell_outcome([results[i]["outcome"] for i in idx])
             if shown == "failed" and q["level"] == "MAY":
                 shown = "not-implemented"
-            cells.append({"outcome": shown, "tests": idx})
-        rows.append(
-            {**q, "cells": cells, "differs": len({c["outcome"] for c in cells if c["outcome"]}) > 1}
-        )
+            if not idx:
+                shown = (
+                    "not run"
+                    if q["id"] in named
+                    else ("untestable" if not q["testable"] else "no test")
+                )
+            label = len(idx) > 1
+            cells.append(
+                {
+                    "outcome": shown,
+                    "tests": [
+                        (
+                            i,
+                            results[i]["outcome"],
+                            case_label(results[i]) if label else "",
+                            results[i]["nodeid"],
+                        )
+                        for i in idx
+                    ],
+                }
+            )
+        outcomes = {c["outcome"] for c in cells if c["tests"]}
+        rows.append({**q, "cells": cells, "differs": len(outcomes) > 1})
     return rows
 
 
@@ -55,5 +93,8 @@ def render_html(doc: dict) -> str:
     for row in rows:
         sections[row["spec"]][row["section"]].append(row)
     return env.get_template("report.html.j2").render(
-        doc=doc, sections=sections, differences=[r for r in rows if r["differs"]]
+        doc=doc,
+        sections=sections,
+        differences=[r for r in rows if r["differs"]],
+        PASSED_EXCERPT=PASSED_EXCERPT,
     )

@@ -115,7 +115,12 @@ def merge(docs: list[dict], gate_mode: str | None = None) -> dict:
             "reasons": verdict.reasons,
         },
         "counts": counts(subjects, results),
-        "coverage": coverage(cat, results),
+        "coverage": coverage(
+            cat,
+            results,
+            {s: c.get("named", []) for d in docs for s, c in d["coverage"].items()},
+            {s: c.get("scope", "") for d in docs for s, c in d["coverage"].items()},
+        ),
         "catalogue": cat,
         "results": sorted(results, key=lambda r: r["nodeid"]),
     }

@@ -271,19 +271,32 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         started=config.stash[STARTED],
         leftovers=left,
     )
-    tr = config.pluginmanager.get_plugin("terminalreporter")
-    line = (
+    lines = [
         f"ocitest: report written to {path}/report.html ; gate {verdict.mode}: "
         f"{'passed' if verdict.passed else 'FAILED'}"
-    )
-    if tr is not None:
-        tr.write_line(line)
-        for r in verdict.reasons[:20]:
-            tr.write_line(f"  gate: {r}")
-    else:
-        print(line)
+    ]
+    lines += [f"  gate: {r}" for r in verdict.reasons[:20]]
+    if len(verdict.reasons) > 20:
+        lines.append(f"  gate: ... and {len(verdict.reasons) - 20} more (see summary.md)")
+    config.stash[LINES] = lines
+    if config.pluginmanager.get_plugin("terminalreporter") is None:
+        print("\n".join(lines))
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = verdict.exit_status
+
+
+LINES = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """The report's path and the gate's verdict, as the last lines before pytest's own."""
+    lines = config.stash.get(LINES, [])
+    if lines:
+        terminalreporter.ensure_newline()
+        terminalreporter.section("ocitest", sep="-")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def report_dir(config: pytest.Config) -> str:

@@ -6,6 +6,13 @@ from __future__ import annotations
 MAX_ROWS = 25
 
 
+def _seen(message: str) -> str:
+    """The "seen:" line of a failure message (else its first line), up to 200 characters."""
+    lines = [ln.strip() for ln in message.strip().splitlines()]
+    seen = next((ln for ln in lines if ln.startswith("seen:")), lines[0] if lines else "")
+    return seen if len(seen) <= 200 else seen[:199] + "…"
+
+
 def render_summary(doc: dict) -> str:
     g = doc["gate"]
     lines = [f"## ocitest: gate {g['mode']} {'passed' if g['passed'] else '**FAILED**'}"]
@@ -47,7 +54,7 @@ def render_summary(doc: dict) -> str:
     if bad:
         lines += ["", "| test | subject | level | outcome | why |", "|---|---|---|---|---|"]
         for r in bad[:MAX_ROWS]:
-            why = (r["message"].strip().splitlines() or [""])[0].replace("|", "\\|")[:160]
+            why = _seen(r["message"]).replace("|", "\\|")
             lines.append(
                 f"| `{r['name']}` | {r['subject']} | {r['level']} | {r['outcome']} | {why} |"
             )

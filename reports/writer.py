@@ -17,7 +17,7 @@ from importlib import metadata
 
 import jsonschema
 
-from reports.catalogue import Catalogue
+from reports.catalogue import Catalogue, ids_named_in_tests
 from reports.gate import Verdict
 from reports.html import render_html
 from reports.junit import render_junit
@@ -40,29 +40,40 @@ def harness_version() -> str:
         return "unknown"
 
 
-def coverage(catalogue: list[dict], results: list[dict]) -> dict:
-    """Coverage per suite: requirements with at least one test over the testable ones of
-    that suite, each id counted once however many cases cover it (DESIGN.md, Catalogue).
+def coverage(
+    catalogue: list[dict], results: list[dict], named: dict[str, list[str]], scopes: dict[str, str]
+) -> dict:
+    """Coverage per suite (DESIGN.md, Catalogue): testable requirements that some test of
+    the suite names, over the suite's testable requirements, each id counted once;
+    `ran` counts those with a result in this run (fewer after -k or a path selection).
 
-    `catalogue` and `results` are the lists of a results document."""
-    tested = {rid for r in results for rid in r["requirements"]}
+    `catalogue`, `results`: the lists of a results document; `named`: suite -> ids its
+    tests name (see catalogue.ids_named_in_tests); `scopes`: suite -> its scope line."""
+    ran = {rid for r in results for rid in r["requirements"]}
     out = {}
     for suite in sorted({q["suite"] for q in catalogue}):
         reqs = [q for q in catalogue if q["suite"] == suite]
         testable = [q["id"] for q in reqs if q["testable"]]
-        covered = [i for i in testable if i in tested]
+        with_test = set(named.get(suite, [])) | ran
+        covered = [i for i in testable if i in with_test]
         out[suite] = {
+            "scope": scopes.get(suite, ""),
+            "named": sorted(named.get(suite, [])),
             "requirements": len(reqs),
             "testable": len(testable),
             "covered": len(covered),
+            "ran": sum(1 for i in testable if i in ran),
             "percent": round(100.0 * len(covered) / len(testable), 1) if testable else 0.0,
             "untested": sorted(set(testable) - set(covered)),
+            "not_run": sorted(set(covered) - ran),
             "untestable": sorted(q["id"] for q in reqs if not q["testable"]),
             "by_level": {
                 lvl: {
                     "testable": sum(1 for q in reqs if q["testable"] and q["level"] == lvl),
                     "covered": sum(
-                        1 for q in reqs if q["testable"] and q["level"] == lvl and q["id"] in tested
+                        1
+                        for q in reqs
+                        if q["testable"] and q["level"] == lvl and q["id"] in with_test
                     ),
                 }
                 for lvl in ("MUST", "SHOULD", "MAY")
@@ -118,6 +129,11 @@ def build_results(
         if q.suite in suites
     ]
     subjects = [s.summary() for s in ctx.subjects]
+    named = {
+        suite: sorted(ids_named_in_tests(d, set(cat)))
+        for suite, d in cat.suite_dirs.items()
+        if suite in suites
+    }
     used = {json.dumps(r["known_failure"], sort_keys=True) for r in results if r["known_failure"]}
     return {
         "schema_version": SCHEMA_VERSION,
@@ -156,7 +172,7 @@ def build_results(
             "reasons": verdict.reasons,
         },
         "counts": counts(subjects, results),
-        "coverage": coverage(catalogue, results),
+        "coverage": coverage(catalogue, results, named, cat.scopes),
         "catalogue": catalogue,
         "results": results,
     }

@@ -70,5 +70,10 @@ class HostInspector:
         )
         return res.stdout.split()
 
+    def read_text(self, path: str) -> str | None:
+        """The content of file `path` on the target, or None when it cannot be read."""
+        res = self._run('cat -- "$1"', path)
+        return res.stdout if res.exit_status == 0 else None
+
     def exists(self, path: str) -> bool:
         return self._run('[ -e "$1" ] || [ -L "$1" ]', path).exit_status == 0

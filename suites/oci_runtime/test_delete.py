@@ -22,7 +22,7 @@ def test_delete_of_a_container_not_stopped_fails(containers, runtime, host, stat
     assert not rr.ok and after.get("status") == status and alive, violation(
         "runtime.delete.not-stopped-errors",
         wanted=f"delete of a {status} container fails; it stays {status}, its process alive",
-        seen=f"exit status {rr.exit_status}, then status {after.get('status')!r}, "
+        seen=f"exit status {rr.exit_status}, then status {after.get('status', '(no state: gone)')!r}, "
         f"process {pid} alive: {alive}",
         evidence=[rr],
     )

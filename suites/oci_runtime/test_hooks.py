@@ -9,8 +9,11 @@ and namespaces in depth are the config suite's: config.md#posix-platform-hooks.)
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from infra.evidence import Evidence
 from suites.messages import violation
 from suites.oci_runtime.helpers import LONG_RUNNING, assert_created
 
@@ -25,11 +28,21 @@ def _hook(bundle, kind: str, fail: bool = False, log: str | None = None) -> dict
     return {"path": "/bin/sh", "args": ["sh", "-c", script]}
 
 
-def _log(target, bundle) -> list[str]:
+def _log(host, bundle) -> list[str]:
+    """The hook names logged so far (host side, then inside the rootfs); each read is
+    recorded as evidence, and so are the hooks config.json asked for."""
+    if not any(e.command.startswith("(config.json) hooks") for e in host.log.records):
+        host.log.add(
+            Evidence(
+                command="(config.json) hooks",
+                exit_status=None,
+                stdout=json.dumps(bundle.config.get("hooks", {}), indent=1),
+            )
+        )
     lines = []
     for path in (f"{bundle.path}/hooks.log", f"{bundle.rootfs}/hooks.log"):
-        if target.exists(path):
-            lines += target.read_text(path).split()
+        text = host.read_text(path)
+        lines += text.split() if text else []
     return lines
 
 
@@ -43,13 +56,13 @@ def _with_hooks(containers, kinds, failing: str | None = None, args=LONG_RUNNING
 
 
 @pytest.mark.requirement("runtime.lifecycle.prestart-invoked")
-def test_prestart_hook_runs_before_the_program(containers, runtime, target):
+def test_prestart_hook_runs_before_the_program(containers, runtime, host):
     b = _with_hooks(containers, ["prestart"])
     c = containers.create(b)
     assert_created(c, "runtime.lifecycle.prestart-invoked")
     rr = runtime.start(c.id)
     containers.wait_output(c, "ocitest-started")
-    log = _log(target, b)
+    log = _log(host, b)
     assert rr.ok and log == ["prestart"], violation(
         "runtime.lifecycle.prestart-invoked",
         wanted="the prestart hook ran once by start",
@@ -61,10 +74,10 @@ def test_prestart_hook_runs_before_the_program(containers, runtime, target):
 @pytest.mark.requirement(
     "runtime.lifecycle.create-runtime-invoked", "runtime.lifecycle.create-container-invoked"
 )
-def test_create_hooks_run_during_create_in_order(containers, target):
+def test_create_hooks_run_during_create_in_order(containers, host):
     b = _with_hooks(containers, ["createContainer", "createRuntime"])
     c = containers.create(b)
-    log = _log(target, b)
+    log = _log(host, b)
     assert c.created and log == ["createRuntime", "createContainer"], violation(
         "runtime.lifecycle.create-container-invoked",
         wanted="create exits 0, having run createRuntime, then createContainer",
@@ -74,7 +87,7 @@ def test_create_hooks_run_during_create_in_order(containers, target):
 
 
 @pytest.mark.requirement("runtime.lifecycle.start-container-invoked")
-def test_start_container_hook_runs_at_start_before_the_program(containers, runtime, target):
+def test_start_container_hook_runs_at_start_before_the_program(containers, runtime, host):
     b = _with_hooks(
         containers,
         ["startContainer"],
@@ -82,7 +95,7 @@ def test_start_container_hook_runs_at_start_before_the_program(containers, runti
     )
     c = containers.create(b)
     assert_created(c, "runtime.lifecycle.start-container-invoked")
-    before = _log(target, b)
+    before = _log(host, b)
     rr = runtime.start(c.id)
     containers.wait_output(c, "ocitest-started")
     containers.wait_for(
@@ -98,31 +111,31 @@ def test_start_container_hook_runs_at_start_before_the_program(containers, runti
 
 
 @pytest.mark.requirement("runtime.lifecycle.poststart-invoked")
-def test_poststart_hook_runs_after_start(containers, runtime, target):
+def test_poststart_hook_runs_after_start(containers, runtime, host):
     b = _with_hooks(containers, ["poststart"])
     c = containers.create(b)
     assert_created(c, "runtime.lifecycle.poststart-invoked")
-    before = _log(target, b)
+    before = _log(host, b)
     rr = runtime.start(c.id)
-    ran = containers.wait_for("poststart wrote hooks.log", lambda: _log(target, b) == ["poststart"])
+    ran = containers.wait_for("poststart wrote hooks.log", lambda: _log(host, b) == ["poststart"])
     assert before == [] and rr.ok and ran, violation(
         "runtime.lifecycle.poststart-invoked",
         wanted="poststart not run by create; run once after start",
-        seen=f"after create {before}, after start {_log(target, b)}",
+        seen=f"after create {before}, after start {_log(host, b)}",
         evidence=[rr],
     )
 
 
 @pytest.mark.requirement("runtime.lifecycle.poststop-invoked")
-def test_poststop_hook_runs_at_delete(containers, runtime, target):
+def test_poststop_hook_runs_at_delete(containers, runtime, host):
     b = _with_hooks(containers, ["poststop"], args=["sh", "-c", "echo ocitest-started"])
     c = containers.create(b)
     assert_created(c, "runtime.lifecycle.poststop-invoked")
     assert runtime.start(c.id).ok
     assert containers.wait_status(c.id, "stopped"), "setup: the program did not exit"
-    before = _log(target, b)
+    before = _log(host, b)
     rr = runtime.delete(c.id)
-    after = _log(target, b)
+    after = _log(host, b)
     assert before == [] and rr.ok and after == ["poststop"], violation(
         "runtime.lifecycle.poststop-invoked",
         wanted="poststop not run before delete; run once by delete",
@@ -201,7 +214,7 @@ def test_a_failing_poststart_hook_is_an_error(containers, runtime):
 
 
 @pytest.mark.requirement("runtime.lifecycle.poststop-failure-warns", "runtime.warnings.continue")
-def test_a_failing_poststop_hook_only_warns(containers, runtime, target):
+def test_a_failing_poststop_hook_only_warns(containers, runtime, host):
     b = containers.bundle(args=["sh", "-c", "echo ocitest-started"])
     b.config["hooks"] = {"poststop": [_hook(b, "poststop", fail=True), _hook(b, "poststop-second")]}
     c = containers.create(b)
@@ -210,7 +223,7 @@ def test_a_failing_poststop_hook_only_warns(containers, runtime, target):
     assert containers.wait_status(c.id, "stopped"), "setup: the program did not exit"
     rr = runtime.delete(c.id)
     st = runtime.state(c.id)
-    log = _log(target, b)
+    log = _log(host, b)
     assert rr.ok and not st.ok and log == ["poststop", "poststop-second"], violation(
         "runtime.lifecycle.poststop-failure-warns",
         wanted="delete exits 0, the container is gone, and the second poststop hook ran",
