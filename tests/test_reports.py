@@ -77,3 +77,14 @@ def test_a_report_dir_we_wrote_can_be_reused(report):
     from reports.reportdir import check_report_dir
 
     assert check_report_dir(str(report)) == str(report)
+
+
+def test_junit_xml_is_accepted_by_a_junit_parser(report):
+    from junitparser import JUnitXml
+
+    xml = JUnitXml.fromfile(str(report / "junit.xml"))
+    doc = json.loads((report / "results.json").read_text())
+    cases = [case for suite in ([xml] if xml._tag == "testsuite" else xml) for case in suite]
+    assert len(cases) == len(doc["results"])
+    failed = [c for c in cases if any(type(r).__name__ == "Failure" for r in c.result)]
+    assert len(failed) == sum(r["outcome"] == "failed" for r in doc["results"])
