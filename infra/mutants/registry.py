@@ -226,6 +226,56 @@ MUTANTS: dict[str, Mutant] = {
             ["test_bundle.py::test_root_path_names_the_rootfs_directory"],
             ["bundle.root-path"],
         ),
+        _m(
+            "state-wrong-pid",
+            "the state's pid names no process",
+            [
+                "test_state.py::test_state_pid_is_the_container_process",
+                "test_create.py::test_create_builds_the_environment_before_start",
+                "test_linux.py::test_create_makes_the_dev_symlinks",
+                "test_linux.py::test_the_program_has_only_stdin_stdout_stderr_open",
+                "test_delete.py::test_delete_of_a_container_not_stopped_fails[running]",
+            ],
+            ["runtime.state.pid-is-container-process", "runtime.delete.not-stopped-errors"],
+        ),
+        _m(
+            "state-no-annotations",
+            "the state never carries annotations",
+            ["test_state.py::test_state_carries_the_annotations"],
+            ["runtime.state.annotations"],
+        ),
+        _m(
+            "state-bad-version",
+            "the state's ociVersion is not a version",
+            ["test_state.py::test_state_reports_the_id_and_an_oci_version"],
+            ["runtime.state.oci-version"],
+        ),
+        _m(
+            "state-stuck-created",
+            'a running container is reported as "created"',
+            [
+                "test_state.py::test_status_follows_the_lifecycle",
+                "test_start.py::test_start_of_a_running_container_fails",
+                "test_delete.py::test_delete_of_a_container_not_stopped_fails[running]",
+            ],
+            [
+                "runtime.state.status-running",
+                "runtime.state.status",
+                "runtime.start.not-created-errors",
+            ],
+        ),
+        _m(
+            "drops-env",
+            "process.env is not applied beyond PATH",
+            ["test_start.py::test_start_runs_the_program_as_process_says"],
+            ["runtime.start.runs-program", "runtime.lifecycle.run-program"],
+        ),
+        _m(
+            "delete-removes-mount-sources",
+            "delete removes the bind mounts' sources",
+            ["test_delete.py::test_delete_keeps_the_bundle_and_mount_sources"],
+            ["runtime.delete.keeps-foreign-resources"],
+        ),
     ]
 }
 

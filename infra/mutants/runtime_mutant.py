@@ -302,6 +302,92 @@ class IgnoresRootPath(ConfigEditing):
         return True
 
 
+class StateRewriting(Mutant):
+    """Base: the state JSON is rewritten by `rewrite(doc)`."""
+
+    def rewrite(self, doc: dict) -> None:
+        raise NotImplementedError
+
+    def run(self) -> int:
+        if self.command != "state" or not self.ids:
+            return self.passthrough()
+        res = self.real("state", *self.args)
+        if res.returncode != 0:
+            sys.stderr.write(res.stderr)
+            return res.returncode
+        doc = json.loads(res.stdout)
+        self.rewrite(doc)
+        print(json.dumps(doc))
+        return 0
+
+
+class StateWrongPid(StateRewriting):
+    """The state reports a pid that is not the container process (above Linux's largest
+    possible pid_max, 4194304, so it can never name a real process)."""
+
+    def rewrite(self, doc: dict) -> None:
+        if doc.get("pid"):
+            doc["pid"] = 4_194_304 + 1 + doc["pid"] % 100_000
+
+
+class StateNoAnnotations(StateRewriting):
+    """The state never carries annotations."""
+
+    def rewrite(self, doc: dict) -> None:
+        doc.pop("annotations", None)
+
+
+class StateBadVersion(StateRewriting):
+    """The state's ociVersion is not a version."""
+
+    def rewrite(self, doc: dict) -> None:
+        doc["ociVersion"] = "latest"
+
+
+class StateStuckCreated(StateRewriting):
+    """A running container is reported as "created"."""
+
+    def rewrite(self, doc: dict) -> None:
+        if doc.get("status") == "running":
+            doc["status"] = "created"
+
+
+class DropsEnv(ConfigEditing):
+    """process.env is not applied beyond PATH."""
+
+    def edit(self, cfg: dict) -> bool:
+        env = cfg.get("process", {}).get("env")
+        if not env or len(env) <= 1:
+            return False
+        cfg["process"]["env"] = [e for e in env if e.startswith("PATH=")]
+        return True
+
+
+class DeleteRemovesMountSources(Mutant):
+    """delete also removes the sources of the container's bind mounts."""
+
+    def run(self) -> int:
+        if self.command != "delete" or not self.ids:
+            return self.passthrough()
+        st = self.state(self.ids[-1]) or {}
+        sources = []
+        try:
+            with open(os.path.join(st.get("bundle", "/nonexistent"), "config.json")) as fh:
+                cfg = json.load(fh)
+            sources = [
+                m["source"]
+                for m in cfg.get("mounts", [])
+                if m.get("type") == "bind" and m.get("source", "").startswith(st["bundle"])
+            ]
+        except (OSError, ValueError, KeyError):
+            pass
+        rc = subprocess.run([self.base, *self.argv], timeout=TIMEOUT).returncode
+        if rc == 0:
+            for src in sources:
+                shutil.rmtree(src, ignore_errors=True)
+        return rc
+
+
 def _bundle_of(args: list[str]) -> str:
     for i, a in enumerate(args):
         if a in ("--bundle", "-b") and i + 1 < len(args):
@@ -353,6 +439,12 @@ MUTANT_CLASSES: dict[str, type[Mutant]] = {
     "ignores-hook-failures": IgnoresHookFailures,
     "hostname-ignored": HostnameIgnored,
     "ignores-root-path": IgnoresRootPath,
+    "state-wrong-pid": StateWrongPid,
+    "state-no-annotations": StateNoAnnotations,
+    "state-bad-version": StateBadVersion,
+    "state-stuck-created": StateStuckCreated,
+    "drops-env": DropsEnv,
+    "delete-removes-mount-sources": DeleteRemovesMountSources,
 }
 
 
