@@ -232,20 +232,7 @@ def synthetic_results(n: int, seed: int = 1) -> dict:
     verdict = judge(records, "MUST")
     suites = {cat[r.requirements[0]].suite for r in records}
     catalogue = [
-        {
-            "id": q.id,
-            "spec": q.spec,
-            "section": q.section,
-            "url": q.url,
-            "level": q.level,
-            "summary": q.summary,
-            "since": q.since or None,
-            "until": q.until or None,
-            "testable": q.testable,
-            "why": q.why or None,
-            "suite": q.suite,
-            "proven_by": ["mutant-runtime"] if rng.random() < 0.5 else [],
-        }
+        q.as_entry(["mutant-runtime"] if rng.random() < 0.5 else [])
         for q in sorted(cat.values(), key=lambda q: q.id)
         if q.suite in suites
     ]

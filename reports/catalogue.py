@@ -49,6 +49,23 @@ class Requirement:
     expect: str = ""
     suite: str = ""
 
+    def as_entry(self, proven_by: list[str]) -> dict:
+        """The catalogue entry of results.json (with the mutants that prove it)."""
+        return {
+            "id": self.id,
+            "spec": self.spec,
+            "section": self.section,
+            "url": self.url,
+            "level": self.level,
+            "summary": self.summary,
+            "since": self.since or None,
+            "until": self.until or None,
+            "testable": self.testable,
+            "why": self.why or None,
+            "suite": self.suite,
+            "proven_by": sorted(proven_by),
+        }
+
     @property
     def url(self) -> str:
         tpl = SPEC_URLS.get(self.spec, "")

@@ -111,20 +111,7 @@ def build_results(
     proven = proofs()
     results = [r.to_dict() for r in sorted(records, key=lambda r: r.nodeid)]
     catalogue = [
-        {
-            "id": q.id,
-            "spec": q.spec,
-            "section": q.section,
-            "url": q.url,
-            "level": q.level,
-            "summary": q.summary,
-            "since": q.since or None,
-            "until": q.until or None,
-            "testable": q.testable,
-            "why": q.why or None,
-            "suite": q.suite,
-            "proven_by": sorted(proven.get(q.id, [])),
-        }
+        q.as_entry(proven.get(q.id, []))
         for q in sorted(cat.values(), key=lambda q: q.id)
         if q.suite in suites
     ]

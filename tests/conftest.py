@@ -76,3 +76,42 @@ def inner(tmp_path_factory):
         return run_pytest(args, rd, **kw)
 
     return _run
+
+
+DEMO_CATALOGUE = (
+    "spec: runtime-spec\nspec_version: 1.3.0\nrequirements:\n"
+    "  - {id: demo.real.one, section: runtime.md#state, level: MUST, summary: a real entry here}\n"
+)
+
+
+def run_demo_suite(tmp_path: Path, test_source: str, *args: str) -> subprocess.CompletedProcess:
+    """Run pytest with ocitest's plugins on a throw-away project in `tmp_path` whose only
+    suite, suites/demo, has one catalogue entry (demo.real.one) and `test_source` as its
+    test module. The report goes to tmp_path/rep."""
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["infra.plugin", "reports.plugin"]\n')
+    suite = tmp_path / "suites" / "demo"
+    suite.mkdir(parents=True, exist_ok=True)
+    (suite / "requirements.yaml").write_text(DEMO_CATALOGUE)
+    (suite / "test_demo.py").write_text(test_source)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "suites",
+            *args,
+            "--report-dir",
+            str(tmp_path / "rep"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=INNER_TIMEOUT,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+    )

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
 from reports.catalogue import CatalogueError, catalogue_files, load_catalogue
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_demo_suite
 
 SPEC_FILES = ("runtime.md", "runtime-linux.md", "bundle.md")
 
@@ -93,34 +91,6 @@ def test_an_untestable_entry_without_why_is_rejected(tmp_path):
     ],
 )
 def test_a_suite_test_with_a_bad_requirement_marker_is_a_collection_error(tmp_path, marker, needle):
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["infra.plugin", "reports.plugin"]\n')
-    suite = tmp_path / "suites" / "demo"
-    suite.mkdir(parents=True)
-    (suite / "requirements.yaml").write_text(
-        "spec: runtime-spec\nspec_version: 1.3.0\nrequirements:\n"
-        "  - {id: demo.real.one, section: runtime.md#state, level: MUST, summary: a real entry here}\n"
-    )
-    (suite / "test_demo.py").write_text(f"import pytest\n\n{marker}\ndef test_x():\n    pass\n")
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(tmp_path),
-            "suites",
-            "--report-dir",
-            str(tmp_path / "rep"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-    )
+    res = run_demo_suite(tmp_path, f"import pytest\n\n{marker}\ndef test_x():\n    pass\n")
     out = res.stdout + res.stderr
     assert res.returncode == 2 and needle in out, out[-2000:]
