@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import textwrap
 
 import pytest
 
-from reports.catalogue import CatalogueError, catalogue_files, load_catalogue
+from reports.catalogue import (
+    CatalogueError,
+    catalogue_files,
+    ids_named_in_tests,
+    load_catalogue,
+)
 from tests.conftest import ROOT, run_demo_suite
 
 SPEC_FILES = ("runtime.md", "runtime-linux.md", "bundle.md")
@@ -18,24 +22,13 @@ def catalogue():
     return load_catalogue(catalogue_files(ROOT))
 
 
-def _ids_used_by_tests(suite: str, catalogue) -> set[str]:
-    """Catalogue ids named anywhere in the suite's test modules (markers, param tables).
-    That each test carries valid markers is enforced at collection (see below)."""
-    used = set()
-    for f in (ROOT / "suites" / suite).glob("test_*.py"):
-        for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.Constant) and node.value in catalogue:
-                used.add(node.value)
-    return used
-
-
 def test_the_runtime_catalogue_covers_runtime_md_runtime_linux_md_and_bundle_md(catalogue):
     sections = {q.section.split("#")[0] for q in catalogue.values() if q.suite == "oci_runtime"}
     assert set(SPEC_FILES) <= sections
 
 
 def test_every_testable_requirement_has_a_test(catalogue):
-    used = _ids_used_by_tests("oci_runtime", catalogue)
+    used = ids_named_in_tests(ROOT / "suites" / "oci_runtime", set(catalogue))
     untested = sorted(
         q.id
         for q in catalogue.values()
