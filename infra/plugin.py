@@ -34,6 +34,13 @@ from infra.targets import Target, TargetError, open_target
 DEFAULT_RUNTIMES = ("runc", "crun")
 _KEY = "ocitest_ctx"
 
+CTX = pytest.StashKey[RunContext]()  # the run context (all processes)
+TARGET = pytest.StashKey[Target]()  # the opened target (all processes)
+SWEEP = pytest.StashKey[bool]()  # controller: the run's directories exist, sweep at the end
+CONDS = pytest.StashKey[ConditionCache]()  # conditions evaluated on this process's target
+LEFTOVERS = pytest.StashKey[list]()  # controller: what the end-of-run sweep found
+DEVICES = pytest.StashKey[dict]()  # controller: host device nodes at the start
+
 
 class _RuntimeAction(argparse.Action):
     """--runtime appends [value, []]; --runtime-arg appends to the last --runtime."""
@@ -201,12 +208,6 @@ def pytest_configure_node(node) -> None:  # xdist hook, controller side
     node.workerinput[_KEY] = json.dumps(node.config.stash[CTX].to_dict())
 
 
-CTX = pytest.StashKey[RunContext]()
-TARGET = pytest.StashKey[Target]()
-SWEEP = pytest.StashKey[bool]()
-CONDS = pytest.StashKey[ConditionCache]()
-
-
 def run_context(config: pytest.Config) -> RunContext:
     return config.stash[CTX]
 
@@ -283,7 +284,3 @@ def _sweep(config: pytest.Config) -> None:
 def leftovers(config: pytest.Config) -> list[str]:
     """What the sweeper had to remove at the end of the run (empty: nothing leaked)."""
     return config.stash.get(LEFTOVERS, [])
-
-
-LEFTOVERS = pytest.StashKey[list]()
-DEVICES = pytest.StashKey[dict]()
