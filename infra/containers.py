@@ -62,6 +62,7 @@ class ContainerSession:
         self.ids: list[str] = []
         self.created_ids: set[str] = set()
         self.bundles: list[str] = []
+        self._creates = itertools.count(1)
 
     @property
     def log(self) -> EvidenceLog:
@@ -87,7 +88,7 @@ class ContainerSession:
         cid = container_id or bundle.path.rsplit("/", 1)[-1]
         if cid not in self.ids:
             self.ids.append(cid)
-        stdio = f"{bundle.path}.stdio/{len(self.ids)}"
+        stdio = f"{bundle.path}.stdio/{next(self._creates)}"
         rr = self.driver.create(cid, bundle.path, stdio)
         if rr.ok:
             self.created_ids.add(cid)
