@@ -1,7 +1,9 @@
-"""Self-tests: every mutant fails exactly the tests it targets, and runc passes them.
+"""Self-tests: every mutant fails exactly the tests it targets, and its base runtime
+passes them.
 
-The baseline is the real runtime the mutants wrap (runc): a mutant must fail its
-targeted tests on top of what runc itself fails, and nothing else. This is what proves
+The baseline is the real runtime a mutant wraps (runc, or crun for the mutant-crun-*
+ones): a mutant must fail its targeted tests on top of what its base itself fails, and
+nothing else. This is what proves
 that those tests can fail (the report lists requirements no mutant proves yet).
 """
 
@@ -16,27 +18,37 @@ SUITE = "suites/oci_runtime"
 
 
 @pytest.fixture(scope="session")
-def baseline(tmp_path_factory):
-    run = run_pytest(
-        [SUITE, "--runtime", "runc", "--gate", "none", "-n", "2"],
-        tmp_path_factory.mktemp("baseline"),
-    )
-    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    return run
+def baselines(tmp_path_factory):
+    """base runtime -> its own run of the suite (made on first use)."""
+    runs = {}
+
+    def get(base: str):
+        if base not in runs:
+            run = run_pytest(
+                [SUITE, "--runtime", base, "--gate", "none", "-n", "2"],
+                tmp_path_factory.mktemp(f"baseline-{base}"),
+            )
+            assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+            runs[base] = run
+        return runs[base]
+
+    return get
 
 
-def test_runc_passes_every_test_a_mutant_targets(baseline):
-    outcomes = baseline.outcomes()
-    targeted = {t for m in MUTANTS.values() for t in m.fails}
+@pytest.mark.parametrize("base", sorted({m.base for m in MUTANTS.values()}))
+def test_the_base_runtime_passes_every_test_its_mutants_target(baselines, base):
+    outcomes = baselines(base).outcomes()
+    targeted = {t for m in MUTANTS.values() if m.base == base for t in m.fails}
     missing = targeted - set(outcomes)
     assert not missing, f"targeted tests not collected: {sorted(missing)}"
     not_passing = {t: outcomes[t] for t in targeted if outcomes[t] != "passed"}
-    assert not not_passing, f"runc does not pass these targeted tests: {not_passing}"
+    assert not not_passing, f"{base} does not pass these targeted tests: {not_passing}"
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_mutant_fails_exactly_its_targeted_tests(name, baseline, tmp_path):
+def test_mutant_fails_exactly_its_targeted_tests(name, baselines, tmp_path):
     mutant = MUTANTS[name]
+    baseline = baselines(mutant.base)
     run = run_pytest(
         [f"suites/{mutant.suite}", "--runtime", mutant.path, "--gate", "none", "-n", "2"],
         tmp_path / "report",
@@ -45,10 +57,10 @@ def test_mutant_fails_exactly_its_targeted_tests(name, baseline, tmp_path):
     new = run.failing() - baseline.failing()
     fixed = baseline.failing() - run.failing()
     assert new == set(mutant.fails) and fixed == set(mutant.also_passes), (
-        f"mutant {name} ({mutant.breaks}):\n"
+        f"mutant {name} ({mutant.breaks}), against {mutant.base}:\n"
         f"  fails but should not: {sorted(new - set(mutant.fails))}\n"
         f"  should fail but does not: {sorted(set(mutant.fails) - new)}\n"
-        f"  passes where runc fails: {sorted(fixed)}"
+        f"  passes where {mutant.base} fails: {sorted(fixed)}"
     )
     assert run.results["run"]["leftovers"] == [], "the run leaked: " + str(
         run.results["run"]["leftovers"]

@@ -1,9 +1,9 @@
 #!/usr/bin/python3 -I
 """A deliberately broken OCI runtime for ocitest's self-tests (a mutant, never a subject).
 
-Each mutant wraps a real runtime (runc by default; OCITEST_MUTANT_BASE overrides) and
-breaks exactly one behaviour. The mutant is chosen by the name this script is invoked
-as: infra/mutants/bin/mutant-<name> is a symlink to this file. registry.py lists what
+Each mutant wraps a real runtime and breaks exactly one behaviour. The mutant is chosen
+by the name this script is invoked as: infra/mutants/bin/mutant-<name> (wrapping runc)
+or mutant-crun-<name> (wrapping crun) is a symlink to this file. registry.py lists what
 each one breaks and which tests must catch it. Standard library only.
 """
 
@@ -285,6 +285,18 @@ class IgnoresHookFailures(ConfigEditing):
         return bool(hooks)
 
 
+class StopsAtFailingPoststop(ConfigEditing):
+    """After the first failing poststop hook, the remaining ones never run."""
+
+    def edit(self, cfg: dict) -> bool:
+        hooks = cfg.get("hooks", {}).get("poststop") or []
+        failing = [i for i, h in enumerate(hooks) if "exit 3" in " ".join(h.get("args", []))]
+        if not failing or failing[0] == len(hooks) - 1:
+            return False
+        cfg["hooks"]["poststop"] = hooks[: failing[0] + 1]
+        return True
+
+
 class HostnameIgnored(ConfigEditing):
     """hostname is not applied (dropped from config.json for create)."""
 
@@ -439,6 +451,8 @@ MUTANT_CLASSES: dict[str, type[Mutant]] = {
     "ignores-hook-failures": IgnoresHookFailures,
     "hostname-ignored": HostnameIgnored,
     "ignores-root-path": IgnoresRootPath,
+    "skips-poststart-hooks": skips_hooks("poststart"),
+    "stops-at-failing-poststop": StopsAtFailingPoststop,
     "state-wrong-pid": StateWrongPid,
     "state-no-annotations": StateNoAnnotations,
     "state-bad-version": StateBadVersion,
@@ -450,8 +464,11 @@ MUTANT_CLASSES: dict[str, type[Mutant]] = {
 
 def main() -> int:
     name = os.path.basename(sys.argv[0]).removeprefix("mutant-")
+    base_name = "runc"
+    if name.startswith("crun-"):
+        base_name, name = "crun", name.removeprefix("crun-")
     cls = MUTANT_CLASSES.get(name)
-    base = os.environ.get("OCITEST_MUTANT_BASE") or shutil.which("runc") or ""
+    base = shutil.which(base_name) or ""
     if cls is None or not base:
         sys.stderr.write(f"runtime_mutant: unknown mutant {name!r} or no base runtime\n")
         return 2
