@@ -23,14 +23,24 @@ ancestors=" "; a=$$
 while [ -n "$a" ] && [ "$a" != 0 ]; do
   ancestors="$ancestors$a "; a=$(awk '{print $4}' "/proc/$a/stat" 2>/dev/null)
 done
-for p in /proc/[0-9]*; do
-  pid=${p#/proc/}
-  case "$ancestors" in *" $pid "*) continue;; esac
-  if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "$run"; then
-    echo "process $pid ($(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-80))"
-    kill -9 "$pid" 2>/dev/null
-  fi
-done
+kill_ours() {  # repeat until a scan finds none: a dying parent may still fork a child
+  rounds=0
+  while [ $rounds -lt 50 ]; do
+    found=0
+    for p in /proc/[0-9]*; do
+      pid=${p#/proc/}
+      case "$ancestors" in *" $pid "*) continue;; esac
+      [ "$pid" = "$$" ] && continue
+      if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "$run"; then
+        [ $rounds = 0 ] && echo "process $pid ($(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-80))"
+        kill -9 "$pid" 2>/dev/null && found=1
+      fi
+    done
+    [ $found = 0 ] && return
+    rounds=$((rounds + 1)); sleep 0.1
+  done
+}
+kill_ours
 # 1. containers still known to a runtime (each state root names its runtime binary)
 for rtfile in "$state/$run"/*.runtime; do
   root=${rtfile%.runtime}
@@ -60,7 +70,11 @@ done
 # 5. our directories (container state below a state root, or any bundle, is a leak)
 if [ -n "$(find "$state/$run" -mindepth 2 -print -quit 2>/dev/null)" ]; then echo "state under $state/$run"; fi
 if [ -n "$(find "$work/$run" -mindepth 1 -print -quit 2>/dev/null)" ]; then echo "files under $work/$run"; fi
+kill_ours
 rm -rf --one-file-system "$state/$run" "$work/$run"
+if [ -e "$state/$run" ] || [ -e "$work/$run" ]; then  # recreated by a process that was dying
+  sleep 0.5; kill_ours; rm -rf --one-file-system "$state/$run" "$work/$run"
+fi
 true
 """
 
