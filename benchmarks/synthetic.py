@@ -256,12 +256,7 @@ def synthetic_results(n: int, seed: int = 1) -> dict:
         },
         "targets": [{"spec": "local", "facts": {"kernel": "6.1.0", "cgroup": "hybrid"}}],
         "subjects": subjects,
-        "gate": {
-            "mode": verdict.mode,
-            "passed": verdict.passed,
-            "exit_status": verdict.exit_status,
-            "reasons": verdict.reasons,
-        },
+        "gate": verdict.as_dict(),
         "counts": counts(subjects, results),
         "coverage": coverage(catalogue, results, {}, {}),
         "catalogue": catalogue,

@@ -30,6 +30,15 @@ class Verdict:
     def exit_status(self) -> int:
         return 0 if self.passed else 1
 
+    def as_dict(self) -> dict:
+        """The `gate` object of results.json."""
+        return {
+            "mode": self.mode,
+            "passed": self.passed,
+            "exit_status": self.exit_status,
+            "reasons": self.reasons,
+        }
+
 
 def judge(records: Iterable[Record], mode: str) -> Verdict:
     """The gate's verdict over `records`; `reasons` lists the nodeids that failed it."""

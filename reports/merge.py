@@ -108,12 +108,7 @@ def merge(docs: list[dict], gate_mode: str | None = None) -> dict:
         },
         "targets": targets,
         "subjects": subjects,
-        "gate": {
-            "mode": mode,
-            "passed": verdict.passed,
-            "exit_status": verdict.exit_status,
-            "reasons": verdict.reasons,
-        },
+        "gate": verdict.as_dict(),
         "counts": counts(subjects, results),
         "coverage": coverage(
             cat,

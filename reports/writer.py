@@ -152,12 +152,7 @@ def build_results(
         },
         "targets": [{"spec": ctx.target_spec, "facts": config.stash[TARGET].facts()}],
         "subjects": subjects,
-        "gate": {
-            "mode": verdict.mode,
-            "passed": verdict.passed,
-            "exit_status": verdict.exit_status,
-            "reasons": verdict.reasons,
-        },
+        "gate": verdict.as_dict(),
         "counts": counts(subjects, results),
         "coverage": coverage(catalogue, results, named, cat.scopes),
         "catalogue": catalogue,
