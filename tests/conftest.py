@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: how the harness's own tests start an inner pytest
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 #: seconds one inner pytest run may take
 INNER_TIMEOUT = 600
 
@@ -52,12 +54,7 @@ def run_pytest(
 ) -> InnerRun:
     """Run `python -m pytest ARGS --report-dir DIR` with the harness's plugins."""
     cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
+        *PYTEST,
         *args,
         "--report-dir",
         str(report_dir),
@@ -95,12 +92,7 @@ def run_demo_suite(tmp_path: Path, test_source: str, *args: str) -> subprocess.C
     (suite / "test_demo.py").write_text(test_source)
     return subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
+            *PYTEST,
             "--rootdir",
             str(tmp_path),
             "suites",

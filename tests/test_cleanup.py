@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from infra.run import STATE_BASE, WORK_BASE
 from infra.sweep import main as sweep_main
-from tests.conftest import ROOT
+from tests.conftest import PYTEST, ROOT
 
 
 def run_ids() -> set[str]:
@@ -45,10 +44,7 @@ def start_suite_run(tmp_path, *extra: str, via_cli: bool = False) -> tuple[subpr
     """Start the runtime suite in its own process group; return it and its run id once
     it has a container. `via_cli`: through ./ocitest run (pytest is then its child)."""
     before = run_ids()
-    if via_cli:
-        cmd = [str(ROOT / "ocitest"), "run"]
-    else:
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "suites/oci_runtime"]
+    cmd = [str(ROOT / "ocitest"), "run"] if via_cli else [*PYTEST, "suites/oci_runtime"]
     proc = subprocess.Popen(
         [*cmd, "-n", "2", "--gate", "none", "--report-dir", str(tmp_path / "report"), *extra],
         cwd=ROOT,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import PYTEST, ROOT
 
 SUITE = "suites/oci_runtime/test_state.py"
 
@@ -16,7 +15,7 @@ SUITE = "suites/oci_runtime/test_state.py"
 def pytest_usage(*args: str, report_dir: str | None = None) -> subprocess.CompletedProcess:
     rd = ["--report-dir", report_dir] if report_dir else []
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", SUITE, *args, *rd],
+        [*PYTEST, SUITE, *args, *rd],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -167,12 +166,7 @@ def test_a_schema_dir_without_schemas_is_a_usage_error(tmp_path):
 def test_a_usage_error_leaves_no_run_directories(tmp_path):
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
+            *PYTEST,
             SUITE,
             "--gate",
             "bogus",
