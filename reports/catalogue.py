@@ -1,5 +1,8 @@
 """The requirement catalogue: `suites/<suite>/requirements.yaml` (DESIGN.md, Contracts).
 
+A suite's catalogue may be split by area into `requirements-<area>.yaml` files beside
+`requirements.yaml`; all are loaded and merged (ids stay unique across them).
+
 Each entry summarises one spec requirement in our own words and links to its section.
 `load_catalogue(paths)` validates every file against reports/schemas/catalogue.schema.json
 and returns a `Catalogue`; a malformed file or a duplicate id raises `CatalogueError`.
@@ -106,7 +109,9 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
             where = "/".join(str(p) for p in exc.absolute_path)
             raise CatalogueError(f"{path}: {where}: {exc.message}") from exc
         suite = path.parent.name
-        cat.scopes[suite] = doc.get("scope", "")
+        if doc.get("scope"):
+            cat.scopes[suite] = "; ".join(filter(None, [cat.scopes.get(suite), doc["scope"]]))
+        cat.scopes.setdefault(suite, "")
         cat.suite_dirs[suite] = path.parent
         for entry in doc["requirements"]:
             rid = entry["id"]
@@ -148,5 +153,7 @@ def ids_named_in_tests(suite_dir: Path, ids: set[str]) -> set[str]:
 
 
 def catalogue_files(root: Path) -> list[Path]:
-    """Every suites/*/requirements.yaml below `root`, sorted."""
-    return sorted((root / "suites").glob("*/requirements.yaml"))
+    """Every suites/*/requirements.yaml and requirements-*.yaml below `root`, sorted
+    (a suite's main file first)."""
+    files = (root / "suites").glob("*/requirements*.yaml")
+    return sorted(files, key=lambda p: (p.parent.name, p.name != "requirements.yaml", p.name))

@@ -7,41 +7,7 @@ to say which requirements a mutant has proven testable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-BIN = Path(__file__).parent / "bin"
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """A runtime mutant: `bin/mutant-NAME`, implemented in runtime_mutant.py.
-
-    Attributes:
-        name: the mutant's name (the subject id is "mutant-NAME").
-        suite: the suite directory it is run against.
-        breaks: the one behaviour it breaks, in words.
-        fails: the tests it must fail beyond those the real runtime fails, as
-            "test_file.py::test_name" plus "[param]" for parametrized cases
-            (without the subject id).
-        requirements: the catalogue ids whose assertions those failures exercise.
-        also_passes: tests the real runtime fails that this mutant happens to pass
-            (by breaking the behaviour that made the real runtime fail them).
-    """
-
-    name: str
-    suite: str
-    breaks: str
-    fails: tuple[str, ...]
-    requirements: tuple[str, ...]
-    also_passes: tuple[str, ...] = ()
-    base: str = "runc"
-
-    @property
-    def path(self) -> str:
-        """The executable: bin/mutant-NAME wraps runc, bin/mutant-crun-NAME wraps crun."""
-        prefix = "" if self.base == "runc" else f"{self.base}-"
-        return str(BIN / f"mutant-{prefix}{self.name}")
+from infra.mutants.declare import DECLARED, Mutant, load_area_modules
 
 
 def _m(
@@ -58,7 +24,7 @@ def _m(
 
 
 MUTANTS: dict[str, Mutant] = {
-    f"{m.base}-{m.name}" if m.base != "runc" else m.name: m
+    m.key: m
     for m in [
         _m(
             "missing-id-ok",
@@ -302,6 +268,11 @@ MUTANTS: dict[str, Mutant] = {
         ),
     ]
 }
+load_area_modules()
+for _d in DECLARED:
+    if _d.key in MUTANTS:
+        raise ValueError(f"mutant {_d.key} is declared twice")
+    MUTANTS[_d.key] = _d
 
 
 def proofs() -> dict[str, list[str]]:

@@ -314,6 +314,49 @@ class IgnoresRootPath(ConfigEditing):
         return True
 
 
+class EditsConfig(ConfigEditing):
+    """A mutant declared with @edit_mutant in an infra/mutants/config_*.py module."""
+
+    editor = staticmethod(lambda cfg: False)
+
+    def edit(self, cfg: dict) -> bool:
+        return bool(self.editor(cfg))
+
+
+class RewritesFeatures(Mutant):
+    """A mutant declared with @features_mutant: `features` prints a rewritten document."""
+
+    rewriter = staticmethod(lambda doc: None)
+
+    def run(self) -> int:
+        if self.command != "features":
+            return self.passthrough()
+        res = self.real("features", *self.args)
+        if res.returncode != 0:
+            sys.stderr.write(res.stderr)
+            return res.returncode
+        doc = json.loads(res.stdout)
+        self.rewriter(doc)
+        print(json.dumps(doc))
+        return 0
+
+
+def declared_class(key: str) -> type[Mutant] | None:
+    """The class of a mutant declared in an area module (see declare.py), or None."""
+    sys.path.insert(
+        0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+    )
+    from infra.mutants import declare
+
+    declare.load_area_modules()
+    if key in declare.EDITS:
+        return type("Declared", (EditsConfig,), {"editor": staticmethod(declare.EDITS[key])})
+    if key in declare.FEATURE_REWRITES:
+        rewrite = declare.FEATURE_REWRITES[key]
+        return type("Declared", (RewritesFeatures,), {"rewriter": staticmethod(rewrite)})
+    return None
+
+
 class StateRewriting(Mutant):
     """Base: the state JSON is rewritten by `rewrite(doc)`."""
 
@@ -463,11 +506,11 @@ MUTANT_CLASSES: dict[str, type[Mutant]] = {
 
 
 def main() -> int:
-    name = os.path.basename(sys.argv[0]).removeprefix("mutant-")
-    base_name = "runc"
+    key = os.path.basename(sys.argv[0]).removeprefix("mutant-")
+    base_name, name = "runc", key
     if name.startswith("crun-"):
         base_name, name = "crun", name.removeprefix("crun-")
-    cls = MUTANT_CLASSES.get(name)
+    cls = MUTANT_CLASSES.get(name) or declared_class(key)
     base = shutil.which(base_name) or ""
     if cls is None or not base:
         sys.stderr.write(f"runtime_mutant: unknown mutant {name!r} or no base runtime\n")
