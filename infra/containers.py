@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from infra.drivers.runtime import RuntimeDriver, RuntimeResult
 from infra.evidence import Evidence, EvidenceLog
 from infra.images.bundle import Bundle, make_bundle
+from infra.probe import ProbeOutputError, ProbeReport, parse_report, probe_args
 from infra.run import RunContext
 
 #: seconds between two polls of a condition
@@ -114,6 +115,73 @@ class ContainerSession:
         rr = self.driver.start(c.id)
         assert rr.ok, "setup: start failed\n" + rr.evidence.brief()
         return c
+
+    def probe(
+        self, bundle: Bundle | str | None = None, *actions: str, timeout: float = 30.0
+    ) -> ProbeReport:
+        """Run the probe (infra/images/probe.c) as the container's process and parse its report.
+
+        `bundle` (a fresh baseline one when None; a str is taken as the first action) keeps
+        every field the test set; process.args becomes the probe with `actions`. The
+        container is created, started and waited for (`timeout` seconds) until stopped.
+
+        Raises:
+            AssertionError: "setup: ..." when create or start fails, the probe does not
+                stop in time, or prints no report (with the evidence).
+        """
+        if isinstance(bundle, str):
+            bundle, actions = None, (bundle, *actions)
+        c = self._start_probe(bundle, list(actions))
+        stopped = self.wait_status(c.id, "stopped", timeout)
+        assert stopped, f"setup: the probe in {c.id} did not stop within {timeout:g} s\n" + (
+            self._probe_output_brief(c)
+        )
+        return self._report(c, list(actions))
+
+    def probe_running(
+        self, bundle: Bundle | None = None, *actions: str, timeout: float = 30.0
+    ) -> tuple[Container, ProbeReport]:
+        """Like `probe`, but the container stays running after its report (the probe then
+        pauses) so the host side can be inspected; teardown kills it."""
+        c = self._start_probe(bundle, [*actions, "pause"])
+        lines = len(actions) + 2
+        reported = self.wait_for(
+            f"the probe in {c.id} reported {len(actions)} actions",
+            lambda: self.output(c).count("\n") >= lines,
+            timeout,
+        )
+        assert reported, f"setup: the probe in {c.id} did not report within {timeout:g} s\n" + (
+            self._probe_output_brief(c)
+        )
+        return c, self._report(c, [*actions, "pause"])
+
+    def _start_probe(self, bundle: Bundle | None, actions: list[str]) -> Container:
+        b = bundle or self.bundle()
+        b.config.setdefault("process", {})["args"] = probe_args(*actions)
+        c = self.create(b)
+        assert c.created, "setup: create failed\n" + c.create_result.evidence.brief()
+        rr = self.driver.start(c.id)
+        assert rr.ok, "setup: start failed\n" + rr.evidence.brief()
+        return c
+
+    def _probe_output_brief(self, c: Container) -> str:
+        return f"  stdout: {self.output(c)[-800:]!r}\n  stderr: {self.output(c, 'stderr')[-800:]!r}"
+
+    def _report(self, c: Container, actions: list[str]) -> ProbeReport:
+        raw = self.output(c)
+        lines = raw.splitlines()
+        ev = Evidence(
+            command=f"(probe) container {c.id}: {' '.join(probe_args(*actions))}",
+            exit_status=0,
+            stdout="\n".join(lines[1:]),
+            stderr=self.output(c, "stderr"),
+            note=f"facts line of {len(lines[0]) if lines else 0} characters in results.json",
+        )
+        self.log.add(Evidence(command=f"(probe output) {c.id}", exit_status=0, stdout=raw))
+        try:
+            return parse_report(raw, actions, ev)
+        except ProbeOutputError as exc:
+            raise AssertionError(f"setup: {exc}\n" + ev.brief()) from None
 
     def output(self, container: Container, stream: str = "stdout") -> str:
         """What the container (and the runtime during create) wrote to `stream` so far."""

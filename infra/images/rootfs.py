@@ -1,27 +1,34 @@
 """The busybox rootfs: built once from the target's busybox-static, cached, copied per bundle.
 
 Nothing is pulled: the rootfs is /usr/bin/busybox (Debian's busybox-static) plus one
-symlink per applet and the few files a container expects (/etc/passwd, /etc/group,
-mount points). The cache key is the busybox binary's digest, so an upgrade rebuilds.
+symlink per applet, the few files a container expects (/etc/passwd, /etc/group,
+mount points) and our probe, /ocitest/probe, compiled static from infra/images/probe.c
+with the target's gcc. The cache key is the digests of the busybox binary and of the
+probe's source, so an upgrade of either rebuilds.
 Concurrent builders (xdist workers) serialise on a flock; the build lands with a rename.
 """
 
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 from infra.targets import Target, TargetError
 
 #: where the busybox-static package puts its binary
 BUSYBOX = "/usr/bin/busybox"
 #: bump when the layout below changes
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
+#: the probe's source (read on the target: the local target is this checkout)
+PROBE_SOURCE = str(Path(__file__).with_name("probe.c"))
+#: where the probe lives inside the rootfs
+PROBE_PATH = "/ocitest/probe"
 
 _BUILD = r"""
 set -eu
-cache=$1; busybox=$2; layout=$3
+cache=$1; busybox=$2; layout=$3; probe=$4
 mkdir -p "$cache"
-key=$(sha256sum "$busybox" | cut -c1-16)
+key=$(cat "$busybox" "$probe" | sha256sum | cut -c1-16)
 final="$cache/busybox-$key-v$layout"
 exec 9>"$cache/.lock"
 flock -w 120 9
@@ -38,6 +45,8 @@ if [ ! -e "$final/.complete" ]; then
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' > "$r/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
   : > "$r/etc/hostname"
+  mkdir -p "$r/ocitest"
+  gcc -static -O2 -o "$r/ocitest/probe" "$probe"
   touch "$r/.complete"
   mv "$r" "$final"
 fi
@@ -52,13 +61,14 @@ def cached_rootfs(target: Target, cache_dir: str) -> str:
         TargetError: busybox-static is missing or the build failed.
     """
     res = target.run(
-        ["sh", "-c", _BUILD, "build-rootfs", cache_dir, BUSYBOX, LAYOUT_VERSION], timeout=180
+        ["sh", "-c", _BUILD, "build-rootfs", cache_dir, BUSYBOX, LAYOUT_VERSION, PROBE_SOURCE],
+        timeout=180,
     )
     if res.exit_status != 0:
         raise TargetError(
             f"building the busybox rootfs in {cache_dir} failed "
             f"({res.exit_status}): {res.stderr.strip()[-500:]}; "
-            f"is busybox-static installed ({BUSYBOX})?"
+            f"are busybox-static ({BUSYBOX}) and gcc with libc6-dev installed?"
         )
     return res.stdout.strip().splitlines()[-1]
 
