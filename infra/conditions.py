@@ -53,6 +53,48 @@ CONDITIONS: dict[str, Condition] = {
             "[ -e /proc/self/ns/time ]",
         ),
         Condition("nsenter", "util-linux nsenter on the target", "command -v nsenter >/dev/null"),
+        Condition(
+            "selinux",
+            "SELinux enabled on the target (selinuxfs mounted)",
+            "[ -e /sys/fs/selinux/enforce ]",
+        ),
+        Condition(
+            "shared_root",
+            "the target's / is a shared mount (as systemd makes it), so mounts can propagate",
+            "grep -q '^[0-9]* [0-9]* [0-9:]* / / .* shared:' /proc/self/mountinfo",
+        ),
+        Condition(
+            "blkio_weight",
+            "blkio weight files (blkio.weight or blkio.bfq.weight) on a v1 host, io.weight on v2",
+            "ls /sys/fs/cgroup/blkio/blkio.weight /sys/fs/cgroup/blkio/blkio.bfq.weight "
+            "/sys/fs/cgroup/io.weight 2>/dev/null | grep -q .",
+        ),
+        Condition(
+            "net_cls",
+            "the net_cls cgroup controller (cgroup v1 only)",
+            "[ -e /sys/fs/cgroup/net_cls/net_cls.classid ]",
+        ),
+        Condition(
+            "net_prio",
+            "the net_prio cgroup controller (cgroup v1 only)",
+            "[ -e /sys/fs/cgroup/net_prio/net_prio.ifpriomap ]",
+        ),
+        Condition(
+            "rdma",
+            "the rdma cgroup controller and an RDMA device",
+            "grep -qw rdma /proc/cgroups && ls /sys/class/infiniband 2>/dev/null | grep -q .",
+        ),
+        Condition(
+            "hugetlb_2mb",
+            "2 MiB huge pages and the hugetlb cgroup controller",
+            "[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] && grep -qw hugetlb /proc/cgroups",
+        ),
+        Condition(
+            "swap_accounting",
+            "memory+swap accounting (memory.memsw.* on v1, memory.swap.max on v2)",
+            "[ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] || "
+            "grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null",
+        ),
     ]
 }
 

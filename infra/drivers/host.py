@@ -77,3 +77,71 @@ class HostInspector:
 
     def exists(self, path: str) -> bool:
         return self._run('[ -e "$1" ] || [ -L "$1" ]', path).exit_status == 0
+
+    # cgroups of a process (config-linux.md#control-groups) ----------------------------
+    def cgroup_version(self) -> int:
+        """2 on a unified (cgroup v2 only) host, 1 on a legacy or hybrid one."""
+        return 2 if self._run("[ -e /sys/fs/cgroup/cgroup.controllers ]").exit_status == 0 else 1
+
+    def cgroups_of(self, pid: int) -> dict[str, str]:
+        """/proc/PID/cgroup: controller list ("memory", "cpu,cpuacct", "" for v2) -> path."""
+        res = self._run('cat "/proc/$1/cgroup"', str(pid))
+        out = {}
+        for line in res.stdout.splitlines() if res.exit_status == 0 else []:
+            _, ctrls, path = line.split(":", 2)
+            out[ctrls] = path
+        return out
+
+    def cgroup_file(self, pid: int, controller: str, name: str) -> str | None:
+        """Content of control file `name` (e.g. "memory.max") in PID's cgroup for
+        `controller`: on v1 under /sys/fs/cgroup/CONTROLLER, on v2 in the unified tree.
+        None when PID has no such cgroup or the file cannot be read."""
+        res = self._run(
+            "if [ -e /sys/fs/cgroup/cgroup.controllers ]; then "
+            'p=$(sed -n "s/^0:://p" "/proc/$1/cgroup"); d="/sys/fs/cgroup$p"; '
+            'else p=$(awk -F: -v c="$2" \'{n=split($2,a,","); for(i=1;i<=n;i++) '
+            'if (a[i]==c) print $3}\' "/proc/$1/cgroup"); [ -n "$p" ] || exit 1; '
+            'd="/sys/fs/cgroup/$2$p"; fi; cat -- "${d%/}/$3"',
+            str(pid),
+            controller,
+            name,
+        )
+        return res.stdout if res.exit_status == 0 else None
+
+    def make_cgroup(self, path: str, values: dict[str, str] | None = None) -> list[str]:
+        """Make cgroup `path` (absolute, from the hierarchy's root) in every mounted
+        hierarchy (the unified tree alone on v2) and write `values` ({"pids.max": "77"})
+        into whichever of the new directories has that file. Returns the directories made,
+        for `remove_cgroup`."""
+        res = self._run(
+            'P="$1"; shift; '
+            "if [ -e /sys/fs/cgroup/cgroup.controllers ]; then roots=/sys/fs/cgroup; else "
+            'roots=$(for d in /sys/fs/cgroup/*/; do [ -e "$d/cgroup.procs" ] && '
+            'echo "${d%/}"; done); fi; '
+            'for r in $roots; do mkdir "$r$P" && echo "$r$P"; done; '
+            'for kv in "$@"; do for r in $roots; do [ -e "$r$P/${kv%%=*}" ] && '
+            'echo "${kv#*=}" > "$r$P/${kv%%=*}"; done; done; true',
+            path,
+            *(f"{k}={v}" for k, v in (values or {}).items()),
+        )
+        return res.stdout.split()
+
+    def remove_cgroup(self, dirs: list[str]) -> None:
+        """Remove cgroup directories made by `make_cgroup` (those still there; empty)."""
+        if dirs:
+            self._run('for d in "$@"; do [ -d "$d" ] && rmdir "$d"; done; true', *dirs)
+
+    def owner(self, path: str) -> int | None:
+        """The uid owning `path`, or None when it does not exist."""
+        res = self._run('stat -c %u -- "$1"', path)
+        return int(res.stdout) if res.exit_status == 0 and res.stdout.strip() else None
+
+    def owners_in(self, directory: str) -> dict[str, int]:
+        """file name -> owning uid, for the regular files directly in `directory`."""
+        res = self._run(
+            'for f in "$1"/*; do [ -f "$f" ] && echo "$(stat -c %u -- "$f") ${f##*/}"; done; true',
+            directory,
+        )
+        return {
+            name: int(uid) for uid, name in (ln.split(" ", 1) for ln in res.stdout.splitlines())
+        }
