@@ -19,6 +19,7 @@ import pytest
 from infra import schemas
 from infra.conditions import CONDITIONS, ConditionCache
 from infra.run import RunContext, new_run_id
+from infra.services import cri_plugin
 from infra.subjects import SubjectError, assign_ids, resolve_runtime
 from infra.sweep import (
     check_roots,
@@ -89,6 +90,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=_nonempty("--schema-dir"),
         help="runtime-spec schema directory newer than the packaged one",
     )
+    cri_plugin.add_options(g)
 
 
 def _nonempty(option: str):
@@ -115,8 +117,9 @@ def _wants_runtimes(config: pytest.Config) -> bool:
     for a in args:
         p = os.path.abspath(os.path.join(str(config.invocation_params.dir), a.split("::")[0]))
         rel = os.path.relpath(p, root)
-        if not (rel == "tests" or rel.startswith("tests" + os.sep)):
-            return True
+        if rel == "tests" or rel.startswith("tests" + os.sep) or cri_plugin.only_cri(rel):
+            continue
+        return True
     return False
 
 
@@ -125,6 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ctx = RunContext.from_dict(json.loads(config.workerinput[_KEY]))
         config.stash[CTX] = ctx
         config.stash[TARGET] = open_target(ctx.target_spec)
+        cri_plugin.configure_worker(config)
         return
     try:
         target = open_target(config.option.ocitest_target)
@@ -138,6 +142,11 @@ def pytest_configure(config: pytest.Config) -> None:
     ctx = RunContext(run_id=new_run_id(), target_spec=target.spec, schema_dir=sdir)
     if _wants_runtimes(config):
         ctx.subjects = _resolve_runtimes(config, target)
+    if cri_plugin.wants_cri(config):
+        try:
+            ctx.subjects += cri_plugin.resolve(config, target)
+        except cri_plugin.CriUsageError as exc:
+            raise _usage(str(exc)) from None
     if ctx.subjects and not config.option.collectonly:
         problem = check_roots(target)
         if problem:
@@ -166,7 +175,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config.stash[DEVICES] = device_snapshot(target)
     prepare_run(target, ctx.run_id, os.getpid())
     for s in ctx.subjects:
-        prepare_state_root(target, ctx.state_root(s), s.path)
+        if s.kind == "runtime":
+            prepare_state_root(target, ctx.state_root(s), s.path)
+    cri_plugin.start_services(config, target, ctx)
 
 
 def _terminate_as_interrupt() -> None:
@@ -206,6 +217,7 @@ def _resolve_runtimes(config: pytest.Config, target: Target) -> list:
 
 def pytest_configure_node(node) -> None:  # xdist hook, controller side
     node.workerinput[_KEY] = json.dumps(node.config.stash[CTX].to_dict())
+    cri_plugin.configure_node(node)
 
 
 def run_context(config: pytest.Config) -> RunContext:
@@ -213,8 +225,11 @@ def run_context(config: pytest.Config) -> RunContext:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cri_subject" in metafunc.fixturenames:
+        cri = [s for s in metafunc.config.stash[CTX].subjects if s.kind == "cri"]
+        metafunc.parametrize("cri_subject", cri, ids=[s.id for s in cri], scope="function")
     if "runtime_subject" in metafunc.fixturenames:
-        subjects = metafunc.config.stash[CTX].subjects
+        subjects = [s for s in metafunc.config.stash[CTX].subjects if s.kind == "runtime"]
         metafunc.parametrize(
             "runtime_subject", subjects, ids=[s.id for s in subjects], scope="function"
         )
@@ -271,7 +286,8 @@ def _sweep(config: pytest.Config) -> None:
         return
     config.stash[SWEEP] = False
     ctx, target = config.stash[CTX], config.stash[TARGET]
-    removed = sweep_run(target, ctx.run_id)
+    removed = cri_plugin.stop_services(config, target, ctx)
+    removed += sweep_run(target, ctx.run_id)
     removed += device_changes(config.stash.get(DEVICES, {}), device_snapshot(target))
     config.stash[LEFTOVERS] = removed
     if removed:

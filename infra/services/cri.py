@@ -1,0 +1,176 @@
+"""What a CRI run needs, started once per run: registries, images, and (embedded) containerd.
+
+`start(target, ctx, subjects, embedded)`:
+1. builds the images locally (busybox test image, pause image, small "scratch" images
+   that image tests may pull and remove without touching each other);
+2. starts two registries on loopback sharing one storage: open, and with basic auth;
+3. pushes the images; names resolve through hosts.toml (`config_path`) to the open
+   registry (`ocitest.test/...`, `registry.k8s.io/pause`) or to the auth one
+   (`auth.ocitest.test/...`);
+4. when embedded, starts the private containerd and pulls the busybox and pause images.
+The result (`CriServices`) travels to xdist workers as a dict. `stop` undoes it all.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+
+from infra.images import oci
+from infra.images.pause import cached_pause
+from infra.images.rootfs import cached_rootfs
+from infra.services import ServiceError
+from infra.services.containerd import Containerd, start_containerd, stop_containerd, write_hosts
+from infra.services.registry import Registry, start_registry, stop_registry
+from infra.targets import Target
+
+#: registry host names the images use; hosts.toml maps them to our registries
+OPEN_HOST = "ocitest.test"
+AUTH_HOST = "auth.ocitest.test"
+PAUSE_REF = "registry.k8s.io/pause:3.9"
+BUSYBOX_REPO = f"{OPEN_HOST}/busybox"
+BUSYBOX_REF = f"{BUSYBOX_REPO}:1.0"
+#: scratch image names; each is pushed once per CRI subject as NAME-SUBJECT
+SCRATCH_NAMES = ("pull", "digest", "auth", "remove", "status", "list", "bad")
+SCRATCH_REPO = "scratch"
+#: users and groups the test image adds (run-as tests use them)
+PASSWD = (
+    "root:x:0:0:root:/root:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/home:/bin/false\n"
+    "ocitest:x:1234:1234:ocitest:/home:/bin/sh\n"
+)
+GROUP = "root:x:0:\nnogroup:x:65534:\nocitest:x:1234:\nextra:x:5678:ocitest\n"
+
+
+@dataclass
+class CriServices:
+    """What a CRI run started, shared with every worker."""
+
+    registry: dict
+    auth_registry: dict
+    images: dict[str, str] = field(default_factory=dict)  # name -> reference
+    digests: dict[str, str] = field(default_factory=dict)  # reference -> manifest digest
+    containerd: dict | None = None
+    username: str = "ocitest"
+    password: str = ""
+    image_endpoint: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> CriServices:
+        return cls(**json.loads(text))
+
+    def scratch(self, name: str, subject_id: str, auth: bool = False) -> str:
+        """The scratch image reference NAME for `subject_id`."""
+        return f"{AUTH_HOST if auth else OPEN_HOST}/{SCRATCH_REPO}:{name}-{subject_id}"
+
+
+def _busybox_image(target: Target, cache_dir: str) -> oci.Image:
+    base = oci.layer_from_dir(cached_rootfs(target, cache_dir))
+    extra = oci.layer_from_files(
+        {
+            "etc/passwd": (PASSWD.encode(), 0o644),
+            "etc/group": (GROUP.encode(), 0o644),
+            "etc/ocitest-image": (b"ocitest busybox image\n", 0o644),
+        }
+    )
+    return oci.make_image(
+        [base, extra],
+        {
+            "Cmd": ["sh"],
+            "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCITEST_IMAGE_ENV=from-image"],
+            "WorkingDir": "/",
+        },
+    )
+
+
+def _pause_image(target: Target, cache_dir: str) -> oci.Image:
+    with open(cached_pause(target, cache_dir), "rb") as f:
+        binary = f.read()
+    layer = oci.layer_from_files({"pause": (binary, 0o755)})
+    return oci.make_image([layer], {"Entrypoint": ["/pause"]})
+
+
+def start(
+    target: Target,
+    run_id: str,
+    work: str,
+    state_base: str,
+    cache_dir: str,
+    subject_ids: list[str],
+    embedded: bool,
+    handlers: dict[str, str] | None = None,
+) -> CriServices:
+    """Start what the CRI suite needs (see the module's docstring).
+
+    Raises:
+        ServiceError: a registry, image push or containerd failed.
+    """
+    if target.kind != "local":
+        raise ServiceError("the embedded CRI services run on the local target only")
+    password = secrets.token_hex(8)
+    reg = start_registry(target, f"{work}/registry")
+    started = [reg]
+    ctd = None
+    try:
+        auth = start_registry(target, f"{work}/registry-auth", reg.storage, "ocitest", password)
+        started.append(auth)
+        busybox = _busybox_image(target, cache_dir)
+        pause = _pause_image(target, cache_dir)
+        out = CriServices(registry=reg.to_dict(), auth_registry=auth.to_dict(), password=password)
+        out.images = {"busybox": BUSYBOX_REF, "pause": PAUSE_REF}
+        out.digests[BUSYBOX_REF] = oci.push(reg.url, "busybox", "1.0", busybox)
+        out.digests[PAUSE_REF] = oci.push(reg.url, "pause", "3.9", pause)
+        tiny = oci.layer_from_files({"ocitest-scratch": (b"scratch\n", 0o644)})
+        for sid in subject_ids:
+            for name in SCRATCH_NAMES:
+                if name == "bad":
+                    continue  # never pushed: pulling it must fail
+                img = oci.make_image([tiny], {"Cmd": ["/x"]}, labels={"ocitest": f"{name}-{sid}"})
+                ref = out.scratch(name, sid)
+                out.digests[ref] = oci.push(reg.url, SCRATCH_REPO, f"{name}-{sid}", img)
+                out.digests[out.scratch(name, sid, auth=True)] = out.digests[ref]
+        hosts = {OPEN_HOST: reg.host, "registry.k8s.io": reg.host, AUTH_HOST: auth.host}
+        if embedded:
+            ctd = start_containerd(target, run_id, work, state_base, PAUSE_REF, hosts, handlers)
+            out.containerd = ctd.to_dict()
+            _pull(ctd.endpoint, [BUSYBOX_REF, PAUSE_REF])
+        else:
+            write_hosts(target, f"{work}/hosts.d", hosts)
+        return out
+    except Exception:
+        if ctd is not None:
+            stop_containerd(target, ctd, state_base)
+        for r in started:
+            stop_registry(target, r)
+        raise
+
+
+def _pull(endpoint: str, refs: list[str]) -> None:
+    from cri_api.v1 import api_pb2 as pb
+
+    from infra.drivers.cri import CriClient
+    from infra.evidence import EvidenceLog
+
+    c = CriClient(endpoint, EvidenceLog(), deadline=120)
+    for ref in refs:
+        res = c.call("PullImage", image=pb.ImageSpec(image=ref))
+        if not res.ok:
+            raise ServiceError(f"PullImage {ref}: {res.code_name}: {res.details[:300]}")
+
+
+def stop(target: Target, services: CriServices, work: str, state_base: str) -> list[str]:
+    """Stop containerd (if ours) and the registries; remove their files.
+
+    Returns what had to be removed by force."""
+    forced: list[str] = []
+    if services.containerd:
+        forced += stop_containerd(target, Containerd.from_dict(services.containerd), state_base)
+    for r in (services.auth_registry, services.registry):
+        stop_registry(target, Registry.from_dict(r))
+    for d in ("registry", "registry-auth", "hosts.d", "cri-logs"):
+        target.remove_tree(f"{work}/{d}")
+    return forced
