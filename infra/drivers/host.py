@@ -145,3 +145,8 @@ class HostInspector:
         return {
             name: int(uid) for uid, name in (ln.split(" ", 1) for ln in res.stdout.splitlines())
         }
+
+    def list_dir(self, path: str) -> list[str]:
+        """The names in directory `path`, sorted ([] when it cannot be listed)."""
+        res = self._run('ls -1 -- "$1"', path)
+        return sorted(res.stdout.split()) if res.exit_status == 0 else []

@@ -3,24 +3,47 @@ probe with some resources set, and reading its cgroup's control files from the h
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra.containers import Container, ContainerSession
 from infra.drivers.host import HostInspector
 from infra.probe import ProbeReport
+from suites.messages import violation
 
 #: memory values in bytes
 MiB = 1 << 20
 
 
 def with_resources(
-    containers: ContainerSession, resources: dict, *actions: str
+    containers: ContainerSession, host: HostInspector, rid: str, resources: dict, *actions: str
 ) -> tuple[Container, int, ProbeReport]:
     """Run the probe (with `actions`) in a container whose linux.resources also holds
-    `resources`; the container keeps running. Returns (container, pid, report)."""
+    `resources`; the container keeps running. Returns (container, pid, report).
+
+    A failed create is a violation of `rid` (create must apply linux.resources); cgroups
+    the failed create left at cgroupsPath are named in the message and removed here, so
+    that the run's leak check does not report them a second time."""
     b = containers.bundle()
     b.config["linux"]["resources"].update(resources)
-    c, report = containers.probe_running(b, *actions)
+    try:
+        c, report = containers.probe_running(b, *actions)
+    except AssertionError as exc:
+        if not str(exc).startswith("setup: create failed"):
+            raise
+        left = host.cgroup_dirs(b.config["linux"]["cgroupsPath"])
+        host.remove_cgroup(sorted(left, reverse=True))
+        raise AssertionError(
+            violation(
+                rid,
+                wanted=f"create applies linux.resources {json.dumps(resources)}",
+                seen="create failed"
+                + (f"; it left the cgroups {left} (removed by the test)" if left else ""),
+            )
+            + "\n"
+            + str(exc).removeprefix("setup: create failed\n")
+        ) from None
     doc = containers.state(c.id) or {}
     assert doc.get("pid"), "setup: state reports no pid for the running probe"
     return c, doc["pid"], report
