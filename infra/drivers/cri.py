@@ -132,11 +132,12 @@ class CriClient:
         """An empty or filled request message for `rpc`."""
         return getattr(pb, _request_name(rpc))(**fields)
 
-    def call(self, rpc: str, request=None, *, timeout: float | None = None, **fields) -> CriResult:
-        """Call `rpc` with `request` (or a request built from `fields`)."""
+    def call(self, rpc: str, request=None, *, deadline: float | None = None, **fields) -> CriResult:
+        """Call `rpc` with `request` (or a request built from `fields`, which may include
+        the request's own `timeout` field); `deadline` is the gRPC deadline in seconds."""
         if request is None:
             request = self.request(rpc, **fields)
-        deadline = timeout if timeout is not None else self.deadline
+        deadline = deadline if deadline is not None else self.deadline
         method = self._method(rpc)
         start = time.monotonic()
         response, details = None, ""
@@ -165,13 +166,13 @@ class CriClient:
         return CriResult(rpc, code, response, details, duration, ev)
 
     def stream(
-        self, rpc: str, request=None, *, timeout: float = DEFAULT_DEADLINE, **fields
+        self, rpc: str, request=None, *, deadline: float = DEFAULT_DEADLINE, **fields
     ) -> EventStream:
-        """Open a server stream (GetContainerEvents); read it with EventStream.take."""
+        """Open a server stream (GetContainerEvents); read it with EventStream.wait."""
         if request is None:
             request = self.request(rpc, **fields)
-        call = self._method(rpc, stream=True)(request, timeout=timeout)
-        return EventStream(self, rpc, request, call, timeout)
+        call = self._method(rpc, stream=True)(request, timeout=deadline)
+        return EventStream(self, rpc, request, call, deadline)
 
 
 class EventStream:

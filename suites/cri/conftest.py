@@ -39,7 +39,7 @@ def cri(cri_subject: Subject, images: CriServices, evidence: EvidenceLog) -> Cri
     client = CriClient(cri_subject.endpoint, evidence, image_endpoint=images.image_endpoint)
     if cri_subject.endpoint not in _PULLED:  # an external endpoint may lack the test image
         quiet = CriClient(cri_subject.endpoint, EvidenceLog(), image_endpoint=images.image_endpoint)
-        quiet.call("PullImage", image=pb.ImageSpec(image=images.images["busybox"]), timeout=120)
+        quiet.call("PullImage", image=pb.ImageSpec(image=images.images["busybox"]), deadline=120)
         _PULLED.add(cri_subject.endpoint)
     return client
 

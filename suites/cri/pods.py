@@ -62,7 +62,13 @@ class PodSession:
             ),
             log_directory=log_dir,
             labels={"ocitest.run": self.run_id},
-            linux=pb.LinuxPodSandboxConfig(cgroup_parent=cgroup_parent(self.run_id)),
+            linux=pb.LinuxPodSandboxConfig(
+                cgroup_parent=cgroup_parent(self.run_id),
+                # as the kubelet does: PID mode POD (the zero value) only when asked
+                security_context=pb.LinuxSandboxSecurityContext(
+                    namespace_options=pb.NamespaceOption(pid=pb.CONTAINER)
+                ),
+            ),
         )
         for k, v in fields.items():
             if isinstance(v, dict):
@@ -95,6 +101,11 @@ class PodSession:
         name = self.name("ctr")
         cfg = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=0),
+            linux=pb.LinuxContainerConfig(
+                security_context=pb.LinuxContainerSecurityContext(
+                    namespace_options=pb.NamespaceOption(pid=pb.CONTAINER)
+                )
+            ),
             image=pb.ImageSpec(image=self.image),
             command=command,
             log_path=f"{name}.log",
@@ -135,7 +146,9 @@ class PodSession:
         return res.response.status if res.ok else None
 
     def exec(self, cid: str, cmd: list[str], timeout: int = 10) -> CriResult:
-        return self.cri.call("ExecSync", container_id=cid, cmd=cmd, timeout=timeout)
+        return self.cri.call(
+            "ExecSync", container_id=cid, cmd=cmd, timeout=timeout, deadline=timeout + 20
+        )
 
     def wait_for(self, what: str, predicate, timeout: float = WAIT_TIMEOUT) -> bool:
         """Poll `predicate()` until true or `timeout` s; one evidence line for the wait."""
