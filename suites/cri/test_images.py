@@ -1,0 +1,194 @@
+"""ImageService: PullImage (tag, digest, auth), ImageStatus, ListImages, RemoveImage, ImageFsInfo.
+
+Each test uses scratch images pushed for its subject alone (images.scratch(NAME, SUBJECT)),
+so that parallel tests and handlers never remove each other's images.
+"""
+
+from __future__ import annotations
+
+import pytest
+from cri_api.v1 import api_pb2 as pb
+
+from suites.cri.helpers import must_fail, must_succeed
+from suites.messages import violation
+
+
+@pytest.fixture
+def scratch(images, cri_subject, cri):
+    """NAME -> the scratch reference of this subject; removed from the endpoint afterwards."""
+    refs = []
+
+    def get(name: str, auth: bool = False) -> str:
+        ref = images.scratch(name, cri_subject.id, auth=auth)
+        refs.append(ref)
+        return ref
+
+    yield get
+    for ref in refs:
+        cri.call("RemoveImage", image=pb.ImageSpec(image=ref))
+
+
+def _image_status(cri, ref: str, rid: str):
+    return must_succeed(cri.call("ImageStatus", image=pb.ImageSpec(image=ref)), rid)
+
+
+@pytest.mark.requirement("cri.image.pull-tag")
+def test_pull_image_by_tag(cri, scratch):
+    ref = scratch("pull")
+    res = must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), "cri.image.pull-tag")
+    st = _image_status(cri, ref, "cri.image.pull-tag")
+    good = (
+        res.response.image_ref
+        and st.response.HasField("image")
+        and ref in st.response.image.repo_tags
+    )
+    assert good, violation(
+        "cri.image.pull-tag",
+        wanted=f"an image_ref, then ImageStatus with repo tag {ref}",
+        seen=f"image_ref {res.response.image_ref!r}, tags {list(st.response.image.repo_tags)}",
+        evidence=[res, st],
+    )
+
+
+@pytest.mark.requirement("cri.image.pull-digest")
+def test_pull_image_by_digest(cri, scratch, images):
+    ref = scratch("digest")
+    digest = images.digests[ref]
+    by_digest = ref.rsplit(":", 1)[0] + "@" + digest
+    res = must_succeed(
+        cri.call("PullImage", image=pb.ImageSpec(image=by_digest)), "cri.image.pull-digest"
+    )
+    st = _image_status(cri, by_digest, "cri.image.pull-digest")
+    digests = list(st.response.image.repo_digests)
+    assert by_digest in digests, violation(
+        "cri.image.pull-digest",
+        wanted=f"ImageStatus lists repo digest {by_digest}",
+        seen=f"repo_digests {digests}",
+        evidence=[res, st],
+    )
+
+
+@pytest.mark.requirement("cri.image.pull-auth")
+def test_pull_image_needs_and_uses_credentials(cri, scratch, images):
+    ref = scratch("auth", auth=True)
+    anon = cri.call("PullImage", image=pb.ImageSpec(image=ref))
+    must_fail(anon, "cri.image.pull-auth", "PullImage without credentials fails")
+    auth = pb.AuthConfig(username=images.username, password=images.password)
+    res = must_succeed(
+        cri.call("PullImage", image=pb.ImageSpec(image=ref), auth=auth), "cri.image.pull-auth"
+    )
+    st = _image_status(cri, ref, "cri.image.pull-auth")
+    assert st.response.HasField("image"), violation(
+        "cri.image.pull-auth",
+        wanted="the image present after PullImage with credentials",
+        seen="ImageStatus finds no image",
+        evidence=[anon, res, st],
+    )
+
+
+@pytest.mark.requirement("cri.image.pull-missing-errors")
+def test_pull_of_a_missing_image_fails(cri, scratch):
+    ref = scratch("bad")
+    res = cri.call("PullImage", image=pb.ImageSpec(image=ref))
+    must_fail(res, "cri.image.pull-missing-errors", "PullImage of an unknown tag fails")
+    st = _image_status(cri, ref, "cri.image.pull-missing-errors")
+    assert not st.response.HasField("image"), violation(
+        "cri.image.pull-missing-errors",
+        wanted="no image added",
+        seen=f"ImageStatus {st.response.image}",
+        evidence=[res, st],
+    )
+
+
+@pytest.mark.requirement("cri.image.status")
+def test_image_status_describes_a_present_image(cri, scratch, images):
+    ref = scratch("status")
+    must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), "cri.image.status")
+    st = _image_status(cri, ref, "cri.image.status")
+    img = st.response.image
+    good = (
+        img.id
+        and ref in img.repo_tags
+        and img.size > 0
+        and any(d.endswith(images.digests[ref]) for d in img.repo_digests)
+    )
+    assert good, violation(
+        "cri.image.status",
+        wanted=f"an id, tag {ref}, a size, and repo digest ...@{images.digests[ref][:19]}",
+        seen=f"id {img.id!r}, tags {list(img.repo_tags)}, size {img.size}, "
+        f"digests {list(img.repo_digests)}",
+        evidence=[st],
+    )
+
+
+@pytest.mark.requirement("cri.image.status-absent")
+def test_image_status_of_an_absent_image_is_empty(cri, scratch):
+    st = cri.call("ImageStatus", image=pb.ImageSpec(image=scratch("bad")))
+    must_succeed(st, "cri.image.status-absent", "ImageStatus of an absent image returns OK")
+    assert not st.response.HasField("image"), violation(
+        "cri.image.status-absent",
+        wanted="the image field unset",
+        seen=f"image {st.response.image}",
+        evidence=[st],
+    )
+
+
+@pytest.mark.requirement("cri.image.list-filter")
+def test_list_images_lists_and_filters(cri, scratch, images):
+    ref = scratch("list")
+    must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), "cri.image.list-filter")
+    every = must_succeed(cri.call("ListImages"), "cri.image.list-filter")
+    one = must_succeed(
+        cri.call("ListImages", filter=pb.ImageFilter(image=pb.ImageSpec(image=ref))),
+        "cri.image.list-filter",
+    )
+    all_tags = {t for i in every.response.images for t in i.repo_tags}
+    one_tags = [list(i.repo_tags) for i in one.response.images]
+    good = ref in all_tags and images.images["busybox"] in all_tags and one_tags == [[ref]]
+    assert good, violation(
+        "cri.image.list-filter",
+        wanted=f"the full list holds {ref} and the busybox image; the filter gives only [{ref}]",
+        seen=f"filtered: {one_tags}; {len(all_tags)} tags in the full list",
+        evidence=[every, one],
+    )
+
+
+@pytest.mark.requirement("cri.image.remove")
+def test_remove_image_removes_it(cri, scratch):
+    ref = scratch("remove")
+    must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), "cri.image.remove")
+    res = must_succeed(cri.call("RemoveImage", image=pb.ImageSpec(image=ref)), "cri.image.remove")
+    st = _image_status(cri, ref, "cri.image.remove")
+    assert not st.response.HasField("image"), violation(
+        "cri.image.remove",
+        wanted="ImageStatus finds nothing after RemoveImage",
+        seen=f"image {st.response.image.id}",
+        evidence=[res, st],
+    )
+
+
+@pytest.mark.requirement("cri.image.remove-idempotent")
+def test_remove_of_an_absent_image_succeeds(cri, scratch):
+    must_succeed(
+        cri.call("RemoveImage", image=pb.ImageSpec(image=scratch("bad"))),
+        "cri.image.remove-idempotent",
+        wanted="RemoveImage of an absent image returns OK",
+    )
+
+
+@pytest.mark.requirement("cri.image.fs-info")
+def test_image_fs_info_reports_usage(cri):
+    res = must_succeed(cri.call("ImageFsInfo"), "cri.image.fs-info")
+    fss = list(res.response.image_filesystems)
+    good = fss and all(
+        f.fs_id.mountpoint and f.used_bytes.value > 0 and f.inodes_used.value > 0 for f in fss
+    )
+    assert good, violation(
+        "cri.image.fs-info",
+        wanted="at least one image filesystem with a mount point, bytes and inodes used",
+        seen=f"{len(fss)} filesystems: "
+        + "; ".join(
+            f"{f.fs_id.mountpoint} {f.used_bytes.value} B {f.inodes_used.value} inodes" for f in fss
+        ),
+        evidence=[res],
+    )

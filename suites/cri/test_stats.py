@@ -1,0 +1,136 @@
+"""Stats, events, checkpoint, metrics and pod resources (RPCs critest never calls)."""
+
+from __future__ import annotations
+
+import pytest
+from cri_api.v1 import api_pb2 as pb
+
+from suites.cri.helpers import must_succeed, supported
+from suites.messages import violation
+
+
+@pytest.mark.requirement("cri.container.stats")
+def test_container_stats_report_cpu_memory_and_writable_layer(pods, cri):
+    pod = pods.pod()
+    cid = pods.running(pod)
+    one = must_succeed(cri.call("ContainerStats", container_id=cid), "cri.container.stats")
+    many = must_succeed(
+        cri.call("ListContainerStats", filter=pb.ContainerStatsFilter(pod_sandbox_id=pod[0])),
+        "cri.container.stats",
+    )
+    s = one.response.stats
+    ids = [x.attributes.id for x in many.response.stats]
+    good = (
+        s.attributes.id == cid
+        and s.cpu.timestamp > 0
+        and s.memory.timestamp > 0
+        and s.memory.working_set_bytes.value > 0
+        and s.writable_layer.fs_id.mountpoint
+        and ids == [cid]
+    )
+    assert good, violation(
+        "cri.container.stats",
+        wanted=f"stats of {cid[:12]} with CPU, memory (working set > 0) and writable layer; "
+        f"the pod filter lists only it",
+        seen=f"id {s.attributes.id[:12]}, cpu ts {s.cpu.timestamp}, memory ws "
+        f"{s.memory.working_set_bytes.value}, layer {s.writable_layer.fs_id.mountpoint!r}, "
+        f"listed {[i[:12] for i in ids]}",
+        evidence=[one, many],
+    )
+
+
+@pytest.mark.requirement("cri.pod.stats")
+def test_pod_sandbox_stats_report_cpu_and_memory(pods, cri):
+    pod = pods.pod()
+    pods.running(pod)
+    one = must_succeed(cri.call("PodSandboxStats", pod_sandbox_id=pod[0]), "cri.pod.stats")
+    many = must_succeed(
+        cri.call("ListPodSandboxStats", filter=pb.PodSandboxStatsFilter(id=pod[0])),
+        "cri.pod.stats",
+    )
+    s = one.response.stats
+    ids = [x.attributes.id for x in many.response.stats]
+    good = (
+        s.attributes.id == pod[0]
+        and s.linux.cpu.timestamp > 0
+        and s.linux.memory.timestamp > 0
+        and ids == [pod[0]]
+    )
+    assert good, violation(
+        "cri.pod.stats",
+        wanted=f"stats of pod {pod[0][:12]} with CPU and memory; the id filter lists only it",
+        seen=f"id {s.attributes.id[:12]}, cpu ts {s.linux.cpu.timestamp}, memory ts "
+        f"{s.linux.memory.timestamp}, listed {[i[:12] for i in ids]}",
+        evidence=[one, many],
+    )
+
+
+@pytest.mark.requirement("cri.container.events")
+def test_container_events_stream_the_lifecycle(pods, cri):
+    stream = cri.stream("GetContainerEvents", deadline=60)
+    try:
+        pod = pods.pod()
+        cid = pods.running(pod)
+        cri.call("StopContainer", container_id=cid, timeout=5)
+
+        def seen_all(msgs):
+            kinds = {m.container_event_type for m in msgs if m.container_id == cid}
+            return {
+                pb.CONTAINER_CREATED_EVENT,
+                pb.CONTAINER_STARTED_EVENT,
+                pb.CONTAINER_STOPPED_EVENT,
+            } <= kinds
+
+        got = stream.wait(seen_all, 10)
+    finally:
+        res = stream.close()
+    supported(res)
+    kinds = sorted(
+        pb.ContainerEventType.Name(m.container_event_type)
+        for m in res.response
+        if m.container_id == cid
+    )
+    assert got, violation(
+        "cri.container.events",
+        wanted="CREATED, STARTED and STOPPED events of the container",
+        seen=f"{kinds} ({res.code_name})",
+        evidence=[res],
+    )
+
+
+@pytest.mark.requirement("cri.container.checkpoint")
+def test_checkpoint_container(pods, cri, ocitest_run):
+    cid = pods.running()
+    res = supported(
+        cri.call(
+            "CheckpointContainer",
+            container_id=cid,
+            location=f"{ocitest_run.work_base}/cri-logs/checkpoint-{cid[:12]}.tar",
+            timeout=30,
+        )
+    )
+    must_succeed(res, "cri.container.checkpoint")
+
+
+@pytest.mark.requirement("cri.metrics.descriptors")
+def test_list_metric_descriptors(cri):
+    must_succeed(cri.call("ListMetricDescriptors"), "cri.metrics.descriptors")
+
+
+@pytest.mark.requirement("cri.metrics.pod-metrics")
+def test_list_pod_sandbox_metrics(pods, cri):
+    pods.pod()
+    must_succeed(cri.call("ListPodSandboxMetrics"), "cri.metrics.pod-metrics")
+
+
+@pytest.mark.requirement("cri.pod.update-resources")
+def test_update_pod_sandbox_resources(pods, cri):
+    pod_id, _ = pods.pod()
+    must_succeed(
+        cri.call(
+            "UpdatePodSandboxResources",
+            pod_sandbox_id=pod_id,
+            resources=pb.LinuxContainerResources(cpu_shares=512, memory_limit_in_bytes=256 << 20),
+        ),
+        "cri.pod.update-resources",
+    )
