@@ -150,3 +150,16 @@ class HostInspector:
         """The names in directory `path`, sorted ([] when it cannot be listed)."""
         res = self._run('ls -1 -- "$1"', path)
         return sorted(res.stdout.split()) if res.exit_status == 0 else []
+
+    def cgroup_file_at(self, controller: str, path: str, name: str) -> str | None:
+        """Content of control file `name` in cgroup `path` (as /proc/PID/cgroup names it)
+        of `controller`'s v1 hierarchy, or of the unified tree on v2 (`controller` ignored);
+        None when it cannot be read."""
+        res = self._run(
+            'if [ -e /sys/fs/cgroup/cgroup.controllers ]; then d="/sys/fs/cgroup$2"; '
+            'else d="/sys/fs/cgroup/$1$2"; fi; cat -- "${d%/}/$3"',
+            controller,
+            path,
+            name,
+        )
+        return res.stdout if res.exit_status == 0 else None

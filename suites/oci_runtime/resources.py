@@ -18,9 +18,9 @@ MiB = 1 << 20
 
 def with_resources(
     containers: ContainerSession, host: HostInspector, rid: str, resources: dict, *actions: str
-) -> tuple[Container, int, ProbeReport]:
+) -> tuple[Container, ProbeReport]:
     """Run the probe (with `actions`) in a container whose linux.resources also holds
-    `resources`; the container keeps running. Returns (container, pid, report).
+    `resources`; the container keeps running. Returns (container, report).
 
     A failed create is a violation of `rid` (create must apply linux.resources); cgroups
     the failed create left at cgroupsPath are named in the message and removed here, so
@@ -44,20 +44,29 @@ def with_resources(
             + "\n"
             + str(exc).removeprefix("setup: create failed\n")
         ) from None
-    doc = containers.state(c.id) or {}
-    assert doc.get("pid"), "setup: state reports no pid for the running probe"
-    return c, doc["pid"], report
+    return c, report
 
 
 def cgroup_value(
-    host: HostInspector, pid: int, v1: tuple[str, str] | None, v2: tuple[str, str] | None
+    host: HostInspector,
+    report: ProbeReport,
+    v1: tuple[str, str] | None,
+    v2: tuple[str, str] | None,
 ) -> tuple[str, str]:
-    """(file name, stripped content) of PID's cgroup control file. `v1` and `v2` are
-    (controller, file name) on each cgroup version (None: the field has no file there,
-    and the test is skipped); content "" when the file cannot be read."""
+    """(file name, stripped content) of a control file of the cgroup the probe reported
+    itself in (/proc/self/cgroup; the baseline has no cgroup namespace, so these are the
+    host's paths). `v1` and `v2` are (controller, file name) on each cgroup version (None:
+    the field has no file there, and the test is skipped); content "" when unreadable."""
     version = host.cgroup_version()
     which = v2 if version == 2 else v1
     if which is None:
         pytest.skip(f"the field has no cgroup v{version} file")
     controller, name = which
-    return name, (host.cgroup_file(pid, controller, name) or "").strip()
+    groups = report.cgroups
+    if version == 2:
+        path = groups.get("")
+    else:
+        path = next((p for k, p in groups.items() if controller in k.split(",")), None)
+    if path is None:
+        return name, ""
+    return name, (host.cgroup_file_at(controller, path, name) or "").strip()

@@ -17,10 +17,11 @@ from suites.oci_runtime.helpers import assert_created, state_of
 V1_CONTROLLERS = ("cpu", "cpuset", "devices", "memory", "pids")
 
 
-def _placed(host, pid: int) -> dict[str, str]:
-    """controller -> cgroup path of PID, for the controllers that matter here (v1), or
-    {"": path} on a v2 host."""
-    groups = host.cgroups_of(pid)
+def _placed(host, report) -> dict[str, str]:
+    """controller -> cgroup path the probe reported itself in (/proc/self/cgroup; no
+    cgroup namespace, so the host's paths), for the controllers that matter here (v1),
+    or {"": path} on a v2 host."""
+    groups = report.cgroups
     if host.cgroup_version() == 2:
         return {"": groups.get("", "")}
     out = {}
@@ -40,19 +41,18 @@ def _pid(runtime, c, rid: str) -> int:
     "config-linux.cgroups.path-absolute-from-mount", "config-linux.cgroups.created-if-missing"
 )
 def test_absolute_cgroups_path_is_taken_from_the_cgroup_mount(containers, runtime, host):
-    b = containers.bundle(args=probe_args())
+    b = containers.bundle()
     path = "/" + containers.new_id()
     b.config["linux"]["cgroupsPath"] = path
-    c = containers.create(b)
-    assert_created(c, "config-linux.cgroups.path-absolute-from-mount")
-    placed = _placed(host, _pid(runtime, c, "config-linux.cgroups.path-absolute-from-mount"))
+    report = containers.probe(b)
+    placed = _placed(host, report)
     wrong = {k: v for k, v in placed.items() if v != path}
     assert placed and not wrong, violation(
         "config-linux.cgroups.path-absolute-from-mount",
         wanted=f"the container process in cgroup {path} of every hierarchy "
         f"({', '.join(V1_CONTROLLERS)} on v1; the unified tree on v2)",
         seen=f"/proc/PID/cgroup: {placed}",
-        evidence=[c.create_result],
+        evidence=[report.evidence],
     )
 
 
@@ -61,14 +61,11 @@ def test_the_same_cgroups_path_attaches_to_the_same_place(containers, runtime, h
     path = "/" + containers.new_id()
     seen = []
     for _ in range(2):
-        b = containers.bundle(args=probe_args())
+        b = containers.bundle()
         b.config["linux"]["cgroupsPath"] = path
-        c = containers.create(b)
-        assert_created(c, "config-linux.cgroups.path-consistent")
-        seen.append(_placed(host, _pid(runtime, c, "config-linux.cgroups.path-consistent")))
-        runtime.kill(c.id, "KILL")
-        containers.wait_status(c.id, "stopped")
-        assert runtime.delete(c.id).ok, "setup: delete of the first container failed"
+        seen.append(_placed(host, containers.probe(b)))
+        cid = b.path.rsplit("/", 1)[-1]
+        assert runtime.delete(cid).ok, "setup: delete of the stopped probe failed"
     assert seen[0] and seen[0] == seen[1], violation(
         "config-linux.cgroups.path-consistent",
         wanted=f"both containers with cgroupsPath {path} in the same cgroups",
@@ -90,36 +87,33 @@ def existing_cgroup(containers, host):
 def test_an_existing_cgroup_at_cgroups_path_is_joined(containers, runtime, host, existing_cgroup):
     path, dirs = existing_cgroup
     assert dirs, "setup: could not make a cgroup on the host"
-    b = containers.bundle(args=probe_args())
+    b = containers.bundle()
     b.config["linux"]["cgroupsPath"] = path
-    c = containers.create(b)
-    assert_created(c, "config-linux.cgroups.created-if-missing", "the cgroup exists already")
-    pid = _pid(runtime, c, "config-linux.cgroups.created-if-missing")
-    placed = _placed(host, pid)
-    pids_max = (host.cgroup_file(pid, "pids", "pids.max") or "").strip()
+    report = containers.probe(b)
+    placed = _placed(host, report)
+    pids_max = (host.cgroup_file_at("pids", path, "pids.max") or "").strip()
     assert placed.get("pids", placed.get("")) == path and pids_max == "77", violation(
         "config-linux.cgroups.created-if-missing",
         wanted=f"the container joins the existing cgroup {path} (pids.max 77, set before "
         "create, unchanged)",
-        seen=f"/proc/PID/cgroup {placed}, pids.max {pids_max!r}",
-        evidence=[c.create_result],
+        seen=f"/proc/self/cgroup {placed}, pids.max {pids_max!r}",
+        evidence=[report.evidence],
     )
 
 
 @pytest.mark.requirement("config-linux.cgroups.path-relative")
 def test_relative_cgroups_path_is_placed_by_the_runtime(containers, runtime, host):
-    b = containers.bundle(args=probe_args())
+    b = containers.bundle()
     name = containers.new_id()
     b.config["linux"]["cgroupsPath"] = name
-    c = containers.create(b)
-    assert_created(c, "config-linux.cgroups.path-relative", f"cgroupsPath {name!r}")
-    placed = _placed(host, _pid(runtime, c, "config-linux.cgroups.path-relative"))
+    report = containers.probe(b)
+    placed = _placed(host, report)
     wrong = {k: v for k, v in placed.items() if not v.endswith("/" + name)}
     assert placed and not wrong, violation(
         "config-linux.cgroups.path-relative",
         wanted=f"the container in a cgroup .../{name} under a place the runtime chose",
-        seen=f"/proc/PID/cgroup: {placed}",
-        evidence=[c.create_result],
+        seen=f"/proc/self/cgroup: {placed}",
+        evidence=[report.evidence],
     )
 
 
@@ -129,19 +123,18 @@ def test_systemd_cgroups_path_names_slice_prefix_and_unit(containers, runtime, h
     """runc's and crun's systemd driver read cgroupsPath as "slice:prefix:name"."""
     if not any("systemd" in a for a in runtime.subject.args):
         pytest.skip("the runtime runs without its systemd cgroup driver (--systemd-cgroup)")
-    b = containers.bundle(args=probe_args())
+    b = containers.bundle()
     name = containers.new_id()
     b.config["linux"]["cgroupsPath"] = f"system.slice:ocitest:{name}"
-    c = containers.create(b)
-    assert_created(c, "config-linux.cgroups.path-relative", "systemd form slice:prefix:name")
-    placed = _placed(host, _pid(runtime, c, "config-linux.cgroups.path-relative"))
+    report = containers.probe(b)
+    placed = _placed(host, report)
     unit = f"/system.slice/ocitest-{name}.scope"
     wrong = {k: v for k, v in placed.items() if v != unit}
     assert placed and not wrong, violation(
         "config-linux.cgroups.path-relative",
         wanted=f"the container in the systemd unit {unit}",
-        seen=f"/proc/PID/cgroup: {placed}",
-        evidence=[c.create_result],
+        seen=f"/proc/self/cgroup: {placed}",
+        evidence=[report.evidence],
     )
 
 

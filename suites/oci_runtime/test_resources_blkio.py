@@ -24,13 +24,13 @@ def _disk(host) -> tuple[int, int]:
     pytest.skip("the host has no block device besides loop/ram/zram ones")
 
 
-def _weight_files(host, pid: int) -> tuple[str, str]:
+def _weight_files(host, report) -> tuple[str, str]:
     """(file, content) of the cgroup's default IO weight (BFQ's or the plain one)."""
     for v1, v2 in (
         ("blkio.bfq.weight", "io.bfq.weight"),
         ("blkio.weight", "io.weight"),
     ):
-        name, value = cgroup_value(host, pid, ("blkio", v1), ("io", v2))
+        name, value = cgroup_value(host, report, ("blkio", v1), ("io", v2))
         if value:
             return name, value
     return "blkio.weight / io.weight", ""
@@ -39,10 +39,10 @@ def _weight_files(host, pid: int) -> tuple[str, str]:
 @pytest.mark.requires("blkio_weight")
 @pytest.mark.requirement("config-linux.blkio.weight")
 def test_blkio_weight_becomes_the_cgroup_io_weight(containers, host):
-    c, pid, report = with_resources(
+    c, report = with_resources(
         containers, host, "config-linux.blkio.weight", {"blockIO": {"weight": 333}}
     )
-    name, value = _weight_files(host, pid)
+    name, value = _weight_files(host, report)
     # io.bfq.weight and io.weight read "default 333"; the v1 files read "333"
     assert value.split()[-1:] == ["333"] or "default 333" in value, violation(
         "config-linux.blkio.weight",
@@ -56,13 +56,13 @@ def test_blkio_weight_becomes_the_cgroup_io_weight(containers, host):
 @pytest.mark.requirement("config-linux.blkio.weight-device")
 def test_blkio_weight_device_sets_a_per_device_weight(containers, host):
     major, minor = _disk(host)
-    c, pid, report = with_resources(
+    c, report = with_resources(
         containers,
         host,
         "config-linux.blkio.weight-device",
         {"blockIO": {"weightDevice": [{"major": major, "minor": minor, "weight": 444}]}},
     )
-    name, value = _weight_files(host, pid)
+    name, value = _weight_files(host, report)
     assert f"{major}:{minor} 444" in value, violation(
         "config-linux.blkio.weight-device",
         wanted=f"weightDevice {major}:{minor} 444 listed in {name}",
@@ -82,16 +82,16 @@ def test_blkio_throttles_become_per_device_limits(containers, host):
         "throttleWriteIOPSDevice": ("blkio.throttle.write_iops_device", "wiops", 400),
     }
     blockio = {k: [{**dev, "rate": rate}] for k, (_, _, rate) in rates.items()}
-    c, pid, report = with_resources(
+    c, report = with_resources(
         containers, host, "config-linux.blkio.throttle", {"blockIO": blockio}
     )
     if host.cgroup_version() == 2:
-        _, io_max = cgroup_value(host, pid, None, ("io", "io.max"))
+        _, io_max = cgroup_value(host, report, None, ("io", "io.max"))
         wanted = {f"{key}={rate}" for _, key, rate in rates.values()}
         line = next((ln for ln in io_max.splitlines() if ln.startswith(f"{major}:{minor} ")), "")
         seen, ok = f"io.max {io_max!r}", wanted <= set(line.split())
     else:
-        got = {f: cgroup_value(host, pid, ("blkio", f), None)[1] for f, _, _ in rates.values()}
+        got = {f: cgroup_value(host, report, ("blkio", f), None)[1] for f, _, _ in rates.values()}
         seen = ", ".join(f"{f} {v!r}" for f, v in got.items())
         ok = all(got[f] == f"{major}:{minor} {rate}" for f, _, rate in rates.values())
     assert ok, violation(

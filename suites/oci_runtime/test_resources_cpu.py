@@ -14,8 +14,8 @@ V2_DEFAULT_WEIGHT = "100"
 
 def _check(host, containers, rid, cpu: dict, files: list, wanted: list[str]) -> None:
     """`files`: one (v1, v2) pair of (controller, file) per value of `wanted`."""
-    c, pid, report = with_resources(containers, host, rid, {"cpu": cpu})
-    seen = [cgroup_value(host, pid, v1, v2) for v1, v2 in files]
+    c, report = with_resources(containers, host, rid, {"cpu": cpu})
+    seen = [cgroup_value(host, report, v1, v2) for v1, v2 in files]
     assert [v for _, v in seen] == wanted, violation(
         rid,
         wanted=f"cpu {cpu} gives "
@@ -27,10 +27,10 @@ def _check(host, containers, rid, cpu: dict, files: list, wanted: list[str]) -> 
 
 @pytest.mark.requirement("config-linux.cpu.shares")
 def test_cpu_shares_become_the_cgroup_weight(containers, host):
-    c, pid, report = with_resources(
+    c, report = with_resources(
         containers, host, "config-linux.cpu.shares", {"cpu": {"shares": 512}}
     )
-    name, value = cgroup_value(host, pid, ("cpu", "cpu.shares"), ("cpu", "cpu.weight"))
+    name, value = cgroup_value(host, report, ("cpu", "cpu.shares"), ("cpu", "cpu.weight"))
     # v2 has weights, not shares; the conversion is the runtime's, the default is not it
     ok = value != V2_DEFAULT_WEIGHT and value != "" if name == "cpu.weight" else value == "512"
     assert ok, violation(
@@ -86,10 +86,8 @@ def test_realtime_runtime_and_period_become_the_rt_bandwidth(containers, host):
 
 @pytest.mark.requirement("config-linux.cpu.cpus")
 def test_cpus_restrict_the_container_to_the_listed_cpus(containers, host):
-    c, pid, report = with_resources(
-        containers, host, "config-linux.cpu.cpus", {"cpu": {"cpus": "0"}}
-    )
-    name, value = cgroup_value(host, pid, ("cpuset", "cpuset.cpus"), ("cpuset", "cpuset.cpus"))
+    c, report = with_resources(containers, host, "config-linux.cpu.cpus", {"cpu": {"cpus": "0"}})
+    name, value = cgroup_value(host, report, ("cpuset", "cpuset.cpus"), ("cpuset", "cpuset.cpus"))
     assert value == "0" and report.cpus == [0], violation(
         "config-linux.cpu.cpus",
         wanted=f'cpu.cpus "0" gives {name} "0" and the process runs on CPU 0 only',

@@ -20,13 +20,13 @@ def _limits(containers, host, rid):
 @pytest.mark.requires("hugetlb_2mb")
 @pytest.mark.requirement("config-linux.hugepages.limit")
 def test_hugepage_limit_becomes_the_hugetlb_limit(containers, host):
-    c, pid, report = _limits(containers, host, "config-linux.hugepages.limit")
+    c, report = _limits(containers, host, "config-linux.hugepages.limit")
     name, value = cgroup_value(
-        host, pid, ("hugetlb", "hugetlb.2MB.limit_in_bytes"), ("hugetlb", "hugetlb.2MB.max")
+        host, report, ("hugetlb", "hugetlb.2MB.limit_in_bytes"), ("hugetlb", "hugetlb.2MB.max")
     )
     rsvd, rsvd_value = cgroup_value(
         host,
-        pid,
+        report,
         ("hugetlb", "hugetlb.2MB.rsvd.limit_in_bytes"),
         ("hugetlb", "hugetlb.2MB.rsvd.max"),
     )
@@ -42,10 +42,10 @@ def test_hugepage_limit_becomes_the_hugetlb_limit(containers, host):
 @pytest.mark.requires("hugetlb_2mb")
 @pytest.mark.requirement("config-linux.hugepages.reservation")
 def test_hugepage_limit_applies_to_reservations_where_supported(containers, host):
-    c, pid, report = _limits(containers, host, "config-linux.hugepages.reservation")
+    c, report = _limits(containers, host, "config-linux.hugepages.reservation")
     rsvd, value = cgroup_value(
         host,
-        pid,
+        report,
         ("hugetlb", "hugetlb.2MB.rsvd.limit_in_bytes"),
         ("hugetlb", "hugetlb.2MB.rsvd.max"),
     )

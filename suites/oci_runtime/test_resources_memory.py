@@ -17,8 +17,8 @@ V1_UNLIMITED_FLOOR = 1 << 62
 
 
 def _check(host, containers, rid, memory: dict, v1, v2, wanted: str) -> None:
-    c, pid, report = with_resources(containers, host, rid, {"memory": memory})
-    name, value = cgroup_value(host, pid, v1, v2)
+    c, report = with_resources(containers, host, rid, {"memory": memory})
+    name, value = cgroup_value(host, report, v1, v2)
     assert value == wanted, violation(
         rid,
         wanted=f"memory {memory} gives {name} {wanted!r}",
@@ -61,11 +61,11 @@ def test_a_process_over_the_memory_limit_is_killed(containers, host):
 
 @pytest.mark.requirement("config-linux.memory.unlimited")
 def test_memory_limit_minus_one_means_no_limit(containers, host):
-    c, pid, report = with_resources(
+    c, report = with_resources(
         containers, host, "config-linux.memory.unlimited", {"memory": {"limit": -1}}
     )
     name, value = cgroup_value(
-        host, pid, ("memory", "memory.limit_in_bytes"), ("memory", "memory.max")
+        host, report, ("memory", "memory.limit_in_bytes"), ("memory", "memory.max")
     )
     unlimited = value == "max" or (value.isdigit() and int(value) >= V1_UNLIMITED_FLOOR)
     assert unlimited, violation(
@@ -93,7 +93,7 @@ def test_memory_reservation_becomes_the_soft_limit(containers, host):
 @pytest.mark.requirement("config-linux.memory.swap")
 def test_memory_swap_becomes_the_memory_and_swap_limit(containers, host):
     # v2 has no memory+swap file: memory.swap.max holds swap - limit
-    c, pid, report = with_resources(
+    c, report = with_resources(
         containers,
         host,
         "config-linux.memory.swap",
@@ -101,7 +101,7 @@ def test_memory_swap_becomes_the_memory_and_swap_limit(containers, host):
     )
     v2 = host.cgroup_version() == 2
     name, value = cgroup_value(
-        host, pid, ("memory", "memory.memsw.limit_in_bytes"), ("memory", "memory.swap.max")
+        host, report, ("memory", "memory.memsw.limit_in_bytes"), ("memory", "memory.swap.max")
     )
     wanted = str(16 * MiB if v2 else 48 * MiB)
     assert value == wanted, violation(
@@ -129,13 +129,13 @@ def test_memory_swappiness_becomes_the_cgroup_swappiness(containers, host):
 @pytest.mark.requires("cgroup_v1")
 @pytest.mark.requirement("config-linux.memory.disable-oom-killer")
 def test_disable_oom_killer_turns_the_oom_killer_off(containers, host):
-    c, pid, report = with_resources(
+    c, report = with_resources(
         containers,
         host,
         "config-linux.memory.disable-oom-killer",
         {"memory": {"disableOOMKiller": True}},
     )
-    name, value = cgroup_value(host, pid, ("memory", "memory.oom_control"), None)
+    name, value = cgroup_value(host, report, ("memory", "memory.oom_control"), None)
     assert "oom_kill_disable 1" in value.splitlines(), violation(
         "config-linux.memory.disable-oom-killer",
         wanted=f'disableOOMKiller true gives "oom_kill_disable 1" in {name}',

@@ -13,10 +13,8 @@ PIDS_MAX = ("pids", "pids.max")
 
 @pytest.mark.requirement("config-linux.pids.limit")
 def test_pids_limit_becomes_the_cgroup_pids_max(containers, host):
-    c, pid, report = with_resources(
-        containers, host, "config-linux.pids.limit", {"pids": {"limit": 42}}
-    )
-    name, value = cgroup_value(host, pid, PIDS_MAX, PIDS_MAX)
+    c, report = with_resources(containers, host, "config-linux.pids.limit", {"pids": {"limit": 42}})
+    name, value = cgroup_value(host, report, PIDS_MAX, PIDS_MAX)
     assert value == "42", violation(
         "config-linux.pids.limit",
         wanted=f"pids.limit 42 gives {name} '42'",
@@ -43,10 +41,8 @@ def test_a_fork_past_the_pids_limit_fails(containers):
 
 @pytest.mark.requirement("config-linux.pids.limit")
 def test_pids_limit_minus_one_means_no_limit(containers, host):
-    c, pid, report = with_resources(
-        containers, host, "config-linux.pids.limit", {"pids": {"limit": -1}}
-    )
-    name, value = cgroup_value(host, pid, PIDS_MAX, PIDS_MAX)
+    c, report = with_resources(containers, host, "config-linux.pids.limit", {"pids": {"limit": -1}})
+    name, value = cgroup_value(host, report, PIDS_MAX, PIDS_MAX)
     assert value == "max", violation(
         "config-linux.pids.limit",
         wanted=f"pids.limit -1 gives {name} 'max'",

@@ -10,8 +10,12 @@ from suites.oci_runtime.resources import with_resources
 
 
 def _unified(containers, host, rid, files: dict[str, str]):
-    c, pid, report = with_resources(containers, host, rid, {"unified": files})
-    return c, report, {k: (host.cgroup_file(pid, "", k) or "").strip() for k in files}
+    c, report = with_resources(containers, host, rid, {"unified": files})
+    return (
+        c,
+        report,
+        {k: (host.cgroup_file_at("", report.cgroups.get("", ""), k) or "").strip() for k in files},
+    )
 
 
 @pytest.mark.requires("cgroup_v2")
