@@ -49,3 +49,33 @@ def assert_created(container, rid: str, why: str = "") -> None:
         seen=f"exit status {rr.exit_status}",
         evidence=[rr],
     )
+
+
+# --- filesystem tests (test_mounts.py, test_devices.py, ...): bundle content -----------
+def mount_entry(
+    destination: str, options: list[str] | None = None, type: str = "tmpfs", source: str = "tmpfs"
+) -> dict:
+    """One entry of config.json's mounts (a tmpfs unless told otherwise)."""
+    entry = {"destination": destination, "type": type, "source": source}
+    if options is not None:
+        entry["options"] = list(options)
+    return entry
+
+
+def bundle_dir(bundle, name: str, files: dict[str, str] | None = None) -> str:
+    """Make directory `name` inside the bundle (removed with it) holding `files`
+    (file name -> text); returns its absolute path, e.g. for a bind-mount source."""
+    path = f"{bundle.path}/{name}"
+    bundle.target.make_dirs(path)
+    for fname, text in (files or {}).items():
+        bundle.target.write_text(f"{path}/{fname}", text)
+    return path
+
+
+def rootfs_file(bundle, path: str, text: str = "") -> str:
+    """Write `text` to `path` (absolute, in the container) inside the bundle's rootfs
+    copy, making its directory; returns the host path."""
+    host_path = bundle.rootfs + path
+    bundle.target.make_dirs(host_path.rsplit("/", 1)[0])
+    bundle.target.write_text(host_path, text)
+    return host_path
