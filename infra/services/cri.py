@@ -55,6 +55,7 @@ class CriServices:
     username: str = "ocitest"
     password: str = ""
     image_endpoint: str = ""
+    proxy_pid: int = 0  # a mutant CRI proxy in front of containerd (self-tests)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -167,6 +168,10 @@ def stop(target: Target, services: CriServices, work: str, state_base: str) -> l
 
     Returns what had to be removed by force."""
     forced: list[str] = []
+    if services.proxy_pid:
+        from infra.services import stop_pid
+
+        stop_pid(target, services.proxy_pid, grace=5)
     if services.containerd:
         forced += stop_containerd(target, Containerd.from_dict(services.containerd), state_base)
     for r in (services.auth_registry, services.registry):

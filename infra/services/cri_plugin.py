@@ -88,11 +88,22 @@ def resolve(config: pytest.Config, target: Target) -> list[Subject]:
     try:
         if image_ep:
             grpc_target(image_ep)
-        if endpoint != "embedded":
+        if endpoint != "embedded" and not endpoint.startswith("mutant:"):
             grpc_target(endpoint)
     except EndpointError as exc:
         raise CriUsageError(f"--cri-endpoint: {exc}") from None
-    if endpoint == "embedded":
+    if endpoint == "embedded" or endpoint.startswith("mutant:"):
+        prefix = "containerd"
+        if endpoint.startswith("mutant:"):
+            from infra.mutants.cri_proxy import CRI_MUTANTS
+
+            name = endpoint.split(":", 1)[1]
+            if name not in CRI_MUTANTS:
+                raise CriUsageError(
+                    f"--cri-endpoint {endpoint}: no such CRI mutant "
+                    f"(known: {', '.join(sorted(CRI_MUTANTS))})"
+                )
+            prefix = f"mutant-{name}"
         have = [h for h, b in HANDLER_BINARIES.items() if target.exists(b)]
         for h in wanted or []:
             if h not in have:
@@ -104,9 +115,7 @@ def resolve(config: pytest.Config, target: Target) -> list[Subject]:
         if not handlers:
             raise CriUsageError("no OCI runtime for the embedded containerd: install runc or crun")
         return [
-            Subject(
-                kind="cri", id=f"containerd-{h}", name="containerd", endpoint=endpoint, handler=h
-            )
+            Subject(kind="cri", id=f"{prefix}-{h}", name="containerd", endpoint=endpoint, handler=h)
             for h in handlers
         ]
     version = _version(endpoint)
@@ -161,7 +170,9 @@ def start_services(config: pytest.Config, target: Target, ctx) -> None:
     config.stash[SERVICES], config.stash[ERROR] = None, ""
     if not subjects or config.option.collectonly:
         return
-    embedded = subjects[0].endpoint == "embedded"
+    first = subjects[0].endpoint
+    mutant = first.split(":", 1)[1] if first.startswith("mutant:") else ""
+    embedded = first == "embedded" or bool(mutant)
     handlers = None
     if embedded:
         from infra.services.containerd import HANDLER_BINARIES
@@ -185,8 +196,15 @@ def start_services(config: pytest.Config, target: Target, ctx) -> None:
     config.stash[SERVICES] = services
     services.image_endpoint = config.option.ocitest_cri_image_endpoint
     if embedded:
+        endpoint = services.containerd["endpoint"]
+        if mutant:
+            try:
+                endpoint = _start_proxy(target, ctx, services, mutant)
+            except Exception as exc:
+                config.stash[ERROR] = f"the mutant CRI proxy did not start: {exc}"
+                return
         for s in subjects:
-            s.endpoint = services.containerd["endpoint"]
+            s.endpoint = endpoint
         version = _version(subjects[0].endpoint)
         if not isinstance(version, str) and version is not None:
             for s in subjects:
@@ -194,6 +212,23 @@ def start_services(config: pytest.Config, target: Target, ctx) -> None:
                 s.spec_version = version.runtime_api_version
     else:
         _write_external_hosts(target, services)
+
+
+def _start_proxy(target: Target, ctx, services, mutant: str) -> str:
+    """Start the mutant proxy in front of the embedded containerd; its endpoint."""
+    import sys
+
+    from infra.services import spawn, wait_until
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    listen = f"unix://{ctx.state_base}/cri/proxy.sock"
+    argv = ["env", f"PYTHONPATH={root}", sys.executable, "-m", "infra.mutants.cri_proxy"]
+    argv += ["--listen", listen, "--upstream", services.containerd["endpoint"]]
+    argv += ["--mutant", mutant, "--run", ctx.run_id]
+    pid = spawn(target, argv, f"{ctx.state_base}/cri/proxy.pid", f"{ctx.work_base}/cri/proxy.log")
+    services.proxy_pid = pid
+    wait_until(f"mutant proxy at {listen}", lambda: not isinstance(_version(listen), str))
+    return listen
 
 
 def _write_external_hosts(target: Target, services) -> None:

@@ -242,10 +242,12 @@ def _ns_of(pods, cid: str, ns: str, rid: str) -> str:
 )
 def test_node_namespace_mode_uses_the_host_namespace(pods, host, ns, mode_field, rid):
     cfg = pods.pod_config()
-    opts = pb.NamespaceOption()
+    opts = pb.NamespaceOption(pid=pb.CONTAINER)
     setattr(opts, mode_field, pb.NODE)
     cfg.linux.security_context.namespace_options.CopyFrom(opts)
-    cid = pods.running(pods.pod(cfg))
+    # as the kubelet does: the same namespace options for the pod and its containers
+    ctx = pb.LinuxContainerSecurityContext(namespace_options=opts)
+    cid = pods.running(pods.pod(cfg), linux=pb.LinuxContainerConfig(security_context=ctx))
     inside = _ns_of(pods, cid, ns, rid)
     outside = host.namespace("self", ns)
     assert inside and inside == outside, violation(

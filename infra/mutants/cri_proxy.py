@@ -1,0 +1,232 @@
+"""Mutant CRI endpoints: a gRPC proxy in front of a real one that alters chosen responses.
+
+`python -m infra.mutants.cri_proxy --listen unix:///p.sock --upstream unix:///c.sock
+--mutant NAME` forwards every RuntimeService and ImageService call unchanged (as bytes)
+except those the mutant NAME alters (see CRI_MUTANTS). The harness starts one with
+`--cri-endpoint mutant:NAME`: its embedded containerd behind this proxy. Each mutant
+breaks one behaviour; tests/test_cri_mutants.py checks that exactly the tests listed
+for it in infra/mutants/registry.py fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Callable
+from concurrent import futures
+
+import grpc
+from cri_api.v1 import api_pb2 as pb
+
+#: seconds an upstream call may take when the caller gave no deadline
+UPSTREAM_DEADLINE = 120.0
+
+
+class _Ctx:
+    """What an alteration may keep between calls (e.g. ids it has seen removed)."""
+
+    def __init__(self) -> None:
+        self.removed: set[str] = set()
+        self.lock = threading.Lock()
+
+
+def _response(rpc: str):
+    svc = "ImageService" if rpc in _IMAGE_RPCS else "RuntimeService"
+    name = pb.DESCRIPTOR.services_by_name[svc].methods_by_name[rpc].output_type.name
+    return getattr(pb, name)
+
+
+def _request(rpc: str):
+    svc = "ImageService" if rpc in _IMAGE_RPCS else "RuntimeService"
+    name = pb.DESCRIPTOR.services_by_name[svc].methods_by_name[rpc].input_type.name
+    return getattr(pb, name)
+
+
+_IMAGE_RPCS = {m.name for m in pb.DESCRIPTOR.services_by_name["ImageService"].methods}
+
+
+class Abort(Exception):
+    """Raised by an alteration to answer with a status code instead of the response."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(details)
+        self.code, self.details = code, details
+
+
+# An alteration: (request, response or None, upstream error or None, ctx) -> response.
+Alteration = Callable[[object, object, object, _Ctx], object]
+
+
+def _exec_exit_zero(req, resp, err, ctx):
+    resp.exit_code = 0
+    return resp
+
+
+def _exec_swaps_streams(req, resp, err, ctx):
+    resp.stdout, resp.stderr = resp.stderr, resp.stdout
+    return resp
+
+
+def _pod_status_drops_labels(req, resp, err, ctx):
+    resp.status.labels.clear()
+    return resp
+
+
+def _list_pods_ignores_filter(req, resp, err, ctx):
+    return resp  # the request is rewritten instead (see _REWRITE)
+
+
+def _remove_pod_not_idempotent(req, resp, err, ctx):
+    with ctx.lock:
+        if req.pod_sandbox_id in ctx.removed:
+            raise Abort(grpc.StatusCode.NOT_FOUND, "mutant: sandbox already removed")
+        ctx.removed.add(req.pod_sandbox_id)
+    return resp
+
+
+def _unknown_container_ok(req, resp, err, ctx):
+    if err is not None and err.code() == grpc.StatusCode.NOT_FOUND:
+        return pb.ContainerStatusResponse(
+            status=pb.ContainerStatus(id=req.container_id, state=pb.CONTAINER_UNKNOWN)
+        )
+    return resp
+
+
+def _network_not_ready(req, resp, err, ctx):
+    for c in resp.status.conditions:
+        if c.type == "NetworkReady":
+            c.status = False
+    return resp
+
+
+def _image_status_absent_errors(req, resp, err, ctx):
+    if resp is not None and not resp.HasField("image"):
+        raise Abort(grpc.StatusCode.NOT_FOUND, "mutant: no such image")
+    return resp
+
+
+def _exit_code_wrong(req, resp, err, ctx):
+    if resp.status.state == pb.CONTAINER_EXITED:
+        resp.status.exit_code += 1
+    return resp
+
+
+def _stats_wrong_id(req, resp, err, ctx):
+    resp.stats.attributes.id = "0" * 64
+    return resp
+
+
+def _pull_ignores_auth_failure(req, resp, err, ctx):
+    if err is not None and req.image.image.startswith("auth."):
+        return pb.PullImageResponse(image_ref="sha256:" + "0" * 64)
+    return resp
+
+
+#: mutant name -> (rpc, alteration, also called when upstream fails)
+CRI_MUTANTS: dict[str, tuple[str, Alteration, bool]] = {
+    "exec-sync-exit-zero": ("ExecSync", _exec_exit_zero, False),
+    "exec-sync-swaps-streams": ("ExecSync", _exec_swaps_streams, False),
+    "pod-status-drops-labels": ("PodSandboxStatus", _pod_status_drops_labels, False),
+    "list-pods-ignores-filter": ("ListPodSandbox", _list_pods_ignores_filter, False),
+    "remove-pod-not-idempotent": ("RemovePodSandbox", _remove_pod_not_idempotent, False),
+    "unknown-container-status-ok": ("ContainerStatus", _unknown_container_ok, True),
+    "network-not-ready": ("Status", _network_not_ready, False),
+    "image-status-absent-errors": ("ImageStatus", _image_status_absent_errors, False),
+    "container-exit-code-wrong": ("ContainerStatus", _exit_code_wrong, False),
+    "container-stats-wrong-id": ("ContainerStats", _stats_wrong_id, False),
+    "pull-ignores-auth-failure": ("PullImage", _pull_ignores_auth_failure, True),
+}
+
+
+def _rewrite_request(mutant: str, rpc: str, raw: bytes) -> bytes:
+    if mutant == "list-pods-ignores-filter" and rpc == "ListPodSandbox":
+        return pb.ListPodSandboxRequest().SerializeToString()
+    return raw
+
+
+class _Handler(grpc.GenericRpcHandler):
+    def __init__(self, upstream: grpc.Channel, mutant: str) -> None:
+        self.upstream = upstream
+        self.mutant = mutant
+        self.ctx = _Ctx()
+
+    def service(self, details):
+        method = details.method
+        rpc = method.rsplit("/", 1)[-1]
+        if rpc == "GetContainerEvents":
+            return grpc.unary_stream_rpc_method_handler(self._stream(method))
+        return grpc.unary_unary_rpc_method_handler(self._unary(method, rpc))
+
+    def _stream(self, method):
+        def handle(raw, context):
+            call = self.upstream.unary_stream(method)(raw, timeout=context.time_remaining())
+            context.add_callback(call.cancel)
+            try:
+                yield from call
+            except grpc.RpcError as exc:
+                context.abort(exc.code(), exc.details() or "")
+
+        return handle
+
+    def _unary(self, method, rpc):
+        target = CRI_MUTANTS.get(self.mutant)
+        altered = target is not None and target[0] == rpc
+
+        def handle(raw, context):
+            remaining = context.time_remaining()
+            deadline = UPSTREAM_DEADLINE if remaining is None or remaining > 1e6 else remaining
+            resp_raw, err = None, None
+            try:
+                resp_raw = self.upstream.unary_unary(method)(
+                    _rewrite_request(self.mutant, rpc, raw), timeout=deadline
+                )
+            except grpc.RpcError as exc:
+                err = exc
+            if not altered or (err is not None and not target[2]):
+                if err is not None:
+                    context.abort(err.code(), err.details() or "")
+                return resp_raw
+            req = _request(rpc).FromString(raw)
+            resp = _response(rpc).FromString(resp_raw) if resp_raw is not None else None
+            try:
+                out = target[1](req, resp, err, self.ctx)
+            except Abort as a:
+                context.abort(a.code, a.details)
+            if out is None and err is not None:
+                context.abort(err.code(), err.details() or "")
+            return out.SerializeToString()
+
+        return handle
+
+
+def serve(listen: str, upstream: str, mutant: str) -> grpc.Server:
+    """Start the proxy (returns the running server)."""
+    if mutant not in CRI_MUTANTS:
+        raise SystemExit(f"unknown CRI mutant {mutant!r}; known: {', '.join(sorted(CRI_MUTANTS))}")
+    channel = grpc.insecure_channel(upstream)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    server.add_generic_rpc_handlers([_Handler(channel, mutant)])
+    server.add_insecure_port(listen)
+    server.start()
+    return server
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--listen", required=True)
+    ap.add_argument("--upstream", required=True)
+    ap.add_argument("--mutant", required=True)
+    ap.add_argument("--run", default="", help="the run id (so the sweeper finds this process)")
+    a = ap.parse_args()
+    server = serve(a.listen, a.upstream, a.mutant)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+    server.stop(1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
