@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -25,18 +26,21 @@ class InnerRun:
     stderr: str
     report_dir: Path
 
-    @property
+    @functools.cached_property
     def results(self) -> dict:
         return json.loads((self.report_dir / "results.json").read_text())
 
-    def outcomes(self) -> dict[str, str]:
-        """Subject-free test key -> outcome (see `subject_free`)."""
+    def outcomes(self, subject: str | None = None) -> dict[str, str]:
+        """Subject-free test key -> outcome (see `subject_free`), of one subject's
+        records when `subject` is given."""
         return {
-            subject_free(r["nodeid"], r["subject"]): r["outcome"] for r in self.results["results"]
+            subject_free(r["nodeid"], r["subject"]): r["outcome"]
+            for r in self.results["results"]
+            if subject is None or r["subject"] == subject
         }
 
-    def failing(self) -> set[str]:
-        return {k for k, o in self.outcomes().items() if o in ("failed", "error")}
+    def failing(self, subject: str | None = None) -> set[str]:
+        return {k for k, o in self.outcomes(subject).items() if o in ("failed", "error")}
 
 
 def subject_free(nodeid: str, subject: str | None) -> str:

@@ -45,17 +45,41 @@ def test_the_base_runtime_passes_every_test_its_mutants_target(baselines, base):
     assert not not_passing, f"{base} does not pass these targeted tests: {not_passing}"
 
 
+#: mutants tested together in one inner run (one --runtime each): the suite's cost is
+#: per subject anyway, and one session per batch saves the start-up and the preflights
+BATCH = 8
+
+
+@pytest.fixture(scope="session")
+def mutant_runs(tmp_path_factory):
+    """mutant key -> (inner run, its subject id), running a batch on first use."""
+    keys = sorted(MUTANTS)
+    batches = [keys[i : i + BATCH] for i in range(0, len(keys), BATCH)]
+    runs: dict[str, tuple] = {}
+
+    def get(key: str):
+        if key not in runs:
+            batch = next(b for b in batches if key in b)
+            args = [f"suites/{MUTANTS[batch[0]].suite}", "--gate", "none", "-n", "2"]
+            for k in batch:
+                args += ["--runtime", MUTANTS[k].path]
+            run = run_pytest(args, tmp_path_factory.mktemp("mutants"))
+            for k in batch:
+                runs[k] = (run, f"mutant-{k}")
+        return runs[key]
+
+    return get
+
+
 @pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_mutant_fails_exactly_its_targeted_tests(name, baselines, tmp_path):
+def test_mutant_fails_exactly_its_targeted_tests(name, baselines, mutant_runs):
     mutant = MUTANTS[name]
     baseline = baselines(mutant.base)
-    run = run_pytest(
-        [f"suites/{mutant.suite}", "--runtime", mutant.path, "--gate", "none", "-n", "2"],
-        tmp_path / "report",
-    )
+    run, subject = mutant_runs(name)
     assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    new = run.failing() - baseline.failing()
-    fixed = baseline.failing() - run.failing()
+    failing = run.failing(subject)
+    new = failing - baseline.failing()
+    fixed = baseline.failing() - failing
     assert new == set(mutant.fails) and fixed == set(mutant.also_passes), (
         f"mutant {name} ({mutant.breaks}), against {mutant.base}:\n"
         f"  fails but should not: {sorted(new - set(mutant.fails))}\n"
@@ -65,6 +89,13 @@ def test_mutant_fails_exactly_its_targeted_tests(name, baselines, tmp_path):
     assert run.results["run"]["leftovers"] == [], "the run leaked: " + str(
         run.results["run"]["leftovers"]
     )
+
+
+def test_every_mutant_has_its_executable():
+    import os
+
+    missing = [m.path for m in MUTANTS.values() if not os.access(m.path, os.X_OK)]
+    assert not missing, f"mutants without bin/ symlink to runtime_mutant.py: {missing}"
 
 
 def test_every_mutant_names_requirements_of_its_tests():

@@ -32,6 +32,8 @@ BIN = Path(__file__).parent / "bin"
 EDITS: dict[str, Callable[[dict], bool]] = {}
 #: name -> rewrite(features dict) -> None, for mutants declared with @features_mutant
 FEATURE_REWRITES: dict[str, Callable[[dict], None]] = {}
+#: name -> the runtime-spec version a @claims_mutant declares (its base implements less)
+CLAIMS: dict[str, str] = {}
 #: the Mutant records declared by area modules, in declaration order
 DECLARED: list[Mutant] = []
 
@@ -118,6 +120,26 @@ def features_mutant(
         return fn
 
     return wrap
+
+
+def claims_mutant(
+    name: str,
+    *,
+    spec_version: str,
+    breaks: str,
+    fails: list[str],
+    requirements: list[str],
+    also_passes: list[str] = (),
+    base: str = "runc",
+) -> Mutant:
+    """Declare a mutant that declares `spec_version` (in `--version`'s spec line and in
+    features.ociVersionMax) while doing what its base does. Tests of requirements newer
+    than the base's own version then run against it: those it fails prove they can fail
+    ("proven against mutants only" until a runtime that really declares them is tested).
+    """
+    m = _declare(name, breaks, fails, requirements, also_passes, base)
+    CLAIMS[m.key] = spec_version
+    return m
 
 
 def load_area_modules() -> None:

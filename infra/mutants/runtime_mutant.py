@@ -341,6 +341,32 @@ class RewritesFeatures(Mutant):
         return 0
 
 
+class ClaimsVersion(Mutant):
+    """A mutant declared with @claims_mutant: declares a newer runtime-spec version."""
+
+    version = "1.3.0"
+
+    def run(self) -> int:
+        if self.command == "features":
+            res = self.real("features", *self.args)
+            if res.returncode != 0:
+                sys.stderr.write(res.stderr)
+                return res.returncode
+            doc = json.loads(res.stdout)
+            doc["ociVersionMax"] = self.version
+            print(json.dumps(doc))
+            return 0
+        if self.command == "" and any(a in ("--version", "-v") for a in self.globals):
+            res = self.real(*self.globals)
+            lines = [
+                f"spec: {self.version}" if ln.startswith("spec:") else ln
+                for ln in res.stdout.splitlines()
+            ]
+            print("\n".join(lines))
+            return res.returncode
+        return self.passthrough()
+
+
 def declared_class(key: str) -> type[Mutant] | None:
     """The class of a mutant declared in an area module (see declare.py), or None."""
     sys.path.insert(
@@ -351,6 +377,8 @@ def declared_class(key: str) -> type[Mutant] | None:
     declare.load_area_modules()
     if key in declare.EDITS:
         return type("Declared", (EditsConfig,), {"editor": staticmethod(declare.EDITS[key])})
+    if key in declare.CLAIMS:
+        return type("Declared", (ClaimsVersion,), {"version": declare.CLAIMS[key]})
     if key in declare.FEATURE_REWRITES:
         rewrite = declare.FEATURE_REWRITES[key]
         return type("Declared", (RewritesFeatures,), {"rewriter": staticmethod(rewrite)})
