@@ -1,0 +1,119 @@
+"""CRI mutants: each is the mutant gRPC proxy (cri_proxy.py) with one altered response,
+run as `--cri-endpoint mutant:NAME`, and the tests of suites/cri it must fail.
+
+tests/test_cri_mutants.py runs each against the modules in `modules` (runc handler) and
+checks that exactly `fails` fail beyond what the real containerd fails there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.mutants.cri_proxy import CRI_MUTANTS
+
+
+@dataclass(frozen=True)
+class CriMutant:
+    name: str
+    breaks: str
+    modules: tuple[str, ...]
+    fails: tuple[str, ...]
+    requirements: tuple[str, ...]
+
+
+def _m(name, breaks, fails, requirements) -> CriMutant:
+    modules = tuple(sorted({f.split("::")[0] for f in fails}))
+    return CriMutant(name, breaks, modules, tuple(fails), tuple(requirements))
+
+
+CRI_MUTANT_TESTS: dict[str, CriMutant] = {
+    m.name: m
+    for m in [
+        _m(
+            "exec-sync-exit-zero",
+            "ExecSync always reports exit code 0",
+            ["test_exec.py::test_exec_sync_returns_the_exit_code[7]"],
+            ["cri.exec-sync.exit-code"],
+        ),
+        _m(
+            "exec-sync-swaps-streams",
+            "ExecSync returns stdout as stderr and stderr as stdout",
+            ["test_exec.py::test_exec_sync_returns_stdout_and_stderr_apart"],
+            ["cri.exec-sync.output"],
+        ),
+        _m(
+            "pod-status-drops-labels",
+            "PodSandboxStatus loses the sandbox's labels",
+            ["test_pod_sandbox.py::test_pod_sandbox_status_echoes_the_config"],
+            ["cri.pod.status-fields"],
+        ),
+        _m(
+            "list-pods-ignores-filter",
+            "ListPodSandbox ignores its filter",
+            ["test_pod_sandbox.py::test_list_pod_sandbox_filters"],
+            ["cri.pod.list-filter"],
+        ),
+        _m(
+            "remove-pod-not-idempotent",
+            "a second RemovePodSandbox answers NotFound",
+            ["test_pod_sandbox.py::test_remove_pod_sandbox_twice_succeeds"],
+            ["cri.pod.remove-idempotent"],
+        ),
+        _m(
+            "unknown-container-status-ok",
+            "ContainerStatus of an unknown id answers OK",
+            ["test_errors.py::test_status_of_an_unknown_container_is_not_found"],
+            ["cri.errors.unknown-container"],
+        ),
+        _m(
+            "network-not-ready",
+            "Status reports NetworkReady false",
+            ["test_runtime_info.py::test_status_reports_runtime_and_network_ready"],
+            ["cri.status.conditions"],
+        ),
+        _m(
+            "image-status-absent-errors",
+            "ImageStatus of an absent image answers NotFound",
+            [
+                "test_images.py::test_image_status_of_an_absent_image_is_empty",
+                "test_images.py::test_pull_of_a_missing_image_fails",
+                "test_images.py::test_remove_image_removes_it",
+            ],
+            ["cri.image.status-absent", "cri.image.pull-missing-errors", "cri.image.remove"],
+        ),
+        _m(
+            "container-exit-code-wrong",
+            "ContainerStatus reports an exited container's exit code plus one",
+            [
+                "test_container.py::test_exited_container_reports_its_exit_code[0]",
+                "test_container.py::test_exited_container_reports_its_exit_code[3]",
+                "test_container.py::test_stop_container_kills_after_the_timeout",
+                "test_container.py::test_stop_container_sends_sigterm_first",
+            ],
+            ["cri.container.exit-code", "cri.container.stop-timeout", "cri.container.stop-signal"],
+        ),
+        _m(
+            "container-stats-wrong-id",
+            "ContainerStats names another container",
+            ["test_stats.py::test_container_stats_report_cpu_memory_and_writable_layer"],
+            ["cri.container.stats"],
+        ),
+        _m(
+            "pull-ignores-auth-failure",
+            "PullImage from a registry that asks for credentials succeeds without them",
+            ["test_images.py::test_pull_image_needs_and_uses_credentials"],
+            ["cri.image.pull-auth"],
+        ),
+    ]
+}
+
+assert set(CRI_MUTANT_TESTS) == set(CRI_MUTANTS), "every proxy mutant is listed once"
+
+
+def cri_proofs() -> dict[str, list[str]]:
+    """requirement id -> the CRI mutants that prove its tests can fail."""
+    out: dict[str, list[str]] = {}
+    for m in CRI_MUTANT_TESTS.values():
+        for rid in m.requirements:
+            out.setdefault(rid, []).append(f"cri-{m.name}")
+    return out

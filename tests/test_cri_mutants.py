@@ -1,0 +1,54 @@
+"""Self-tests of the CRI suite: each mutant CRI endpoint (the gRPC proxy of
+infra/mutants/cri_proxy.py in front of the embedded containerd) fails exactly the tests
+listed for it in infra/mutants/cri_mutants.py, beyond what the real containerd fails.
+Runs the runc handler only, and only the modules a mutant targets, to stay quick."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.mutants.cri_mutants import CRI_MUTANT_TESTS
+from tests.conftest import run_pytest
+
+SUITE = "suites/cri"
+MODULES = sorted({mod for m in CRI_MUTANT_TESTS.values() for mod in m.modules})
+COMMON = ["--runtime-handler", "runc", "--gate", "none", "-n", "2"]
+
+
+@pytest.fixture(scope="session")
+def cri_baseline(tmp_path_factory):
+    run = run_pytest(
+        [*(f"{SUITE}/{m}" for m in MODULES), *COMMON], tmp_path_factory.mktemp("cri-baseline")
+    )
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    return run
+
+
+def test_the_real_containerd_passes_every_targeted_test(cri_baseline):
+    outcomes = cri_baseline.outcomes()
+    targeted = {t for m in CRI_MUTANT_TESTS.values() for t in m.fails}
+    missing = targeted - set(outcomes)
+    assert not missing, f"targeted tests not collected: {sorted(missing)}"
+    bad = {t: outcomes[t] for t in targeted if outcomes[t] != "passed"}
+    assert not bad, f"containerd does not pass these targeted tests: {bad}"
+
+
+@pytest.mark.selftest
+@pytest.mark.parametrize("name", sorted(CRI_MUTANT_TESTS))
+def test_cri_mutant_fails_exactly_its_targeted_tests(name, cri_baseline, tmp_path):
+    m = CRI_MUTANT_TESTS[name]
+    run = run_pytest(
+        [*(f"{SUITE}/{mod}" for mod in m.modules), *COMMON, "--cri-endpoint", f"mutant:{name}"],
+        tmp_path / "report",
+    )
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    base = {k for k in cri_baseline.failing() if k.split("::")[0] in m.modules}
+    new = run.failing() - base
+    assert new == set(m.fails), (
+        f"CRI mutant {name} ({m.breaks}):\n"
+        f"  fails but should not: {sorted(new - set(m.fails))}\n"
+        f"  should fail but does not: {sorted(set(m.fails) - new)}"
+    )
+    assert run.results["run"]["leftovers"] == [], "the run leaked: " + str(
+        run.results["run"]["leftovers"]
+    )
