@@ -95,6 +95,16 @@ CONDITIONS: dict[str, Condition] = {
             "[ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] || "
             "grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null",
         ),
+        Condition(
+            "no_resctrl",
+            "no resctrl filesystem mounted (the host has no Intel RDT in use)",
+            "! grep -qw resctrl /proc/mounts",
+        ),
+        Condition(
+            "numa",
+            "a NUMA kernel: node 0 and /proc/self/numa_maps",
+            "[ -d /sys/devices/system/node/node0 ] && [ -r /proc/self/numa_maps ]",
+        ),
     ]
 }
 

@@ -11,6 +11,8 @@ from infra.evidence import Evidence, EvidenceLog
 from infra.targets import CommandResult, Target
 
 LOOK_TIMEOUT = 15.0
+#: host device nodes a runtime bind-mounts into containers (whose owner it must not change)
+HOST_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
 
 
 class HostInspector:
@@ -163,3 +165,23 @@ class HostInspector:
             name,
         )
         return res.stdout if res.exit_status == 0 else None
+
+    # host device nodes (the run's leak check watches them) -----------------------------
+    def device_owners(self, paths: tuple[str, ...] = HOST_DEVICES) -> dict[str, str]:
+        """path -> "uid:gid mode" (mode in octal) of host device nodes."""
+        res = self._run('stat -c "%n %u:%g %a" -- "$@"', *paths)
+        return {
+            p[0]: f"{p[1]} {p[2]}"
+            for p in (ln.split() for ln in res.stdout.splitlines())
+            if len(p) == 3
+        }
+
+    def give_back_devices(self, owner: str) -> list[str]:
+        """Give host device nodes now owned by `owner` ("uid:gid", a test's mapped root)
+        back to root (a runtime must not chown them: crun 1.8.1 chowns host /dev/null to
+        a user namespace's root). Keyed on the test's own ids, so a parallel test's
+        container is never undone. Returns the paths given back."""
+        mine = [p for p, v in self.device_owners().items() if v.split()[0] == owner]
+        if mine:
+            self._run('chown 0:0 -- "$@"', *mine)
+        return mine

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from infra.drivers.runtime import RuntimeDriver, RuntimeResult
 from suites.messages import violation
 
@@ -79,3 +81,14 @@ def rootfs_file(bundle, path: str, text: str = "") -> str:
     bundle.target.make_dirs(host_path.rsplit("/", 1)[0])
     bundle.target.write_text(host_path, text)
     return host_path
+
+
+@contextmanager
+def host_devices_kept(host, owner: str):
+    """Afterwards, give back to root any host device node a runtime chowned to `owner`
+    ("uid:gid", the test's mapped root: crun 1.8.1 chowns host /dev/null so), so a test
+    that caught it does not leave the host changed."""
+    try:
+        yield
+    finally:
+        host.give_back_devices(owner)

@@ -1,0 +1,89 @@
+"""config-linux.md#user-namespace-mappings: uidMappings and gidMappings, rootfs ownership."""
+
+from __future__ import annotations
+
+import pytest
+
+from suites.messages import violation
+from suites.oci_runtime.helpers import host_devices_kept
+
+#: root inside is 100000 outside; a second, disjoint range maps 1000 inside to 200000
+UID_MAPPINGS = [
+    {"containerID": 0, "hostID": 100000, "size": 1000},
+    {"containerID": 1000, "hostID": 200000, "size": 1000},
+]
+GID_MAPPINGS = [{"containerID": 0, "hostID": 300000, "size": 65536}]
+#: the host uid:gid of root in the device test (its own, unlike any parallel test's)
+DEVICE_TEST_ROOT = "400000:500000"
+
+
+@pytest.fixture(autouse=True)
+def _devices_kept(host):
+    """Give back host device nodes a runtime chowned to our mapped root (crun 1.8.1)."""
+    with host_devices_kept(host, "100000:300000"), host_devices_kept(host, DEVICE_TEST_ROOT):
+        yield
+
+
+def with_user_namespace(bundle) -> None:
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = UID_MAPPINGS
+    bundle.config["linux"]["gidMappings"] = GID_MAPPINGS
+
+
+def as_tuples(mappings: list[dict]) -> list[tuple[int, int, int]]:
+    return [(m["containerID"], m["hostID"], m["size"]) for m in mappings]
+
+
+@pytest.mark.requires("root", "userns")
+@pytest.mark.requirement("config-linux.userns.mappings-applied")
+def test_uid_and_gid_mappings_become_the_user_namespace_maps(containers):
+    b = containers.bundle()
+    with_user_namespace(b)
+    report = containers.probe(b)
+    seen = {"uid_map": report.uid_map, "gid_map": report.gid_map}
+    wanted = {"uid_map": as_tuples(UID_MAPPINGS), "gid_map": as_tuples(GID_MAPPINGS)}
+    assert seen == wanted, violation(
+        "config-linux.userns.mappings-applied",
+        wanted=f"(containerID, hostID, size) maps {wanted}",
+        seen=f"{seen}",
+        evidence=[report.evidence],
+    )
+
+
+@pytest.mark.requires("root", "userns")
+@pytest.mark.requirement("config-linux.userns.no-rootfs-chown")
+def test_mappings_leave_the_rootfs_ownership_alone(containers):
+    # The rootfs belongs to host root, which no mapping covers: untouched, it shows
+    # inside as the overflow uid; chowned to realise the mapping, it would show as root.
+    b = containers.bundle()
+    with_user_namespace(b)
+    paths = ["/", "/bin/busybox", "/ocitest/probe"]
+    report = containers.probe(b, "read:/proc/sys/kernel/overflowuid", *(f"stat:{p}" for p in paths))
+    overflow = int((report.read("/proc/sys/kernel/overflowuid") or "65534").strip())
+    seen = {p: (report.stat(p) or {}).get("uid") for p in paths}
+    assert all(uid == overflow for uid in seen.values()), violation(
+        "config-linux.userns.no-rootfs-chown",
+        wanted=f"rootfs files owned by unmapped host root, seen inside as uid {overflow}",
+        seen=f"uids inside {seen}",
+        evidence=[report.evidence],
+    )
+
+
+@pytest.mark.requires("root", "userns")
+@pytest.mark.requirement("config-linux.userns.no-rootfs-chown")
+def test_mappings_leave_the_host_device_nodes_alone(containers, host):
+    # The default devices are bind mounts of the host's nodes in a user namespace. This
+    # test's own host ids (DEVICE_TEST_ROOT) tell its chown from a parallel test's.
+    b = containers.bundle()
+    with_user_namespace(b)
+    b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 400000, "size": 65536}]
+    b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 500000, "size": 65536}]
+    c, report = containers.probe_running(b, "stat:/dev/null")
+    owners = host.device_owners()
+    ours = {p: v for p, v in owners.items() if v.split()[0] == DEVICE_TEST_ROOT}
+    assert not ours, violation(
+        "config-linux.userns.no-rootfs-chown",
+        wanted="host device nodes keep their owners (none becomes the container's root)",
+        seen=f"owned by the mapped root on the host: {ours} (put back after the test)",
+        evidence=[c.create_result, report.evidence],
+    )
