@@ -50,8 +50,11 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
         _m(
             "list-pods-ignores-filter",
             "ListPodSandbox ignores its filter",
-            ["test_pod_sandbox.py::test_list_pod_sandbox_filters"],
-            ["cri.pod.list-filter"],
+            [
+                "test_pod_sandbox.py::test_list_pod_sandbox_filters",
+                "test_pod_sandbox.py::test_remove_pod_sandbox_removes_it_and_its_containers",
+            ],
+            ["cri.pod.list-filter", "cri.pod.remove"],
         ),
         _m(
             "remove-pod-not-idempotent",
