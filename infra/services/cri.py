@@ -174,6 +174,19 @@ def stop(target: Target, services: CriServices, work: str, state_base: str) -> l
         stop_pid(target, services.proxy_pid, grace=5)
     if services.containerd:
         forced += stop_containerd(target, Containerd.from_dict(services.containerd), state_base)
+    else:  # an external endpoint: the pods' cgroup parent (named after the run) stays empty
+        run_id = work.rstrip("/").rsplit("/", 1)[-1]
+        target.run(
+            [
+                "sh",
+                "-c",
+                'for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$1-cri"); do '
+                'find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done; true',
+                "rm-cgroups",
+                run_id,
+            ],
+            timeout=60,
+        )
     for r in (services.auth_registry, services.registry):
         stop_registry(target, Registry.from_dict(r))
     for d in ("registry", "registry-auth", "hosts.d", "cri-logs"):
