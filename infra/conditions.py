@@ -105,6 +105,31 @@ CONDITIONS: dict[str, Condition] = {
             "a NUMA kernel: node 0 and /proc/self/numa_maps",
             "[ -d /sys/devices/system/node/node0 ] && [ -r /proc/self/numa_maps ]",
         ),
+        Condition(
+            "cap_sys_resource",
+            "CAP_SYS_RESOURCE for the runtime (negative oom_score_adj, raising hard rlimits)",
+            "sh -c 'echo -1 > /proc/self/oom_score_adj' 2>/dev/null",
+        ),
+        Condition(
+            "apparmor_docker_default",
+            "AppArmor enabled with the docker-default profile loaded",
+            "grep -q '^docker-default ' /sys/kernel/security/apparmor/profiles 2>/dev/null",
+        ),
+        Condition(
+            "selinux_container_t",
+            "SELinux with a policy that knows container_t (container-selinux)",
+            "printf system_u:system_r:container_t:s0:c111,c222 > /sys/fs/selinux/context",
+        ),
+        Condition(
+            "multi_cpu",
+            "two or more CPUs for this process (sched_getaffinity)",
+            '[ "$(nproc)" -ge 2 ]',
+        ),
+        Condition(
+            "rt_scheduling",
+            "real-time scheduling in a new cgroup (no cgroup v1 RT budget to grant first)",
+            "[ ! -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] && [ ! -e /sys/fs/cgroup/cpu.rt_runtime_us ]",
+        ),
     ]
 }
 

@@ -191,14 +191,26 @@ MUTANTS: dict[str, Mutant] = {
         _m(
             "hostname-ignored",
             "hostname is not applied",
-            ["test_create.py::test_create_builds_the_environment_before_start"],
-            ["runtime.create.applies-config"],
+            [
+                "test_create.py::test_create_builds_the_environment_before_start",
+                "test_hostname.py::test_the_program_sees_hostname",
+                "test_config_extensibility.py::test_a_value_of_the_wrong_type_is_rejected[hostname]",
+            ],
+            [
+                "runtime.create.applies-config",
+                "config.hostname.applied",
+                "config.valid-values.invalid-errors",
+            ],
         ),
         _m(
             "ignores-root-path",
             "root.path is ignored (always BUNDLE/rootfs)",
-            ["test_bundle.py::test_root_path_names_the_rootfs_directory"],
-            ["bundle.root-path"],
+            [
+                "test_bundle.py::test_root_path_names_the_rootfs_directory",
+                "test_root.py::test_root_path_that_is_not_a_directory_is_rejected[missing]",
+                "test_root.py::test_root_path_that_is_not_a_directory_is_rejected[a regular file]",
+            ],
+            ["bundle.root-path", "config.root.path-exists"],
         ),
         _m(
             "state-wrong-pid",
@@ -241,8 +253,11 @@ MUTANTS: dict[str, Mutant] = {
         _m(
             "drops-env",
             "process.env is not applied beyond PATH",
-            ["test_start.py::test_start_runs_the_program_as_process_says"],
-            ["runtime.start.runs-program", "runtime.lifecycle.run-program"],
+            [
+                "test_start.py::test_start_runs_the_program_as_process_says",
+                "test_process.py::test_the_environment_is_process_env",
+            ],
+            ["runtime.start.runs-program", "runtime.lifecycle.run-program", "config.process.env"],
         ),
         _m(
             "delete-removes-mount-sources",

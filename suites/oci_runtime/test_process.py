@@ -1,0 +1,139 @@
+"""config.md#process: the program's args, environment, working directory and stdio."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.probe import probe_args
+from suites.messages import violation
+
+
+@pytest.mark.requirement("config.process.args-argv")
+def test_the_program_receives_args_as_its_argv(containers):
+    report = containers.probe("sleep:0", "exit:0")
+    wanted = probe_args("sleep:0", "exit:0")
+    assert report.args == wanted, violation(
+        "config.process.args-argv",
+        wanted=f"argv {wanted}",
+        seen=f"argv {report.args}",
+        evidence=[report.evidence],
+    )
+
+
+@pytest.mark.requirement("config.process.args-execvp")
+def test_args0_without_a_slash_is_searched_in_the_process_path(containers, runtime):
+    b = containers.bundle(args=["probe"])  # /ocitest/probe, found only through PATH
+    b.config["process"]["env"] = ["PATH=/bin:/ocitest", "HOME=/root"]
+    c = containers.create(b)
+    rr = runtime.start(c.id) if c.created else c.create_result
+    if rr.ok:
+        containers.wait_status(c.id, "stopped")
+    out = containers.output(c)
+    ran = out.startswith('{"probe":1')
+    assert c.created and rr.ok and ran, violation(
+        "config.process.args-execvp",
+        wanted="args ['probe'] with PATH=/bin:/ocitest in process.env runs /ocitest/probe",
+        seen=f"create exit {c.create_result.exit_status}, start exit {rr.exit_status}, "
+        f"stdout {out[:120]!r}",
+        evidence=[c.create_result, rr],
+    )
+
+
+@pytest.mark.requirement("config.process.env")
+def test_the_environment_is_process_env(containers):
+    b = containers.bundle()
+    b.config["process"]["env"].append("OCITEST_VAR=from config=with equals")
+    report = containers.probe(b)
+    wanted = dict(e.split("=", 1) for e in b.config["process"]["env"])
+    assert report.env == wanted, violation(
+        "config.process.env",
+        wanted=f"environment {wanted}",
+        seen=f"environment {report.env}",
+        evidence=[report.evidence],
+    )
+
+
+@pytest.mark.requirement("config.process.cwd")
+def test_the_program_starts_in_cwd(containers):
+    b = containers.bundle()
+    b.config["process"]["cwd"] = "/ocitest"
+    report = containers.probe(b)
+    assert report.cwd == "/ocitest", violation(
+        "config.process.cwd",
+        wanted="working directory /ocitest",
+        seen=f"working directory {report.cwd!r}",
+        evidence=[report.evidence],
+    )
+
+
+@pytest.mark.requirement("config.process.cwd-absolute", "config.valid-values.invalid-errors")
+def test_a_relative_cwd_is_rejected(containers):
+    b = containers.bundle(args=probe_args())
+    b.config["process"]["cwd"] = "tmp"
+    b.write_unvalidated(b.config)
+    c = containers.create(b)
+    assert not c.created, violation(
+        "config.process.cwd-absolute",
+        wanted='create fails: cwd "tmp" is not an absolute path',
+        seen="exit status 0",
+        evidence=[c.create_result],
+    )
+
+
+@pytest.mark.parametrize("args", [[], None], ids=["empty", "absent"])
+@pytest.mark.requirement("config.process.args-required")
+def test_a_process_without_args_cannot_run(containers, runtime, args):
+    b = containers.bundle()
+    if args is None:
+        del b.config["process"]["args"]
+    else:
+        b.config["process"]["args"] = args
+    b.write_unvalidated(b.config)
+    c = containers.create(b)
+    evidence, started = [c.create_result], False
+    if c.created:  # a runtime may refuse only at start, when it would exec args[0]
+        rr = runtime.start(c.id)
+        evidence.append(rr)
+        started = rr.ok
+    assert not started, violation(
+        "config.process.args-required",
+        wanted=f"create or start fails: process.args is {'absent' if args is None else '[]'}",
+        seen="both exit 0",
+        evidence=evidence,
+    )
+
+
+def _stdio_targets(report) -> dict[int, str]:
+    return {fd: (report.stat(f"/proc/self/fd/{fd}") or {}).get("target", "?") for fd in (0, 1, 2)}
+
+
+STDIO_ACTIONS = [f"stat:/proc/self/fd/{fd}" for fd in (0, 1, 2)]
+
+
+@pytest.mark.requirement("config.process.terminal-default")
+def test_without_terminal_the_process_keeps_the_stdio_it_was_handed(containers):
+    b = containers.bundle()
+    b.config["process"].pop("terminal", None)
+    report = containers.probe(b, *STDIO_ACTIONS)
+    targets = _stdio_targets(report)
+    ttys = {fd: t for fd, t in targets.items() if t.startswith(("/dev/pts", "/dev/tty"))}
+    assert not ttys and report.raw, violation(
+        "config.process.terminal-default",
+        wanted="stdin, stdout and stderr as the runtime was handed them (no terminal)",
+        seen=f"descriptors {targets}",
+        evidence=[report.evidence],
+    )
+
+
+@pytest.mark.requirement("config.process.console-size-ignored")
+def test_console_size_without_terminal_is_ignored(containers):
+    b = containers.bundle()
+    b.config["process"]["terminal"] = False
+    b.config["process"]["consoleSize"] = {"height": 25, "width": 80}
+    c = containers.create(b)
+    assert c.created, violation(
+        "config.process.console-size-ignored",
+        wanted="create succeeds: consoleSize is ignored with terminal false",
+        seen=f"exit status {c.create_result.exit_status}",
+        evidence=[c.create_result],
+    )
