@@ -52,3 +52,21 @@ def test_cri_mutant_fails_exactly_its_targeted_tests(name, cri_baseline, tmp_pat
     assert run.results["run"]["leftovers"] == [], "the run leaked: " + str(
         run.results["run"]["leftovers"]
     )
+
+
+def test_every_cri_mutant_names_requirements_of_its_tests():
+    from infra.mutants.registry import proofs
+    from reports.catalogue import catalogue_files, load_catalogue
+    from tests.conftest import ROOT
+
+    cat = load_catalogue(catalogue_files(ROOT))
+    proven = proofs()
+    for m in CRI_MUTANT_TESTS.values():
+        unknown = [r for r in m.requirements if r not in cat]
+        assert not unknown, f"{m.name}: unknown requirement ids {unknown}"
+        for test in m.fails:
+            module, func = test.split("::")
+            text = (ROOT / SUITE / module).read_text()
+            assert f"def {func.split('[')[0]}(" in text, f"{m.name}: no test {test}"
+        for rid in m.requirements:
+            assert f"cri-{m.name}" in proven.get(rid, []), f"report misses {m.name} for {rid}"

@@ -296,4 +296,8 @@ def proofs() -> dict[str, list[str]]:
     for m in MUTANTS.values():
         for rid in m.requirements:
             out.setdefault(rid, []).append(m.name)
+    from infra.mutants.cri_mutants import cri_proofs  # CRI: the gRPC proxy's mutants
+
+    for rid, names in cri_proofs().items():
+        out.setdefault(rid, []).extend(names)
     return out
