@@ -14,6 +14,7 @@ import pytest
 from infra.images.bundle import DEFAULT_CAPS
 from infra.probe import probe_args
 from suites.messages import violation
+from suites.oci_runtime.features import needs_feature
 
 #: a capability name no kernel knows
 UNKNOWN_CAP = "CAP_OCITEST_UNKNOWN"
@@ -23,10 +24,17 @@ def _caps(b) -> dict:
     return b.config["process"]["capabilities"]
 
 
+def _needs(runtime, *caps: str) -> None:
+    """`unsupported` when the runtime's features document does not know one of `caps`."""
+    for cap in caps:
+        needs_feature(runtime, "linux", "capabilities", value=cap)
+
+
 @pytest.mark.requirement("config.process.capabilities-bounding")
-def test_the_bounding_set_is_capabilities_bounding(containers):
+def test_the_bounding_set_is_capabilities_bounding(containers, runtime):
     b = containers.bundle()
     bounding = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETGID", "CAP_SETUID"]
+    _needs(runtime, *bounding)
     _caps(b)["bounding"] = bounding
     report = containers.probe(b)
     seen = report.caps["bounding"]
@@ -39,10 +47,11 @@ def test_the_bounding_set_is_capabilities_bounding(containers):
 
 
 @pytest.mark.requirement("config.process.capabilities-permitted")
-def test_the_permitted_set_is_capabilities_permitted(containers):
+def test_the_permitted_set_is_capabilities_permitted(containers, runtime):
     b = containers.bundle()
     b.config["process"]["noNewPrivileges"] = True  # else execve gives root the bounding set
     permitted = [c for c in DEFAULT_CAPS if c not in ("CAP_NET_RAW", "CAP_MKNOD")]
+    _needs(runtime, *permitted)
     _caps(b)["permitted"] = permitted
     _caps(b)["effective"] = permitted  # effective must stay within permitted
     report = containers.probe(b)
@@ -56,7 +65,8 @@ def test_the_permitted_set_is_capabilities_permitted(containers):
 
 
 @pytest.mark.requirement("config.process.capabilities-inheritable")
-def test_the_inheritable_set_is_capabilities_inheritable(containers):
+def test_the_inheritable_set_is_capabilities_inheritable(containers, runtime):
+    _needs(runtime, "CAP_CHOWN", "CAP_KILL")
     b = containers.bundle()
     _caps(b)["inheritable"] = ["CAP_CHOWN", "CAP_KILL"]
     report = containers.probe(b)
@@ -70,7 +80,8 @@ def test_the_inheritable_set_is_capabilities_inheritable(containers):
 
 
 @pytest.mark.requirement("config.process.capabilities-ambient")
-def test_the_ambient_set_is_capabilities_ambient(containers):
+def test_the_ambient_set_is_capabilities_ambient(containers, runtime):
+    _needs(runtime, "CAP_NET_BIND_SERVICE")
     b = containers.bundle()
     b.config["process"]["user"] = {"uid": 1234, "gid": 1234}  # ambient is for non-root
     _caps(b)["ambient"] = ["CAP_NET_BIND_SERVICE"]

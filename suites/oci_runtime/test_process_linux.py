@@ -7,6 +7,7 @@ import pytest
 
 from infra.probe import parse_status
 from suites.messages import violation
+from suites.oci_runtime.features import needs_feature
 
 
 @pytest.mark.requirement("config.process.no-new-privileges")
@@ -134,7 +135,8 @@ def test_exec_cpu_affinity_leaves_the_init_process_alone(containers, host):
 
 @pytest.mark.requires("apparmor_docker_default")
 @pytest.mark.requirement("config.process.apparmor-profile")
-def test_the_program_runs_under_the_apparmor_profile(containers):
+def test_the_program_runs_under_the_apparmor_profile(containers, runtime):
+    needs_feature(runtime, "linux", "apparmor")
     b = containers.bundle()
     b.config["process"]["apparmorProfile"] = "docker-default"
     report = containers.probe(b)
@@ -148,7 +150,8 @@ def test_the_program_runs_under_the_apparmor_profile(containers):
 
 @pytest.mark.requires("selinux_container_t")
 @pytest.mark.requirement("config.process.selinux-label")
-def test_the_program_runs_with_the_selinux_label(containers):
+def test_the_program_runs_with_the_selinux_label(containers, runtime):
+    needs_feature(runtime, "linux", "selinux")
     label = "system_u:system_r:container_t:s0:c111,c222"
     b = containers.bundle()
     b.config["process"]["selinuxLabel"] = label
