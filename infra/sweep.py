@@ -54,7 +54,9 @@ for rtfile in "$state/$run"/*.runtime; do
   done
 done
 # 2. processes whose cgroup is ours (a runtime that lost track of them)
-for procs in /sys/fs/cgroup/*/"$run"-*/cgroup.procs /sys/fs/cgroup/unified/"$run"-*/cgroup.procs; do
+#    (also nested: the CRI pods' containers sit two levels below RUN-cri)
+for procs in /sys/fs/cgroup/*/"$run"-*/cgroup.procs /sys/fs/cgroup/unified/"$run"-*/cgroup.procs \
+    $(find /sys/fs/cgroup -mindepth 3 -maxdepth 6 -path "*/$run-*/*" -name cgroup.procs 2>/dev/null); do
   [ -f "$procs" ] || continue
   for pid in $(cat "$procs"); do echo "process $pid (in ${procs%/cgroup.procs})"; kill -9 "$pid" 2>/dev/null; done
 done
@@ -62,6 +64,20 @@ done
 for base in "$state/$run" "$work/$run"; do
   awk -v b="$base" '$5 == b || index($5, b "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
   while read -r m; do echo "mount $m"; umount -l "$m" 2>/dev/null; done
+done
+# 3b. what the embedded containerd (cri/) leaves outside our directories: its shims'
+#     sockets under /run/containerd/s (each task's address file names one), its CNI
+#     bridge RUN-br, and portmap's per-pod NAT chains (their rules name RUN-net)
+for f in "$state/$run"/cri/state/io.containerd.runtime.v2.task/*/*/address; do
+  s=$(sed 's|^unix://||' "$f" 2>/dev/null)
+  case "$s" in /run/containerd/s/*) [ -S "$s" ] && echo "shim socket $s" && rm -f "$s";; esac
+done
+rmdir /run/containerd/s /run/containerd 2>/dev/null
+if ip link show "$run-br" >/dev/null 2>&1; then echo "bridge $run-br"; ip link del "$run-br"; fi
+iptables -t nat -S 2>/dev/null | grep -F -- "$run-net" | while read -r _ chain rule; do
+  echo "nat rule in $chain"; eval "iptables -t nat -D $chain $rule" 2>/dev/null
+  case "$rule" in *"-j CNI-DN-"*) dn=${rule##*-j }; dn=${dn%% *}
+    iptables -t nat -F "$dn" 2>/dev/null; iptables -t nat -X "$dn" 2>/dev/null;; esac
 done
 # 4. cgroups named after the run (removed deepest first; only empty ones can go)
 for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$run-*" 2>/dev/null | sort -r); do

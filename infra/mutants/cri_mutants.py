@@ -107,6 +107,95 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
             ["test_images.py::test_pull_image_needs_and_uses_credentials"],
             ["cri.image.pull-auth"],
         ),
+        # streams: the request is altered on its way to the runtime
+        _m(
+            "exec-stream-drops-stdout",
+            "Exec asks the runtime for no stdout",
+            [
+                "test_streaming.py::test_exec_stream_returns_stdout_and_stderr",
+                "test_streaming.py::test_exec_stream_passes_stdin",
+            ],
+            ["cri.exec.stream"],
+        ),
+        _m(
+            "attach-ignores-stdin",
+            "Attach leaves the container's stdin unattached",
+            ["test_streaming.py::test_attach_stream_reaches_the_container_stdio"],
+            ["cri.attach.stream"],
+        ),
+        _m(
+            "port-forward-wrong-port",
+            "PortForward forwards to the next port up",
+            ["test_streaming.py::test_port_forward_stream_reaches_a_server_in_the_pod"],
+            ["cri.port-forward.stream"],
+        ),
+        _m(
+            "pod-drops-port-mappings",
+            "RunPodSandbox ignores the pod's port mappings",
+            ["test_port_mapping.py::test_host_port_forwards_to_the_container_port"],
+            ["cri.pod.port-mapping"],
+        ),
+        # security context: CreateContainer loses one field, as a runtime ignoring it would
+        _m(
+            "create-drops-run-as-user",
+            "CreateContainer ignores run_as_user and run_as_username",
+            [
+                "test_security_context.py::test_run_as_user_sets_the_uid",
+                "test_security_context.py::test_run_as_username_is_resolved_in_the_image",
+                "test_security_context.py::test_run_as_group_sets_the_gid",
+                "test_security_context.py::test_supplemental_groups_are_added_to_the_image_groups",
+            ],
+            [
+                "cri.security.run-as-user",
+                "cri.security.run-as-username",
+                "cri.security.run-as-group",
+                "cri.security.supplemental-groups",
+            ],
+        ),
+        _m(
+            "create-ignores-readonly-rootfs",
+            "CreateContainer ignores readonly_rootfs",
+            ["test_security_context.py::test_readonly_rootfs_refuses_writes_to_the_root"],
+            ["cri.security.readonly-rootfs"],
+        ),
+        _m(
+            "create-ignores-privileged",
+            "CreateContainer ignores privileged",
+            [
+                "test_security_context.py::test_privileged_container_has_every_capability_and_the_host_devices"
+            ],
+            ["cri.security.privileged"],
+        ),
+        _m(
+            "create-drops-capabilities",
+            "CreateContainer ignores add_capabilities and drop_capabilities",
+            ["test_security_context.py::test_capabilities_are_added_and_dropped"],
+            ["cri.security.capabilities"],
+        ),
+        _m(
+            "create-ignores-no-new-privs",
+            "CreateContainer ignores no_new_privs",
+            ["test_security_context.py::test_no_new_privs_sets_the_flag"],
+            ["cri.security.no-new-privs"],
+        ),
+        _m(
+            "create-drops-masked-readonly-paths",
+            "CreateContainer ignores masked_paths and readonly_paths",
+            [
+                "test_security_context.py::test_masked_path_cannot_be_read",
+                "test_security_context.py::test_readonly_path_cannot_be_written",
+            ],
+            ["cri.security.masked-paths", "cri.security.readonly-paths"],
+        ),
+        _m(
+            "create-drops-seccomp",
+            "CreateContainer ignores the seccomp profile",
+            [
+                "test_security_context.py::test_seccomp_profile_type_filters_or_not[RuntimeDefault-2]",
+                "test_security_context.py::test_seccomp_localhost_profile_is_applied",
+            ],
+            ["cri.security.seccomp-runtime-default", "cri.security.seccomp-localhost"],
+        ),
     ]
 }
 

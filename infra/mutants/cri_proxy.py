@@ -123,6 +123,63 @@ def _pull_ignores_auth_failure(req, resp, err, ctx):
     return resp
 
 
+def _as_is(req, resp, err, ctx):
+    return resp  # the request is rewritten instead (see _REWRITES)
+
+
+def _sc(req):
+    return req.config.linux.security_context
+
+
+def _drop_run_as_user(req):
+    _sc(req).ClearField("run_as_user")
+    _sc(req).run_as_username = ""
+
+
+def _drop_capabilities(req):
+    _sc(req).ClearField("capabilities")
+
+
+def _drop_seccomp(req):
+    _sc(req).ClearField("seccomp")
+    _sc(req).seccomp_profile_path = ""
+
+
+def _drop_masked_readonly_paths(req):
+    del _sc(req).masked_paths[:]
+    del _sc(req).readonly_paths[:]
+
+
+def _wrong_port(req):
+    ports = [p + 1 for p in req.port]
+    del req.port[:]
+    req.port.extend(ports)
+
+
+#: mutant name -> (rpc, edit of the parsed request before it goes upstream)
+_REWRITES: dict[str, tuple[str, Callable[[object], None]]] = {
+    "exec-stream-drops-stdout": ("Exec", lambda r: setattr(r, "stdout", False)),
+    "attach-ignores-stdin": ("Attach", lambda r: setattr(r, "stdin", False)),
+    "port-forward-wrong-port": ("PortForward", _wrong_port),
+    "pod-drops-port-mappings": ("RunPodSandbox", lambda r: r.config.ClearField("port_mappings")),
+    "create-drops-run-as-user": ("CreateContainer", _drop_run_as_user),
+    "create-ignores-readonly-rootfs": (
+        "CreateContainer",
+        lambda r: setattr(_sc(r), "readonly_rootfs", False),
+    ),
+    "create-ignores-privileged": (
+        "CreateContainer",
+        lambda r: setattr(_sc(r), "privileged", False),
+    ),
+    "create-drops-capabilities": ("CreateContainer", _drop_capabilities),
+    "create-ignores-no-new-privs": (
+        "CreateContainer",
+        lambda r: setattr(_sc(r), "no_new_privs", False),
+    ),
+    "create-drops-masked-readonly-paths": ("CreateContainer", _drop_masked_readonly_paths),
+    "create-drops-seccomp": ("CreateContainer", _drop_seccomp),
+}
+
 #: mutant name -> (rpc, alteration, also called when upstream fails)
 CRI_MUTANTS: dict[str, tuple[str, Alteration, bool]] = {
     "exec-sync-exit-zero": ("ExecSync", _exec_exit_zero, False),
@@ -136,12 +193,17 @@ CRI_MUTANTS: dict[str, tuple[str, Alteration, bool]] = {
     "container-exit-code-wrong": ("ContainerStatus", _exit_code_wrong, False),
     "container-stats-wrong-id": ("ContainerStats", _stats_wrong_id, False),
     "pull-ignores-auth-failure": ("PullImage", _pull_ignores_auth_failure, True),
+    **{name: (rpc, _as_is, False) for name, (rpc, _) in _REWRITES.items()},
 }
 
 
 def _rewrite_request(mutant: str, rpc: str, raw: bytes) -> bytes:
     if mutant == "list-pods-ignores-filter" and rpc == "ListPodSandbox":
         return pb.ListPodSandboxRequest().SerializeToString()
+    if mutant in _REWRITES and _REWRITES[mutant][0] == rpc:
+        req = _request(rpc).FromString(raw)
+        _REWRITES[mutant][1](req)
+        return req.SerializeToString()
     return raw
 
 

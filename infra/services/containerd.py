@@ -111,7 +111,6 @@ disabled_plugins = [
   stream_server_port = "0"
   enable_tls_streaming = false
   stats_collect_period = 1
-  disable_apparmor = true
   tolerate_missing_hugetlb_controller = true
   disable_hugetlb_controller = true
 

@@ -1,8 +1,11 @@
-"""Exec, Attach and PortForward: the endpoint hands out a streaming URL.
+"""Exec, Attach and PortForward: the endpoint hands out a streaming URL, and the stream
+behind it works.
 
-Only the first half of each requirement is checked so far: the RPC returns an absolute
-http(s) or ws(s) URL on the streaming server. Driving the stream itself (websocket
-v4/v5.channel.k8s.io, portforward.k8s.io) is not done yet.
+Each test calls the RPC, checks the URL, then drives the stream as kubectl does (a
+websocket with the v4.channel.k8s.io subprotocol; see infra/drivers/cri_stream.py):
+stdout and stderr of an exec arrive on their channels, stdin reaches the command, the
+exit status arrives on the error channel, attach reaches the container's own stdin and
+stdout, and port-forward reaches a server listening inside the pod.
 """
 
 from __future__ import annotations
@@ -11,37 +14,150 @@ from urllib.parse import urlparse
 
 import pytest
 
+from infra.drivers.cri_stream import (
+    ERROR,
+    PORT_FORWARD_PROTOCOLS,
+    STDERR,
+    STDIN,
+    STDOUT,
+    stream,
+)
 from suites.cri.helpers import must_succeed
 from suites.messages import violation
 
+#: seconds a stream may take
+STREAM_DEADLINE = 15.0
+#: the port of the tiny server in the port-forward pod (0x1F90 in /proc/net/tcp, tcp6)
+POD_PORT = 8080
 
-def _assert_url(res, rid: str) -> None:
+
+def _url(res, rid: str) -> str:
     url = urlparse(res.response.url)
     assert url.scheme in ("http", "https", "ws", "wss") and url.netloc, violation(
         rid, wanted="an absolute http(s) or ws(s) URL", seen=repr(res.response.url), evidence=[res]
     )
+    return res.response.url
+
+
+def _exec(cri, cid: str, cmd: list[str], **streams):
+    rid = "cri.exec.stream"
+    return _url(must_succeed(cri.call("Exec", container_id=cid, cmd=cmd, **streams), rid), rid)
 
 
 @pytest.mark.requirement("cri.exec.stream")
-def test_exec_returns_a_streaming_url(pods, cri):
+def test_exec_stream_returns_stdout_and_stderr(pods, cri):
     cid = pods.running()
-    res = must_succeed(
-        cri.call("Exec", container_id=cid, cmd=["echo", "hi"], stdout=True), "cri.exec.stream"
+    url = _exec(
+        cri, cid, ["sh", "-c", "echo ocitest-out; echo ocitest-err >&2"], stdout=True, stderr=True
     )
-    _assert_url(res, "cri.exec.stream")
+    s = stream(url, cri.log, deadline=STREAM_DEADLINE)
+    out, err = s.data(STDOUT), s.data(STDERR)
+    assert out == b"ocitest-out\n" and err == b"ocitest-err\n", violation(
+        "cri.exec.stream",
+        wanted="stdout channel b'ocitest-out\\n', stderr channel b'ocitest-err\\n'",
+        seen=f"stdout {out!r}, stderr {err!r}, {s.error or 'closed by the server'}",
+        evidence=[s],
+    )
+
+
+@pytest.mark.requirement("cri.exec.stream")
+def test_exec_stream_passes_stdin(pods, cri):
+    cid = pods.running()
+    url = _exec(cri, cid, ["sh", "-c", 'read l; echo "got:$l"'], stdin=True, stdout=True)
+    s = stream(
+        url,
+        cri.log,
+        send=[(STDIN, b"ocitest-in\n")],
+        until=lambda ch: b"\n" in ch.get(STDOUT, b""),
+        deadline=STREAM_DEADLINE,
+    )
+    out = s.data(STDOUT)
+    assert out == b"got:ocitest-in\n", violation(
+        "cri.exec.stream",
+        wanted="stdout b'got:ocitest-in\\n' (the line sent on stdin, read by the command)",
+        seen=f"stdout {out!r}, {s.error or 'stream ended'}",
+        evidence=[s],
+    )
+
+
+@pytest.mark.requirement("cri.exec.stream")
+@pytest.mark.parametrize("code", [0, 7])
+def test_exec_stream_reports_the_exit_status(pods, cri, code):
+    cid = pods.running()
+    url = _exec(cri, cid, ["sh", "-c", f"exit {code}"], stdout=True, stderr=True)
+    s = stream(url, cri.log, deadline=STREAM_DEADLINE)
+    st = s.status() or {}
+    causes = {c.get("reason"): c.get("message") for c in st.get("details", {}).get("causes", [])}
+    if code == 0:
+        good = st.get("status") == "Success"
+        wanted = 'v4 status {"status": "Success"} on the error channel'
+    else:
+        good = st.get("status") == "Failure" and causes.get("ExitCode") == str(code)
+        wanted = f'v4 status "Failure" with cause ExitCode {code} on the error channel'
+    assert good, violation(
+        "cri.exec.stream",
+        wanted=wanted,
+        seen=f"protocol {s.protocol!r}, error channel {s.data(ERROR)[:300]!r}, "
+        f"{s.error or 'closed by the server'}",
+        evidence=[s],
+    )
 
 
 @pytest.mark.requirement("cri.attach.stream")
-def test_attach_returns_a_streaming_url(pods, cri):
-    cid = pods.running()
-    res = must_succeed(cri.call("Attach", container_id=cid, stdout=True), "cri.attach.stream")
-    _assert_url(res, "cri.attach.stream")
+def test_attach_stream_reaches_the_container_stdio(pods, cri):
+    rid = "cri.attach.stream"
+    cid = pods.running(
+        command=["sh", "-c", 'echo ocitest-started; while read l; do echo "echo:$l"; done'],
+        stdin=True,
+    )
+    res = must_succeed(cri.call("Attach", container_id=cid, stdin=True, stdout=True), rid)
+    want = b"echo:ocitest-attach\n"
+    s = stream(
+        _url(res, rid),
+        cri.log,
+        send=[(STDIN, b"ocitest-attach\n")],
+        until=lambda ch: want in ch.get(STDOUT, b""),
+        deadline=STREAM_DEADLINE,
+    )
+    assert want in s.data(STDOUT), violation(
+        rid,
+        wanted=f"stdout {want!r}: the container's program echoes the line sent on stdin",
+        seen=f"stdout {s.data(STDOUT)[:300]!r}, {s.error or 'stream ended'}",
+        evidence=[s],
+    )
 
 
 @pytest.mark.requirement("cri.port-forward.stream")
-def test_port_forward_returns_a_streaming_url(pods, cri):
-    pod_id, _ = pods.pod()
-    res = must_succeed(
-        cri.call("PortForward", pod_sandbox_id=pod_id, port=[8080]), "cri.port-forward.stream"
+def test_port_forward_stream_reaches_a_server_in_the_pod(pods, cri):
+    rid = "cri.port-forward.stream"
+    pod = pods.pod()
+    server = f"nc -ll -p {POD_PORT} -e sh -c 'read l; echo \"pong:$l\"'"
+    cid = pods.running(pod, command=["sh", "-c", server])
+    listening = f":{POD_PORT:04X} ".encode()
+    seen = []
+
+    def serving() -> bool:
+        seen[:] = [pods.exec(cid, ["cat", "/proc/net/tcp", "/proc/net/tcp6"])]
+        return seen[0].ok and listening in seen[0].response.stdout
+
+    assert pods.wait_for(f"a server listens on port {POD_PORT} in the pod", serving), (
+        f"setup: nothing listens on port {POD_PORT} in the pod\n" + seen[0].evidence.brief()
     )
-    _assert_url(res, "cri.port-forward.stream")
+    res = must_succeed(cri.call("PortForward", pod_sandbox_id=pod[0], port=[POD_PORT]), rid)
+    want = b"pong:ocitest-pf\n"
+    s = stream(
+        _url(res, rid),
+        cri.log,
+        protocols=PORT_FORWARD_PROTOCOLS,
+        send=[(0, b"ocitest-pf\n")],
+        until=lambda ch: want in ch.get(0, b""),
+        port_prefix=True,
+        deadline=STREAM_DEADLINE,
+    )
+    assert want in s.data(0) and s.ports.get(0) == POD_PORT, violation(
+        rid,
+        wanted=f"data channel 0 opened with port {POD_PORT} and carrying the answer {want!r}",
+        seen=f"ports {s.ports}, data {s.data(0)[:200]!r}, error channel {s.data(1)[:200]!r}, "
+        f"{s.error or 'stream ended'}",
+        evidence=[s],
+    )
