@@ -104,12 +104,16 @@ MUTANTS: dict[str, Mutant] = {
                 "test_delete.py::test_delete_removes_the_container_its_process_and_cgroup",
                 "test_delete.py::test_a_deleted_id_can_be_used_again",
                 "test_hooks.py::test_poststop_hook_runs_at_delete",
+                "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[poststop]",
+                "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[poststop]",
+                "test_hooks.py::test_hooks_receive_the_state_on_stdin[poststop]",
             ],
             [
                 "runtime.delete.removes-created-resources",
                 "runtime.lifecycle.destroy-on-delete",
                 "runtime.delete.id-reusable",
                 "runtime.lifecycle.poststop-invoked",
+                "config.hooks.poststop-path-runtime-ns",
                 "runtime.delete.not-stopped-errors",
             ],
         ),
@@ -128,8 +132,19 @@ MUTANTS: dict[str, Mutant] = {
         _m(
             "skips-poststop-hooks",
             "poststop hooks never run",
-            ["test_hooks.py::test_poststop_hook_runs_at_delete"],
-            ["runtime.lifecycle.poststop-invoked"],
+            [
+                "test_hooks.py::test_poststop_hook_runs_at_delete",
+                "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[poststop]",
+                "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[poststop]",
+                "test_hooks.py::test_hooks_receive_the_state_on_stdin[poststop]",
+            ],
+            [
+                "runtime.lifecycle.poststop-invoked",
+                "config.hooks.poststop-path-runtime-ns",
+                "config.hooks.order",
+                "config.hooks.state-on-stdin",
+                "config.hooks.poststop-timing",
+            ],
         ),
         _m(
             "skips-prestart-hooks",
@@ -137,8 +152,15 @@ MUTANTS: dict[str, Mutant] = {
             [
                 "test_hooks.py::test_prestart_hook_runs_before_the_program",
                 "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
+                "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[prestart]",
+                "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[prestart]",
+                "test_hooks.py::test_hooks_receive_the_state_on_stdin[prestart]",
             ],
-            ["runtime.lifecycle.prestart-invoked", "runtime.lifecycle.prestart-failure"],
+            [
+                "runtime.lifecycle.prestart-invoked",
+                "runtime.lifecycle.prestart-failure",
+                "config.hooks.prestart-path-runtime-ns",
+            ],
         ),
         _m(
             "skips-create-runtime-hooks",
@@ -146,10 +168,20 @@ MUTANTS: dict[str, Mutant] = {
             [
                 "test_hooks.py::test_create_hooks_run_during_create_in_order",
                 "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
+                "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[createRuntime]",
+                "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[createRuntime]",
+                "test_hooks.py::test_hooks_receive_the_state_on_stdin[createRuntime]",
+                "test_hooks.py::test_a_hook_past_its_timeout_is_aborted",
+                "test_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
+                "test_hooks.py::test_create_runtime_hooks_run_once_the_container_namespaces_exist",
             ],
             [
                 "runtime.lifecycle.create-runtime-invoked",
                 "runtime.lifecycle.create-runtime-failure",
+                "config.hooks.create-runtime-path-runtime-ns",
+                "config.hooks.args",
+                "config.hooks.env",
+                "config.hooks.create-runtime-timing",
             ],
         ),
         _m(
@@ -158,17 +190,31 @@ MUTANTS: dict[str, Mutant] = {
             [
                 "test_hooks.py::test_create_hooks_run_during_create_in_order",
                 "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
+                "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[createContainer]",
+                "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[createContainer]",
+                "test_hooks.py::test_hooks_receive_the_state_on_stdin[createContainer]",
             ],
             [
                 "runtime.lifecycle.create-container-invoked",
                 "runtime.lifecycle.create-container-failure",
+                "config.hooks.create-container-path-runtime-ns",
+                "config.hooks.create-container-after-create-runtime",
             ],
         ),
         _m(
             "skips-start-container-hooks",
             "startContainer hooks never run",
-            ["test_hooks.py::test_start_container_hook_runs_at_start_before_the_program"],
-            ["runtime.lifecycle.start-container-invoked"],
+            [
+                "test_hooks.py::test_start_container_hook_runs_at_start_before_the_program",
+                "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[startContainer]",
+                "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[startContainer]",
+                "test_hooks.py::test_hooks_receive_the_state_on_stdin[startContainer]",
+            ],
+            [
+                "runtime.lifecycle.start-container-invoked",
+                "config.hooks.start-container-path-container-ns",
+                "config.hooks.start-container-timing",
+            ],
         ),
         _m(
             "ignores-hook-failures",
@@ -177,6 +223,8 @@ MUTANTS: dict[str, Mutant] = {
                 "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
                 "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
                 "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
+                "test_hooks.py::test_a_hook_past_its_timeout_is_aborted",
+                "test_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
             ],
             [
                 "runtime.lifecycle.prestart-failure",
@@ -270,8 +318,18 @@ MUTANTS: dict[str, Mutant] = {
         _m(
             "skips-poststart-hooks",
             "poststart hooks never run",
-            ["test_hooks.py::test_poststart_hook_runs_after_start"],
-            ["runtime.lifecycle.poststart-invoked"],
+            [
+                "test_hooks.py::test_poststart_hook_runs_after_start",
+                "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[poststart]",
+                "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[poststart]",
+                "test_hooks.py::test_hooks_receive_the_state_on_stdin[poststart]",
+                "test_hooks.py::test_poststart_hooks_run_after_the_program_is_executed_before_start_returns",
+            ],
+            [
+                "runtime.lifecycle.poststart-invoked",
+                "config.hooks.poststart-path-runtime-ns",
+                "config.hooks.poststart-timing",
+            ],
             base="crun",
         ),
         _m(

@@ -69,11 +69,6 @@ CASES = [
     ("not-json", lambda cfg: json.dumps(cfg)[:-20], ["config.errors.not-json"]),
     ("process-is-a-string", _set("process", "sh"), ["config.errors.wrong-type"]),
     ("root-without-path", _del("root.path"), ["config.errors.root-path-required"]),
-    (
-        "oci-version-2.0.0",
-        _set("ociVersion", "2.0.0"),
-        ["runtime.create.unapplicable-property-errors"],
-    ),
 ]
 RELATIVE_TMPFS = {"destination": "ocitest-rel", "type": "tmpfs", "source": "tmpfs"}
 

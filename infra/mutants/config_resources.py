@@ -1,0 +1,106 @@
+"""Mutants of area "resources" (config-linux.md#control-groups): a runtime that ignores a
+limit, puts the container in another cgroup, or applies the device allowlist backwards.
+
+Each edits config.json just before the real runtime's create (see declare.py).
+"""
+
+from __future__ import annotations
+
+from infra.mutants.declare import edit_mutant
+
+P = "test_resources_pids.py::"
+M = "test_resources_memory.py::"
+C = "test_cgroups.py::"
+
+
+def _resources(cfg: dict) -> dict:
+    return (cfg.get("linux") or {}).get("resources") or {}
+
+
+@edit_mutant(
+    "ignores-pids-limit",
+    breaks="linux.resources.pids is not applied",
+    fails=[
+        P + "test_pids_limit_becomes_the_cgroup_pids_max",
+        P + "test_a_fork_past_the_pids_limit_fails",
+    ],
+    requirements=["config-linux.pids.limit"],
+)
+def _(cfg: dict) -> bool:
+    return _resources(cfg).pop("pids", None) is not None
+
+
+@edit_mutant(
+    "ignores-memory-limit",
+    breaks="a positive memory.limit (and memory.swap with it) is not applied",
+    fails=[
+        M + "test_memory_limit_becomes_the_cgroup_limit",
+        M + "test_a_process_over_the_memory_limit_is_killed",
+        M + "test_memory_swap_becomes_the_memory_and_swap_limit",
+    ],
+    requirements=[
+        "config-linux.memory.limit",
+        "config-linux.memory.limit-enforced",
+        "config-linux.memory.swap",
+    ],
+)
+def _(cfg: dict) -> bool:
+    memory = _resources(cfg).get("memory") or {}
+    if (memory.get("limit") or 0) <= 0:
+        return False
+    memory.pop("limit")
+    memory.pop("swap", None)
+    return True
+
+
+@edit_mutant(
+    "ignores-cpu-quota",
+    breaks="cpu.quota and cpu.period are not applied",
+    fails=["test_resources_cpu.py::test_cpu_quota_and_period_become_the_bandwidth_limit"],
+    requirements=["config-linux.cpu.quota-period"],
+)
+def _(cfg: dict) -> bool:
+    cpu = _resources(cfg).get("cpu") or {}
+    return bool([cpu.pop(k) for k in ("quota", "period") if k in cpu])
+
+
+@edit_mutant(
+    "wrong-cgroups-path",
+    breaks="the container's cgroup is made beside cgroupsPath (PATH-elsewhere), not at it",
+    fails=[
+        C + "test_absolute_cgroups_path_is_taken_from_the_cgroup_mount",
+        C + "test_an_existing_cgroup_at_cgroups_path_is_joined",
+        C + "test_relative_cgroups_path_is_placed_by_the_runtime",
+    ],
+    requirements=[
+        "config-linux.cgroups.path-absolute-from-mount",
+        "config-linux.cgroups.created-if-missing",
+        "config-linux.cgroups.path-relative",
+    ],
+)
+def _(cfg: dict) -> bool:
+    linux = cfg.get("linux") or {}
+    if not linux.get("cgroupsPath"):
+        return False
+    linux["cgroupsPath"] += "-elsewhere"
+    return True
+
+
+@edit_mutant(
+    "reverses-device-allowlist",
+    breaks="linux.resources.devices entries are applied last to first",
+    fails=[
+        C + "test_a_denied_device_cannot_be_opened_even_if_its_node_exists",
+        C + "test_device_allowlist_entries_apply_in_the_listed_order",
+    ],
+    requirements=[
+        "config-linux.devices-cgroup.applied",
+        "config-linux.devices-cgroup.listed-order",
+    ],
+)
+def _(cfg: dict) -> bool:
+    devices = _resources(cfg).get("devices") or []
+    if len(devices) < 2:
+        return False
+    devices.reverse()
+    return True
