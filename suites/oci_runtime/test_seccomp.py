@@ -218,7 +218,7 @@ def test_a_rule_without_names_fails_create(containers):
 def test_a_listener_path_nobody_listens_on_fails_create(containers):
     b = containers.bundle()
     notify = rule(["getppid"], "SCMP_ACT_NOTIFY")
-    sock = f"{b.path}.no-listener.sock"
+    sock = f"{b.path}/no-listener.sock"
     b.config["linux"]["seccomp"] = seccomp("SCMP_ACT_ALLOW", notify, listenerPath=sock)
     b.write_unvalidated(b.config)
     c = containers.create(b)
