@@ -10,19 +10,22 @@ websocket (websocket-client), as `kubectl` does:
   forwarded port two channels (2i data, 2i+1 error), each opened by the server with the
   port number (2 bytes, little endian).
 `tcp_exchange` sends bytes to a TCP address and reads the answer (port mappings).
-Both reach only what the caller names (loopback, or a pod address); both have a
+`stream` dials only a loopback streaming server (another URL is recorded as not
+dialled); `tcp_exchange` only the address the caller names (loopback). Both have a
 deadline, and record one Evidence line per call: the URL or address, what was sent,
 what came back per channel, and how it ended.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 import websocket
 
@@ -81,6 +84,18 @@ def websocket_url(url: str) -> str:
     return url
 
 
+def is_loopback(url: str) -> bool:
+    """True when the URL's host is a loopback address or `localhost` (the only streaming
+    servers the harness dials; DESIGN.md: traffic goes to loopback and pods only)."""
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def stream(
     url: str,
     log: EvidenceLog,
@@ -98,6 +113,10 @@ def stream(
     res = StreamResult(url=websocket_url(url))
     start = time.monotonic()
     ws = None
+    if not is_loopback(res.url):
+        res.error = f"not dialled: {urlparse(res.url).hostname!r} is not a loopback address"
+        res.evidence = log.add(_evidence(res, protocols, send))
+        return res
     try:
         ws = websocket.create_connection(
             res.url, subprotocols=list(protocols), timeout=deadline, enable_multithread=False

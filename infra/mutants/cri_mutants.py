@@ -118,6 +118,12 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
             ["cri.exec.stream"],
         ),
         _m(
+            "exec-stream-exit-zero",
+            "Exec runs the command so that it always exits 0",
+            ["test_streaming.py::test_exec_stream_reports_the_exit_status[7]"],
+            ["cri.exec.stream"],
+        ),
+        _m(
             "attach-ignores-stdin",
             "Attach leaves the container's stdin unattached",
             ["test_streaming.py::test_attach_stream_reaches_the_container_stdio"],

@@ -150,6 +150,12 @@ def _drop_masked_readonly_paths(req):
     del _sc(req).readonly_paths[:]
 
 
+def _exec_exit_zero_stream(req):
+    cmd = ["sh", "-c", '"$@"; exit 0', "sh", *req.cmd]
+    del req.cmd[:]
+    req.cmd.extend(cmd)
+
+
 def _wrong_port(req):
     ports = [p + 1 for p in req.port]
     del req.port[:]
@@ -159,6 +165,7 @@ def _wrong_port(req):
 #: mutant name -> (rpc, edit of the parsed request before it goes upstream)
 _REWRITES: dict[str, tuple[str, Callable[[object], None]]] = {
     "exec-stream-drops-stdout": ("Exec", lambda r: setattr(r, "stdout", False)),
+    "exec-stream-exit-zero": ("Exec", _exec_exit_zero_stream),
     "attach-ignores-stdin": ("Attach", lambda r: setattr(r, "stdin", False)),
     "port-forward-wrong-port": ("PortForward", _wrong_port),
     "pod-drops-port-mappings": ("RunPodSandbox", lambda r: r.config.ClearField("port_mappings")),

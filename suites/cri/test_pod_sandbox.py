@@ -142,6 +142,7 @@ def test_stop_pod_sandbox_twice_succeeds(pods, cri):
 
 @pytest.mark.requirement("cri.pod.remove")
 def test_remove_pod_sandbox_removes_it_and_its_containers(pods, cri):
+    pods.pod()  # another pod stays: the list by the removed id must still be empty
     pod = pods.pod()
     cid = pods.running(pod)
     must_succeed(cri.call("StopPodSandbox", pod_sandbox_id=pod[0]), "cri.pod.remove")
@@ -152,7 +153,8 @@ def test_remove_pod_sandbox_removes_it_and_its_containers(pods, cri):
     gone = not ps.ok and not cs.ok and listed.ok and not listed.response.items
     assert gone, violation(
         "cri.pod.remove",
-        wanted="sandbox and container statuses fail, and the list holds no such sandbox",
+        wanted="sandbox and container statuses fail, and the list filtered by its id is "
+        "empty (while another pod exists)",
         seen=f"PodSandboxStatus {ps.code_name}, ContainerStatus {cs.code_name}, "
         f"listed {len(listed.response.items) if listed.ok else listed.code_name}",
         evidence=[res, ps, cs, listed],
