@@ -18,7 +18,7 @@ import pytest
 
 from infra import schemas
 from infra.conditions import CONDITIONS, ConditionCache
-from infra.run import RunContext, new_run_id
+from infra.run import Layout, RunContext, new_run_id, user_layout
 from infra.services import cri_plugin
 from infra.subjects import SubjectError, assign_ids, resolve_runtime
 from infra.sweep import (
@@ -139,7 +139,17 @@ def pytest_configure(config: pytest.Config) -> None:
         schemas.check(sdir, ("state-schema.json", "config-schema.json"))
     except schemas.SchemaError as exc:
         raise _usage(str(exc)) from None
-    ctx = RunContext(run_id=new_run_id(), target_spec=target.spec, schema_dir=sdir)
+    try:
+        layout = user_layout(target)
+    except OSError as exc:
+        raise _usage(str(exc)) from None
+    ctx = RunContext(
+        run_id=new_run_id(),
+        target_spec=target.spec,
+        schema_dir=sdir,
+        cache_dir=layout.cache,
+        layout=layout,
+    )
     if _wants_runtimes(config):
         ctx.subjects = _resolve_runtimes(config, target)
     if cri_plugin.wants_cri(config):
@@ -148,11 +158,30 @@ def pytest_configure(config: pytest.Config) -> None:
         except cri_plugin.CriUsageError as exc:
             raise _usage(str(exc)) from None
     if ctx.subjects and not config.option.collectonly:
-        problem = check_roots(target)
+        problem = _rootless_problem(target, layout) or check_roots(target, layout)
         if problem:
             raise _usage(problem)
     config.stash[CTX] = ctx
     config.stash[TARGET] = target
+
+
+#: rootless mode needs what the runtimes need: a user namespace mapping our own ids
+_USERNS = "unshare --user --map-root-user --mount --pid --fork true"
+
+
+def _rootless_problem(target: Target, layout: Layout) -> str:
+    """ "" for root or a user who can make user namespaces, else why not (one line)."""
+    if not layout.rootless:
+        return ""
+    res = target.run(["sh", "-c", _USERNS], timeout=15)
+    if res.exit_status == 0:
+        return ""
+    why = res.stderr.strip().splitlines()[-1:] or [f"exit status {res.exit_status}"]
+    return (
+        f"uid {layout.uid} cannot create a user namespace on the target ({why[0]}), "
+        "which the runtimes' rootless mode needs: run as root, or enable unprivileged "
+        "user namespaces (user.max_user_namespaces)"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -167,13 +196,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     ctx, target = config.stash[CTX], config.stash[TARGET]
     if not ctx.subjects:
         return
-    for run, removed in sweep_stale(target).items():
+    for run, removed in sweep_stale(target, ctx.layout).items():
         if removed:
             print(f"ocitest: swept {len(removed)} leftovers of an earlier run {run}")
     config.stash[SWEEP] = True
     _terminate_as_interrupt()
     config.stash[DEVICES] = device_snapshot(target)
-    prepare_run(target, ctx.run_id, os.getpid())
+    prepare_run(target, ctx.run_id, os.getpid(), ctx.layout)
     for s in ctx.subjects:
         if s.kind == "runtime":
             prepare_state_root(target, ctx.state_root(s), s.path)
@@ -287,7 +316,7 @@ def _sweep(config: pytest.Config) -> None:
     config.stash[SWEEP] = False
     ctx, target = config.stash[CTX], config.stash[TARGET]
     removed = cri_plugin.stop_services(config, target, ctx)
-    removed += sweep_run(target, ctx.run_id)
+    removed += sweep_run(target, ctx.run_id, ctx.layout)
     removed += device_changes(config.stash.get(DEVICES, {}), device_snapshot(target))
     config.stash[LEFTOVERS] = removed
     if removed:

@@ -43,8 +43,13 @@ def preflight(target: Target, ctx: RunContext, subject: Subject, worker: str) ->
     if not problem:
         return ""
     brief = "\n".join(ev.brief() for ev in log.records[-3:])
+    mode = (
+        f" It ran rootless (as uid {ctx.layout.uid}, in a user namespace; README, Rootless)."
+        if ctx.rootless
+        else ""
+    )
     return (
         f"preflight: {problem}, so no test of {subject.id} can mean anything here; "
         f"check the runtime, its --runtime-args and the machine (a chroot whose / "
-        f"is not a mount point cannot run containers).\n{brief}"
+        f"is not a mount point cannot run containers).{mode}\n{brief}"
     )

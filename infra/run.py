@@ -5,6 +5,13 @@ under our own roots, so the sweeper and the leak check know exactly what is ours
 - /run/ocitest/RUN_ID/SUBJECT_ID/   runtime state roots (`--root`)
 - /var/lib/ocitest/runs/RUN_ID/     bundles and container stdio
 - /var/cache/ocitest/               the rootfs cache (kept between runs)
+
+A user other than root (rootless mode: the runtimes put each container in a user
+namespace) gets the same shape in places that user owns (`Layout`, `user_layout`):
+- $XDG_RUNTIME_DIR/ocitest/RUN_ID/..., else /tmp/ocitest-UID/run/RUN_ID/...   state roots
+- /tmp/ocitest-UID/runs/RUN_ID/                                        bundles, stdio
+- $OCITEST_CACHE, else $XDG_CACHE_HOME/ocitest or ~/.cache/ocitest, else
+  /tmp/ocitest-UID/cache                                               the rootfs cache
 """
 
 from __future__ import annotations
@@ -14,10 +21,75 @@ import secrets
 from dataclasses import asdict, dataclass, field
 
 from infra.subjects import Subject
+from infra.targets import Target
 
 STATE_BASE = "/run/ocitest"
 WORK_BASE = "/var/lib/ocitest/runs"
 CACHE_DIR = os.environ.get("OCITEST_CACHE", "/var/cache/ocitest")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the runs of one user of a target keep their directories.
+
+    Attributes:
+        state: parent of each run's state dir (runtime `--root`s live in STATE/RUN_ID/).
+        work: parent of each run's work dir (bundles in WORK/RUN_ID/).
+        cache: the rootfs cache (kept between runs).
+        uid, gid: the user the harness runs as on the target; not 0: rootless mode.
+        private: a directory the layout needs that must be the user's alone ("" for root).
+    """
+
+    state: str = STATE_BASE
+    work: str = WORK_BASE
+    cache: str = CACHE_DIR
+    uid: int = 0
+    gid: int = 0
+    private: str = ""
+
+    @property
+    def rootless(self) -> bool:
+        return self.uid != 0
+
+
+#: root's layout (unchanged since the first runs)
+ROOT_LAYOUT = Layout()
+
+_USER_LAYOUT = r"""
+uid=$(id -u); gid=$(id -g); echo "$uid"; echo "$gid"
+[ "$uid" = 0 ] && exit 0
+tmp=/tmp/ocitest-$uid
+if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -d "$XDG_RUNTIME_DIR" ] && [ -O "$XDG_RUNTIME_DIR" ]; then
+  echo "$XDG_RUNTIME_DIR/ocitest"
+else
+  echo "$tmp/run"
+fi
+echo "$tmp/runs"
+if [ -n "${OCITEST_CACHE:-}" ]; then echo "$OCITEST_CACHE"
+elif [ -n "${XDG_CACHE_HOME:-}" ]; then echo "$XDG_CACHE_HOME/ocitest"
+elif [ -n "${HOME:-}" ] && [ "$HOME" != / ] && [ -d "$HOME" ] && [ -O "$HOME" ] && [ -w "$HOME" ]; then
+  echo "$HOME/.cache/ocitest"
+else echo "$tmp/cache"
+fi
+echo "$tmp"
+"""
+
+
+def user_layout(target: Target) -> Layout:
+    """The layout for the user the harness runs as on `target` (root: `ROOT_LAYOUT`).
+
+    Raises:
+        OSError: the target did not say who we are.
+    """
+    res = target.run(["sh", "-c", _USER_LAYOUT], timeout=15)
+    lines = res.stdout.splitlines()
+    if res.exit_status != 0 or len(lines) not in (2, 6):
+        raise OSError(f"cannot tell the target's user: {res.stderr.strip() or res.stdout!r}")
+    uid, gid = int(lines[0]), int(lines[1])
+    if uid == 0:
+        return ROOT_LAYOUT
+    state, work, cache, private = lines[2:]
+    return Layout(state=state, work=work, cache=cache, uid=uid, gid=gid, private=private)
 
 
 def new_run_id() -> str:
@@ -34,14 +106,20 @@ class RunContext:
     schema_dir: str
     subjects: list[Subject] = field(default_factory=list)
     cache_dir: str = CACHE_DIR
+    layout: Layout = ROOT_LAYOUT
+
+    @property
+    def rootless(self) -> bool:
+        """True when the harness runs as a user other than root (see `Layout`)."""
+        return self.layout.rootless
 
     @property
     def state_base(self) -> str:
-        return f"{STATE_BASE}/{self.run_id}"
+        return f"{self.layout.state}/{self.run_id}"
 
     @property
     def work_base(self) -> str:
-        return f"{WORK_BASE}/{self.run_id}"
+        return f"{self.layout.work}/{self.run_id}"
 
     def state_root(self, subject: Subject) -> str:
         return f"{self.state_base}/{subject.id}"
@@ -55,4 +133,5 @@ class RunContext:
     def from_dict(cls, data: dict) -> RunContext:
         data = dict(data)
         data["subjects"] = [Subject.from_dict(s) for s in data["subjects"]]
+        data["layout"] = Layout(**data.get("layout", {}))
         return cls(**data)

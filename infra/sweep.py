@@ -5,13 +5,15 @@ Everything of a run is found by its id (DESIGN.md, Runs under xdist): state root
 RUN_ID-*, mounts below those directories. `sweep_run` removes them and returns one line
 per thing it had to remove (empty when the tests' own teardown had left nothing).
 `sweep_stale` does the same for every run whose owner process is gone.
+A user other than root sweeps the runs under that user's own layout (infra/run.py),
+and only those: a user can neither see nor remove another's.
 """
 
 from __future__ import annotations
 
 import shlex
 
-from infra.run import STATE_BASE, WORK_BASE
+from infra.run import Layout, user_layout
 from infra.targets import Target
 
 _SWEEP = r"""
@@ -104,56 +106,78 @@ done
 """
 
 
-def sweep_run(target: Target, run_id: str) -> list[str]:
-    """Remove everything of `run_id` on `target`; return what had to be removed."""
+def sweep_run(target: Target, run_id: str, layout: Layout | None = None) -> list[str]:
+    """Remove everything of `run_id` on `target`; return what had to be removed.
+
+    `layout`: where the run's directories are (default: the target user's own)."""
     if not run_id.startswith("oct") or "/" in run_id:
         raise ValueError(f"not a run id: {run_id!r}")
-    res = target.run(["sh", "-c", _SWEEP, "sweep", run_id, STATE_BASE, WORK_BASE], timeout=300)
+    lay = layout or user_layout(target)
+    res = target.run(["sh", "-c", _SWEEP, "sweep", run_id, lay.state, lay.work], timeout=300)
     return [line for line in res.stdout.splitlines() if line.strip()]
 
 
-def sweep_stale(target: Target) -> dict[str, list[str]]:
+def sweep_stale(target: Target, layout: Layout | None = None) -> dict[str, list[str]]:
     """Sweep every run whose owner process is gone; run id -> what was removed."""
-    res = target.run(["sh", "-c", _STALE, "stale", STATE_BASE], timeout=30)
+    lay = layout or user_layout(target)
+    res = target.run(["sh", "-c", _STALE, "stale", lay.state], timeout=30)
     found = {r.strip() for r in res.stdout.split() if r.strip()}
-    ls = target.run(["sh", "-c", f"ls {shlex.quote(WORK_BASE)} 2>/dev/null"], timeout=30)
+    ls = target.run(["sh", "-c", f"ls {shlex.quote(lay.work)} 2>/dev/null"], timeout=30)
     for r in ls.stdout.split():
-        if r.startswith("oct") and not target.exists(f"{STATE_BASE}/{r}"):
+        if r.startswith("oct") and not target.exists(f"{lay.state}/{r}"):
             found.add(r)
-    return {r: sweep_run(target, r) for r in sorted(found)}
+    return {r: sweep_run(target, r, lay) for r in sorted(found)}
 
 
-def check_roots(target: Target) -> str:
+#: rootless: the user's private directory must be a real directory of that user's alone
+_CHECK_PRIVATE = r"""
+p=$1
+mkdir -m 700 -p "$p" || exit 1
+if [ -L "$p" ] || [ ! -O "$p" ]; then echo "$p is not a directory of $(id -un)'s own" >&2; exit 1; fi
+case "$(stat -c %A "$p")" in ????------) ;; *) chmod 700 "$p" || exit 1;; esac
+"""
+
+
+def check_roots(target: Target, layout: Layout | None = None) -> str:
     """ "" when our state and work roots can be created and written, else why not."""
+    lay = layout or user_layout(target)
+    if lay.private:
+        res = target.run(["sh", "-c", _CHECK_PRIVATE, "check", lay.private], timeout=15)
+        if res.exit_status != 0:
+            return (
+                f"cannot use {lay.private} for uid {lay.uid}'s runs on the target "
+                f"({res.stderr.strip() or 'not writable'}); remove it or run as root"
+            )
     res = target.run(
         [
             "sh",
             "-c",
             'mkdir -p "$1" "$2" && [ -w "$1" ] && [ -w "$2" ]',
             "check",
-            STATE_BASE,
-            WORK_BASE,
+            lay.state,
+            lay.work,
         ],
         timeout=15,
     )
     if res.exit_status != 0:
         return (
-            f"cannot write {STATE_BASE} and {WORK_BASE} on the target "
+            f"cannot write {lay.state} and {lay.work} on the target "
             f"({res.stderr.strip() or 'not writable'}); run as root"
         )
     return ""
 
 
-def prepare_run(target: Target, run_id: str, owner_pid: int) -> None:
+def prepare_run(target: Target, run_id: str, owner_pid: int, layout: Layout | None = None) -> None:
     """Create the run's directories and record the owner process."""
+    lay = layout or user_layout(target)
     res = target.run(
         [
             "sh",
             "-c",
             'mkdir -p "$1/$3" "$2/$3" && echo "$4" > "$1/$3/owner.pid"',
             "prep",
-            STATE_BASE,
-            WORK_BASE,
+            lay.state,
+            lay.work,
             run_id,
             str(owner_pid),
         ],

@@ -5,6 +5,9 @@ differs between runtimes and asks for a terminal). A test changes one or two fie
 `Bundle.config` (a plain dict) and calls `write()`, which validates against the
 runtime-spec config schema; `write_unvalidated()` is for negative tests that need a
 broken config.json.
+
+When the harness runs as a user other than root, bundles get the rootless variant of the
+baseline (`rootless_config`), as runc's `spec --rootless` does and for the same reasons.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 
 from infra import schemas
 from infra.images.rootfs import copy_rootfs
-from infra.targets import Target
+from infra.targets import Target, TargetError
 
 #: the ociVersion our baseline declares: it uses nothing newer than 1.0.2
 BASELINE_OCI_VERSION = "1.0.2"
@@ -93,15 +96,78 @@ _BASELINE = {
 }
 
 
-def baseline_config(args: list[str] | None = None) -> dict:
+@dataclass(frozen=True)
+class RootlessUser:
+    """The user a rootless runtime runs as: ids and the hard RLIMIT_NOFILE it may not exceed."""
+
+    uid: int
+    gid: int
+    nofile_hard: int | None = None  # None: unlimited
+
+
+def baseline_config(args: list[str] | None = None, user: RootlessUser | None = None) -> dict:
     """A fresh copy of our baseline config.json (a plain dict; change it freely).
 
-    `args` replaces process.args. The cgroupsPath is set by the bundle factory.
+    `args` replaces process.args. `user`: the unprivileged user the runtime runs as
+    (rootless mode), which gives the rootless variant (see `rootless_config`). The
+    cgroupsPath is set by the bundle factory (root only).
     """
     cfg = copy.deepcopy(_BASELINE)
     if args is not None:
         cfg["process"]["args"] = list(args)
+    return rootless_config(cfg, user) if user is not None else cfg
+
+
+def rootless_config(cfg: dict, user: RootlessUser) -> dict:
+    """Turn a baseline config into what an unprivileged user can run, in place.
+
+    - a user namespace mapping container 0 to the user's own ids (size 1: newuidmap and
+      a /etc/subuid range are not needed);
+    - /sys as a read-only rbind of the host's: the kernel lets a user namespace mount a
+      new sysfs only where no part of the host's /sys is hidden (not so in many CI
+      containers) and only with a network namespace of its own, which a test may drop;
+    - linux.resources empty (the device allowlist and every limit are cgroup writes,
+      which an unprivileged user cannot make on a cgroup v1 or hybrid host without
+      systemd; runc and crun ignore what they cannot apply); the factory sets no
+      cgroupsPath either;
+    - rlimits no higher than the user's own hard limits (raising one needs
+      CAP_SYS_RESOURCE in the initial user namespace).
+    The network namespace stays: an unprivileged user may create one inside its userns.
+    """
+    lx = cfg["linux"]
+    lx["namespaces"].append({"type": "user"})
+    lx["uidMappings"] = [{"containerID": 0, "hostID": user.uid, "size": 1}]
+    lx["gidMappings"] = [{"containerID": 0, "hostID": user.gid, "size": 1}]
+    lx["resources"] = {}
+    for m in cfg["mounts"]:
+        if m["destination"] == "/sys":
+            m.update(
+                type="none", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"]
+            )
+    if user.nofile_hard is not None:
+        for rl in cfg["process"]["rlimits"]:
+            if rl["type"] == "RLIMIT_NOFILE":
+                rl["hard"] = min(rl["hard"], user.nofile_hard)
+                rl["soft"] = min(rl["soft"], rl["hard"])
     return cfg
+
+
+_USERS: dict[str, RootlessUser | None] = {}
+
+
+def rootless_user(target: Target) -> RootlessUser | None:
+    """The unprivileged user the harness runs as on `target`, None for root (cached)."""
+    if target.spec not in _USERS:
+        res = target.run(["sh", "-c", "id -u; id -g; ulimit -Hn"], timeout=15)
+        uid, gid, nofile = ([*res.stdout.split(), "", "", ""])[:3]
+        if res.exit_status != 0 or not uid.isdigit() or not gid.isdigit():
+            raise TargetError(f"cannot tell the target's user: {res.stderr.strip()}")
+        _USERS[target.spec] = (
+            None
+            if uid == "0"
+            else RootlessUser(int(uid), int(gid), int(nofile) if nofile.isdigit() else None)
+        )
+    return _USERS[target.spec]
 
 
 class ConfigInvalid(Exception):
@@ -169,6 +235,8 @@ def make_bundle(
     """
     target.make_dirs(path)
     copy_rootfs(target, cached_rootfs, f"{path}/rootfs")
-    cfg = baseline_config(args)
-    cfg["linux"]["cgroupsPath"] = cgroups_path
+    user = rootless_user(target)
+    cfg = baseline_config(args, user)
+    if user is None:  # rootless: no cgroup of our own on a v1/hybrid host (rootless_config)
+        cfg["linux"]["cgroupsPath"] = cgroups_path
     return Bundle(target=target, path=path, config=cfg, schema_dir=schema_dir)

@@ -83,6 +83,9 @@ def test_create_does_not_run_the_program(containers, runtime, target):
     )
 
 
+# looks into the created process's namespaces from outside: crun's is not dumpable until
+# start, so only root may (and nsenter as a user would need the container's userns)
+@pytest.mark.requires("root")
 @pytest.mark.requirement("runtime.lifecycle.create-environment", "runtime.create.applies-config")
 def test_create_builds_the_environment_before_start(containers, runtime, host):
     b = containers.bundle(args=LONG_RUNNING)
@@ -108,6 +111,7 @@ def test_create_builds_the_environment_before_start(containers, runtime, host):
         )
 
 
+@pytest.mark.requires("root")  # looks at the cgroup, which a rootless container lacks
 @pytest.mark.requirement(
     "runtime.lifecycle.create-error-when-impossible",
     "runtime.create.unapplicable-property-errors",

@@ -28,6 +28,7 @@ def test_delete_of_a_container_not_stopped_fails(containers, runtime, host, stat
     )
 
 
+@pytest.mark.requires("root")  # looks at the cgroup, which a rootless container lacks
 @pytest.mark.requirement(
     "runtime.delete.removes-created-resources", "runtime.lifecycle.destroy-on-delete"
 )
