@@ -38,31 +38,6 @@ OUTCOMES = {"passed", "failed", "skipped", "unsupported", "not-required", "xfail
 #: from the owner of their file: the rootless run deselects them (drop an entry once
 #: its marker is in; a test that fails rootless for another reason fails this self-test)
 AWAITING_ROOT_MARKER = {
-    # cgroups: no cgroup of the container's own (cgroupsPath unset, see rootless_config)
-    "test_cgroups.py::test_a_denied_device_cannot_be_opened_even_if_its_node_exists",
-    "test_cgroups.py::test_absolute_cgroups_path_is_taken_from_the_cgroup_mount",
-    "test_cgroups.py::test_an_existing_cgroup_at_cgroups_path_is_joined",
-    "test_cgroups.py::test_device_allowlist_entries_apply_in_the_listed_order",
-    "test_cgroups.py::test_relative_cgroups_path_is_placed_by_the_runtime",
-    "test_cgroups.py::test_the_same_cgroups_path_attaches_to_the_same_place",
-    "test_resources_blkio.py::test_blkio_throttles_become_per_device_limits",
-    "test_resources_cpu.py::test_cpu_quota_and_period_become_the_bandwidth_limit",
-    "test_resources_cpu.py::test_cpu_shares_become_the_cgroup_weight",
-    "test_resources_cpu.py::test_cpus_restrict_the_container_to_the_listed_cpus",
-    "test_resources_cpu.py::test_mems_restrict_the_container_to_the_listed_memory_nodes",
-    "test_resources_cpu.py::test_realtime_runtime_and_period_become_the_rt_bandwidth",
-    "test_resources_hugetlb.py::test_hugepage_limit_becomes_the_hugetlb_limit",
-    "test_resources_memory.py::test_a_process_over_the_memory_limit_is_killed",
-    "test_resources_memory.py::test_disable_oom_killer_turns_the_oom_killer_off",
-    "test_resources_memory.py::test_memory_limit_becomes_the_cgroup_limit",
-    "test_resources_memory.py::test_memory_limit_minus_one_means_no_limit",
-    "test_resources_memory.py::test_memory_reservation_becomes_the_soft_limit",
-    "test_resources_memory.py::test_memory_swap_becomes_the_memory_and_swap_limit",
-    "test_resources_memory.py::test_memory_swappiness_becomes_the_cgroup_swappiness",
-    "test_resources_memory.py::test_use_hierarchy_turns_on_hierarchical_accounting",
-    "test_resources_pids.py::test_a_fork_past_the_pids_limit_fails",
-    "test_resources_pids.py::test_pids_limit_becomes_the_cgroup_pids_max",
-    "test_resources_pids.py::test_pids_limit_minus_one_means_no_limit",
     # only container uid and gid 0 are mapped (to the user's own ids)
     "test_process_caps.py::test_the_ambient_set_is_capabilities_ambient",
     "test_process_user.py::test_the_program_runs_as_user_uid_and_gid",

@@ -13,6 +13,10 @@ from infra.probe import probe_args
 from suites.messages import violation
 from suites.oci_runtime.helpers import assert_created, state_of
 
+#: cgroups of their own need root here (a rootless runtime cannot create them on
+#: a cgroup v1 or hybrid host without systemd)
+pytestmark = pytest.mark.requires("root")
+
 #: v1 hierarchies a runtime must place the container in to apply linux.resources
 V1_CONTROLLERS = ("cpu", "cpuset", "devices", "memory", "pids")
 

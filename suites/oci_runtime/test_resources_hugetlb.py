@@ -8,6 +8,10 @@ import pytest
 from suites.messages import violation
 from suites.oci_runtime.resources import MiB, cgroup_value, with_resources
 
+#: cgroups of their own need root here (a rootless runtime cannot create them on
+#: a cgroup v1 or hybrid host without systemd)
+pytestmark = pytest.mark.requires("root")
+
 LIMIT = 4 * MiB  # two 2 MiB pages
 
 

@@ -12,6 +12,10 @@ import pytest
 from suites.messages import violation
 from suites.oci_runtime.resources import MiB, cgroup_value, with_resources
 
+#: cgroups of their own need root here (a rootless runtime cannot create them on
+#: a cgroup v1 or hybrid host without systemd)
+pytestmark = pytest.mark.requires("root")
+
 #: v1 reports "no limit" as PAGE_COUNTER_MAX pages; any value this large is unlimited
 V1_UNLIMITED_FLOOR = 1 << 62
 

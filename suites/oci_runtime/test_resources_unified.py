@@ -8,6 +8,10 @@ import pytest
 from suites.messages import violation
 from suites.oci_runtime.resources import with_resources
 
+#: cgroups of their own need root here (a rootless runtime cannot create them on
+#: a cgroup v1 or hybrid host without systemd)
+pytestmark = pytest.mark.requires("root")
+
 
 def _unified(containers, host, rid, files: dict[str, str]):
     c, report = with_resources(containers, host, rid, {"unified": files})
