@@ -162,6 +162,10 @@ def _configured_handlers(endpoint: str) -> list[str]:
         return []
 
 
+#: why CRI tests skip in a rootless run (CRI endpoints and their registries run as root)
+ROOTLESS_SKIP = "needs root: the CRI suite runs containerd's CRI plugin, which runs as root"
+
+
 def start_services(config: pytest.Config, target: Target, ctx) -> None:
     """Controller: start the registries, push images, start the embedded containerd."""
     from infra.services import cri
@@ -169,6 +173,9 @@ def start_services(config: pytest.Config, target: Target, ctx) -> None:
     subjects = [s for s in ctx.subjects if s.kind == "cri"]
     config.stash[SERVICES], config.stash[ERROR] = None, ""
     if not subjects or config.option.collectonly:
+        return
+    if ctx.rootless:
+        config.stash[ERROR] = ROOTLESS_SKIP
         return
     first = subjects[0].endpoint
     mutant = first.split(":", 1)[1] if first.startswith("mutant:") else ""

@@ -28,6 +28,8 @@ class CriServicesFailed(Exception):
 def images(pytestconfig: pytest.Config) -> CriServices:
     """The run's registries and images (references, digests, credentials)."""
     services, error = cri_plugin.services(pytestconfig)
+    if error == cri_plugin.ROOTLESS_SKIP:
+        pytest.skip(error)
     if services is None:
         raise CriServicesFailed(error or "the CRI services were not started")
     return services
