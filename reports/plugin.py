@@ -238,8 +238,24 @@ class _RecordCollector:
         self.book.add(report)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session):
+    """An interrupt while the session starts (embedded services coming up) still leaves
+    an incomplete report: pytest calls no pytest_sessionfinish in that case."""
+    try:
+        return (yield)
+    except KeyboardInterrupt:
+        finish_report(session, pytest.ExitCode.INTERRUPTED)
+        raise
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    finish_report(session, exitstatus)
+
+
+def finish_report(session: pytest.Session, exitstatus: int) -> None:
+    """Controller: write the report and set the exit status from the gate."""
     config = session.config
     if hasattr(config, "workerinput") or BOOK not in config.stash:
         return
