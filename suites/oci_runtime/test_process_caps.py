@@ -79,6 +79,7 @@ def test_the_inheritable_set_is_capabilities_inheritable(containers, runtime):
     )
 
 
+@pytest.mark.requires("root")  # rootless maps only container uid 0
 @pytest.mark.requirement("config.process.capabilities-ambient")
 def test_the_ambient_set_is_capabilities_ambient(containers, runtime):
     _needs(runtime, "CAP_NET_BIND_SERVICE")

@@ -7,6 +7,7 @@ import pytest
 from suites.messages import violation
 
 
+@pytest.mark.requires("root")  # rootless maps only container uid 0
 @pytest.mark.requirement("config.user.uid", "config.user.gid")
 def test_the_program_runs_as_user_uid_and_gid(containers):
     b = containers.bundle()
@@ -23,6 +24,7 @@ def test_the_program_runs_as_user_uid_and_gid(containers):
     )
 
 
+@pytest.mark.requires("root")  # rootless maps only container uid 0
 @pytest.mark.requirement("config.user.additional-gids")
 def test_the_supplementary_groups_are_additional_gids(containers):
     b = containers.bundle()
