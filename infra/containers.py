@@ -12,6 +12,7 @@ import itertools
 import time
 from dataclasses import dataclass
 
+from infra.drivers.host import HostInspector
 from infra.drivers.runtime import RuntimeDriver, RuntimeResult
 from infra.evidence import Evidence, EvidenceLog
 from infra.images.bundle import Bundle, make_bundle
@@ -24,6 +25,17 @@ POLL_INTERVAL = 0.02
 WAIT_TIMEOUT = 10.0
 
 _counter = itertools.count(1)
+
+
+def mapped_root(config: dict) -> str:
+    """ "uid:gid" on the host of the root of the config's user namespace, or ""."""
+    linux = config.get("linux") or {}
+    if not any(n.get("type") == "user" for n in linux.get("namespaces") or []):
+        return ""
+    ids = []
+    for key in ("uidMappings", "gidMappings"):
+        ids += [m.get("hostID") for m in linux.get(key) or [] if m.get("containerID") == 0][:1]
+    return f"{ids[0]}:{ids[1]}" if len(ids) == 2 else ""
 
 
 class CleanupError(Exception):
@@ -63,6 +75,7 @@ class ContainerSession:
         self.ids: list[str] = []
         self.created_ids: set[str] = set()
         self.bundles: list[str] = []
+        self.mapped_roots: list[str] = []  # "uid:gid" on the host of user namespaces' root
         self._creates = itertools.count(1)
 
     @property
@@ -86,6 +99,9 @@ class ContainerSession:
         """Run `create` on `bundle` (writing its config first if the test has not)."""
         if not bundle.written:
             bundle.write()
+        owner = mapped_root(bundle.config)
+        if owner and owner not in self.mapped_roots:
+            self.mapped_roots.append(owner)
         cid = container_id or bundle.path.rsplit("/", 1)[-1]
         if cid not in self.ids:
             self.ids.append(cid)
@@ -258,7 +274,7 @@ class ContainerSession:
         """
         quiet = EvidenceLog()
         loud, self.driver.log = self.driver.log, quiet
-        left = []
+        left, given = [], []
         try:
             # Only ids whose create succeeded: after a failed create the runtime's word
             # is all we have, and the sweeper catches a runtime that lied about failing.
@@ -274,8 +290,20 @@ class ContainerSession:
             for path in self.bundles:
                 self.target.remove_tree(path)
                 self.target.remove_tree(path + ".stdio")
+            # crun 1.8.1 chowns host /dev/null to a user namespace's root and never undoes
+            # it (config-linux.userns.no-rootfs-chown reports that): give such nodes back
+            for owner in self.mapped_roots:
+                given += HostInspector(self.target, quiet).give_back_devices(owner)
         finally:
             self.driver.log = loud
+        if given:
+            loud.add(
+                Evidence(
+                    command="(teardown) chown 0:0 " + " ".join(given),
+                    exit_status=0,
+                    note="host device nodes the runtime had given to the container's root",
+                )
+            )
         if left:
             for ev in quiet.records:
                 ev.note = ("teardown; " + ev.note).rstrip("; ")
