@@ -8,7 +8,10 @@ Waiting is on a condition with a deadline, never a bare sleep.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import itertools
+import os
 import time
 from dataclasses import dataclass
 
@@ -75,6 +78,7 @@ class ContainerSession:
         self.ids: list[str] = []
         self.created_ids: set[str] = set()
         self.bundles: list[str] = []
+        self._userns_exclusive = False
         self.mapped_roots: list[str] = []  # "uid:gid" on the host of user namespaces' root
         self._creates = itertools.count(1)
 
@@ -106,7 +110,9 @@ class ContainerSession:
         if cid not in self.ids:
             self.ids.append(cid)
         stdio = f"{bundle.path}.stdio/{next(self._creates)}"
-        rr = self.driver.create(cid, bundle.path, stdio)
+        shared = owner and not self._userns_exclusive
+        with self.userns_lock(exclusive=False) if shared else contextlib.nullcontext():
+            rr = self.driver.create(cid, bundle.path, stdio)
         if rr.ok:
             self.created_ids.add(cid)
         return Container(id=cid, bundle=bundle, stdio_dir=stdio, create_result=rr)
@@ -131,6 +137,27 @@ class ContainerSession:
         rr = self.driver.start(c.id)
         assert rr.ok, "setup: start failed\n" + rr.evidence.brief()
         return c
+
+    @contextlib.contextmanager
+    def userns_lock(self, exclusive: bool = True):
+        """Hold the run's lock on creating user-namespace containers: every such create
+        holds it shared; a test that watches what a create does to shared host nodes
+        (crun 1.8.1 chowns host /dev/null) holds it exclusively, so no parallel worker's
+        create interleaves. A lock file under the run's state directory; the local
+        target only (a remote target's creates are not serialised)."""
+        path = f"{self.ctx.state_base}/userns.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            self._userns_exclusive = exclusive
+            yield
+        finally:
+            self._userns_exclusive = False
+            os.close(fd)
 
     def probe(
         self, bundle: Bundle | str | None = None, *actions: str, timeout: float = 30.0

@@ -78,8 +78,9 @@ def test_mappings_leave_the_host_device_nodes_alone(containers, host):
     with_user_namespace(b)
     b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 400000, "size": 65536}]
     b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 500000, "size": 65536}]
-    c, report = containers.probe_running(b, "stat:/dev/null")
-    owners = host.device_owners()
+    with containers.userns_lock():  # no parallel user-namespace create in between
+        c, report = containers.probe_running(b, "stat:/dev/null")
+        owners = host.device_owners()
     ours = {p: v for p, v in owners.items() if v.split()[0] == DEVICE_TEST_ROOT}
     assert not ours, violation(
         "config-linux.userns.no-rootfs-chown",
