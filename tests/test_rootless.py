@@ -37,12 +37,7 @@ OUTCOMES = {"passed", "failed", "skipped", "unsupported", "not-required", "xfail
 #: tests that cannot pass rootless and still wait for their `requires("root")` marker
 #: from the owner of their file: the rootless run deselects them (drop an entry once
 #: its marker is in; a test that fails rootless for another reason fails this self-test)
-AWAITING_ROOT_MARKER = {
-    # only container uid and gid 0 are mapped (to the user's own ids)
-    "test_process_caps.py::test_the_ambient_set_is_capabilities_ambient",
-    "test_process_user.py::test_the_program_runs_as_user_uid_and_gid",
-    "test_process_user.py::test_the_supplementary_groups_are_additional_gids",
-}
+AWAITING_ROOT_MARKER: set[str] = set()
 
 #: failures the rootless run may show, each a real fault of the runtime that root runs
 #: rarely meet (timing): the inner report still lists them as failed
