@@ -74,14 +74,35 @@ class Mutant:
         return str(BIN / f"mutant-{self.key}")
 
 
-def _declare(name, breaks, fails, requirements, also_passes, base) -> Mutant:
-    m = Mutant(
+def runtime_mutant(
+    name: str,
+    breaks: str,
+    fails: list[str],
+    requirements: list[str],
+    also_passes: list[str] = (),
+    base: str = "runc",
+) -> Mutant:
+    """The record of a runtime mutant of the oci_runtime suite (not yet registered)."""
+    return Mutant(
         name, "oci_runtime", breaks, tuple(fails), tuple(requirements), tuple(also_passes), base
     )
+
+
+def _declare(name, breaks, fails, requirements, also_passes, base) -> Mutant:
+    m = runtime_mutant(name, breaks, fails, requirements, also_passes, base)
     if any(d.key == m.key for d in DECLARED):
         raise ValueError(f"mutant {m.key} declared twice")
     DECLARED.append(m)
     return m
+
+
+def _decorator(table: dict, name, breaks, fails, requirements, also_passes, base) -> Callable:
+    def wrap(fn: Callable) -> Callable:
+        m = _declare(name, breaks, fails, requirements, also_passes, base)
+        table[m.key] = fn
+        return fn
+
+    return wrap
 
 
 def edit_mutant(
@@ -93,14 +114,9 @@ def edit_mutant(
     also_passes: list[str] = (),
     base: str = "runc",
 ) -> Callable:
-    """Declare a mutant that edits config.json before `create` (see the module doc)."""
-
-    def wrap(fn: Callable[[dict], bool]) -> Callable[[dict], bool]:
-        m = _declare(name, breaks, fails, requirements, also_passes, base)
-        EDITS[m.key] = fn
-        return fn
-
-    return wrap
+    """Declare a mutant that edits config.json before `create` (see the module doc);
+    the decorated function is `edit(cfg) -> bool`."""
+    return _decorator(EDITS, name, breaks, fails, requirements, also_passes, base)
 
 
 def features_mutant(
@@ -112,14 +128,9 @@ def features_mutant(
     also_passes: list[str] = (),
     base: str = "runc",
 ) -> Callable:
-    """Declare a mutant whose `features` output is rewritten by the decorated function."""
-
-    def wrap(fn: Callable[[dict], None]) -> Callable[[dict], None]:
-        m = _declare(name, breaks, fails, requirements, also_passes, base)
-        FEATURE_REWRITES[m.key] = fn
-        return fn
-
-    return wrap
+    """Declare a mutant whose `features` output is rewritten by the decorated function,
+    `rewrite(doc) -> None`."""
+    return _decorator(FEATURE_REWRITES, name, breaks, fails, requirements, also_passes, base)
 
 
 def claims_mutant(

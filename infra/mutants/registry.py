@@ -7,20 +7,9 @@ to say which requirements a mutant has proven testable.
 
 from __future__ import annotations
 
-from infra.mutants.declare import DECLARED, Mutant, load_area_modules
+from infra.mutants.declare import DECLARED, Mutant, load_area_modules, runtime_mutant
 
-
-def _m(
-    name: str,
-    breaks: str,
-    fails: list[str],
-    requirements: list[str],
-    also_passes: list[str] = (),
-    base: str = "runc",
-) -> Mutant:
-    return Mutant(
-        name, "oci_runtime", breaks, tuple(fails), tuple(requirements), tuple(also_passes), base
-    )
+_m = runtime_mutant
 
 
 MUTANTS: dict[str, Mutant] = {

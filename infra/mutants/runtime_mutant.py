@@ -323,39 +323,46 @@ class EditsConfig(ConfigEditing):
         return bool(self.editor(cfg))
 
 
-class RewritesFeatures(Mutant):
-    """A mutant declared with @features_mutant: `features` prints a rewritten document."""
+class RewritesJson(Mutant):
+    """Base: the JSON a command prints is rewritten by `rewrite(doc)`."""
 
-    rewriter = staticmethod(lambda doc: None)
+    rewritten = "features"  # the command whose output is rewritten
+
+    def rewrite(self, doc: dict) -> None:
+        raise NotImplementedError
 
     def run(self) -> int:
-        if self.command != "features":
+        if self.command != self.rewritten or (self.rewritten == "state" and not self.ids):
             return self.passthrough()
-        res = self.real("features", *self.args)
+        res = self.real(self.command, *self.args)
         if res.returncode != 0:
             sys.stderr.write(res.stderr)
             return res.returncode
         doc = json.loads(res.stdout)
-        self.rewriter(doc)
+        self.rewrite(doc)
         print(json.dumps(doc))
         return 0
 
 
-class ClaimsVersion(Mutant):
-    """A mutant declared with @claims_mutant: declares a newer runtime-spec version."""
+class RewritesFeatures(RewritesJson):
+    """A mutant declared with @features_mutant: `features` prints a rewritten document."""
+
+    rewriter = staticmethod(lambda doc: None)
+
+    def rewrite(self, doc: dict) -> None:
+        self.rewriter(doc)
+
+
+class ClaimsVersion(RewritesJson):
+    """A mutant declared with @claims_mutant: declares a newer runtime-spec version in
+    features.ociVersionMax and in `--version`'s spec line."""
 
     version = "1.3.0"
 
+    def rewrite(self, doc: dict) -> None:
+        doc["ociVersionMax"] = self.version
+
     def run(self) -> int:
-        if self.command == "features":
-            res = self.real("features", *self.args)
-            if res.returncode != 0:
-                sys.stderr.write(res.stderr)
-                return res.returncode
-            doc = json.loads(res.stdout)
-            doc["ociVersionMax"] = self.version
-            print(json.dumps(doc))
-            return 0
         if self.command == "" and any(a in ("--version", "-v") for a in self.globals):
             res = self.real(*self.globals)
             lines = [
@@ -364,7 +371,7 @@ class ClaimsVersion(Mutant):
             ]
             print("\n".join(lines))
             return res.returncode
-        return self.passthrough()
+        return super().run()
 
 
 def declared_class(key: str) -> type[Mutant] | None:
@@ -385,23 +392,10 @@ def declared_class(key: str) -> type[Mutant] | None:
     return None
 
 
-class StateRewriting(Mutant):
+class StateRewriting(RewritesJson):
     """Base: the state JSON is rewritten by `rewrite(doc)`."""
 
-    def rewrite(self, doc: dict) -> None:
-        raise NotImplementedError
-
-    def run(self) -> int:
-        if self.command != "state" or not self.ids:
-            return self.passthrough()
-        res = self.real("state", *self.args)
-        if res.returncode != 0:
-            sys.stderr.write(res.stderr)
-            return res.returncode
-        doc = json.loads(res.stdout)
-        self.rewrite(doc)
-        print(json.dumps(doc))
-        return 0
+    rewritten = "state"
 
 
 class StateWrongPid(StateRewriting):
