@@ -76,6 +76,10 @@ for f in "$state/$run"/cri/state/io.containerd.runtime.v2.task/*/*/address; do
 done
 rmdir /run/containerd/s /run/containerd 2>/dev/null
 if ip link show "$run-br" >/dev/null 2>&1; then echo "bridge $run-br"; ip link del "$run-br"; fi
+# 3c. network devices named after the run (the netDevices tests' dummy devices)
+for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$run"); do
+  echo "network device $l"; ip link del "$l" 2>/dev/null
+done
 iptables -t nat -S 2>/dev/null | grep -F -- "$run-net" | while read -r _ chain rule; do
   echo "nat rule in $chain"; eval "iptables -t nat -D $chain $rule" 2>/dev/null
   case "$rule" in *"-j CNI-DN-"*) dn=${rule##*-j }; dn=${dn%% *}

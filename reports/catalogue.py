@@ -139,17 +139,44 @@ def ids_named_in_tests(suite_dir: Path, ids: set[str]) -> set[str]:
     """The catalogue ids (of `ids`) that the suite's test modules name anywhere: in
     requirement markers or in parameter tables. Static, so a -k or path selection does
     not make a requirement look untested; that each test's markers are valid is checked
-    at collection."""
+    at collection. An f-string such as f"config.mounts.option-{o}" names the ids whose
+    varying part is a string constant of the same module (its parameter table)."""
     named = set()
     for f in sorted(suite_dir.glob("test_*.py")):
         try:
             tree = ast.parse(f.read_text())
         except (OSError, SyntaxError):
             continue
+        constants = {
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        }
+        named |= constants & ids
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in ids:
-                named.add(node.value)
+            if isinstance(node, ast.JoinedStr):
+                named |= _ids_of_template(node, constants, ids)
     return named
+
+
+def _ids_of_template(node: ast.JoinedStr, constants: set[str], ids: set[str]) -> set[str]:
+    """ids matching PREFIX{x}SUFFIX where x is one of the module's string constants."""
+    parts = node.values
+    kinds = [isinstance(p, ast.FormattedValue) for p in parts]
+    if kinds.count(True) != 1:
+        return set()
+    i = kinds.index(True)
+    prefix = "".join(p.value for p in parts[:i] if isinstance(p, ast.Constant))
+    suffix = "".join(p.value for p in parts[i + 1 :] if isinstance(p, ast.Constant))
+    if not prefix:
+        return set()
+    return {
+        rid
+        for rid in ids
+        if rid.startswith(prefix)
+        and rid.endswith(suffix)
+        and rid[len(prefix) : len(rid) - len(suffix)] in constants
+    }
 
 
 def catalogue_files(root: Path) -> list[Path]:

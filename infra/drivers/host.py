@@ -185,3 +185,28 @@ class HostInspector:
         if mine:
             self._run('chown 0:0 -- "$@"', *mine)
         return mine
+
+    # --- network devices (config-linux.md#network-devices) -----------------------------
+    def add_veth_device(self, name: str, address: str = "") -> CommandResult:
+        """Create a veth pair `name` / `name`p (named after the run, so the sweeper knows
+        it; `name` at most 14 characters) in the target's own namespace, with `address`
+        ("192.0.2.7/32") on `name` if given. It carries no traffic: it exists only to be
+        moved into a container. (A veth, not a dummy: kernels without the dummy module.)"""
+        return self._run(
+            'ip link add "$1" type veth peer name "$1"p && '
+            '{ [ -z "$2" ] || ip addr add "$2" dev "$1"; }',
+            name,
+            address,
+        )
+
+    def delete_device(self, name: str) -> None:
+        """Delete network device `name` (and a veth's peer `name`p) from the target's
+        namespace where they are."""
+        self._run(
+            'for d in "$1" "$1"p; do ! ip link show "$d" >/dev/null 2>&1 || ip link del "$d"; done',
+            name,
+        )
+
+    def device_exists(self, name: str) -> bool:
+        """Whether network device `name` is in the target's own namespace."""
+        return self._run('ip link show "$1" >/dev/null 2>&1', name).exit_status == 0
