@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import re
@@ -65,6 +66,23 @@ def run_pytest(
     ]
     res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
     return InnerRun(res.returncode, res.stdout, res.stderr, report_dir)
+
+
+def shared_run(tmp_path_factory, key: str, args: list[str]) -> InnerRun:
+    """`run_pytest(args)` once per harness session, whatever the xdist worker: the first
+    worker to ask runs it (holding a lock), the others wait and reuse its report. For
+    the expensive inner runs (baselines, mutant batches) that several tests share."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if base.name.startswith("popen-gw") else base) / "shared-runs"
+    shared.mkdir(exist_ok=True)
+    report, meta = shared / key, shared / f"{key}.json"
+    with open(shared / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not meta.exists():
+            run = run_pytest(args, report)
+            meta.write_text(json.dumps({"rc": run.rc, "stdout": run.stdout, "stderr": run.stderr}))
+        saved = json.loads(meta.read_text())
+    return InnerRun(saved["rc"], saved["stdout"], saved["stderr"], report)
 
 
 @pytest.fixture

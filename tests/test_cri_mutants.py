@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from infra.mutants.cri_mutants import CRI_MUTANT_TESTS
-from tests.conftest import run_pytest
+from tests.conftest import run_pytest, shared_run
 
 SUITE = "suites/cri"
 MODULES = sorted({mod for m in CRI_MUTANT_TESTS.values() for mod in m.modules})
@@ -17,8 +17,8 @@ COMMON = ["--runtime-handler", "runc", "--gate", "none", "-n", "2"]
 
 @pytest.fixture(scope="session")
 def cri_baseline(tmp_path_factory):
-    run = run_pytest(
-        [*(f"{SUITE}/{m}" for m in MODULES), *COMMON], tmp_path_factory.mktemp("cri-baseline")
+    run = shared_run(
+        tmp_path_factory, "cri-baseline", [*(f"{SUITE}/{m}" for m in MODULES), *COMMON]
     )
     assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return run

@@ -14,13 +14,14 @@ claim a newer spec version always run the whole suite.
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
 
 from infra.mutants import MUTANTS
 from infra.mutants.declare import CLAIMS
-from tests.conftest import run_pytest
+from tests.conftest import shared_run
 
 SUITE = "suites/oci_runtime"
 
@@ -32,9 +33,10 @@ def baselines(tmp_path_factory):
 
     def get(base: str):
         if base not in runs:
-            run = run_pytest(
+            run = shared_run(
+                tmp_path_factory,
+                f"baseline-{base}",
                 [SUITE, "--runtime", base, "--gate", "none", "-n", "2"],
-                tmp_path_factory.mktemp(f"baseline-{base}"),
             )
             assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
             runs[base] = run
@@ -58,6 +60,10 @@ def test_the_base_runtime_passes_every_test_its_mutants_target(baselines, base):
 #: mutants tested together in one inner run (one --runtime each): the suite's cost is
 #: per subject anyway, and one session per batch saves the start-up and the preflights
 BATCH = 8
+
+
+def _digest(names: list[str]) -> str:
+    return hashlib.sha256(" ".join(names).encode()).hexdigest()[:16]
 
 
 def scope(key: str) -> tuple[str, ...]:
@@ -89,7 +95,7 @@ def mutant_runs(tmp_path_factory):
             args = [*paths, "--gate", "none", "-n", "2"]
             for k in batch:
                 args += ["--runtime", MUTANTS[k].path]
-            run = run_pytest(args, tmp_path_factory.mktemp("mutants"))
+            run = shared_run(tmp_path_factory, "mutants-" + _digest(batch), args)
             for k in batch:
                 runs[k] = (run, f"mutant-{k}")
         return runs[key]
@@ -121,8 +127,6 @@ def test_mutant_fails_exactly_its_targeted_tests(name, baselines, mutant_runs):
 
 
 def test_every_mutant_has_its_executable():
-    import os
-
     missing = [m.path for m in MUTANTS.values() if not os.access(m.path, os.X_OK)]
     assert not missing, f"mutants without bin/ symlink to runtime_mutant.py: {missing}"
 

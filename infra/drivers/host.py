@@ -12,6 +12,8 @@ from infra.targets import CommandResult, Target
 
 LOOK_TIMEOUT = 15.0
 #: host device nodes a runtime bind-mounts into containers (whose owner it must not change)
+#: host ids from here up are what the suites' user namespaces map their root to
+MAPPED_IDS = 100000
 HOST_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
 
 
@@ -180,8 +182,13 @@ class HostInspector:
         """Give host device nodes now owned by `owner` ("uid:gid", a test's mapped root)
         back to root (a runtime must not chown them: crun 1.8.1 chowns host /dev/null to
         a user namespace's root). Keyed on the test's own ids, so a parallel test's
-        container is never undone. Returns the paths given back."""
-        mine = [p for p, v in self.device_owners().items() if v.split()[0] == owner]
+        container is never undone; "*" gives back every node owned by an id our tests
+        map to (MAPPED_IDS and above). Returns the paths given back."""
+        mine = [
+            p
+            for p, v in self.device_owners().items()
+            if v.split()[0] == owner or (owner == "*" and int(v.split(":")[0]) >= MAPPED_IDS)
+        ]
         if mine:
             self._run('chown 0:0 -- "$@"', *mine)
         return mine

@@ -79,6 +79,9 @@ def test_mappings_leave_the_host_device_nodes_alone(containers, host):
     b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 400000, "size": 65536}]
     b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 500000, "size": 65536}]
     with containers.userns_lock():  # no parallel user-namespace create in between
+        # a node still owned by a parallel test's container root (not given back yet)
+        # could not be chowned from inside our namespace: start from root's
+        host.give_back_devices("*")
         c, report = containers.probe_running(b, "stat:/dev/null")
         owners = host.device_owners()
     ours = {p: v for p, v in owners.items() if v.split()[0] == DEVICE_TEST_ROOT}
