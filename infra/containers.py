@@ -143,9 +143,11 @@ class ContainerSession:
         """Hold the run's lock on creating user-namespace containers: every such create
         holds it shared; a test that watches what a create does to shared host nodes
         (crun 1.8.1 chowns host /dev/null) holds it exclusively, so no parallel worker's
-        create interleaves. A lock file under the run's state directory; the local
-        target only (a remote target's creates are not serialised)."""
-        path = f"{self.ctx.state_base}/userns.lock"
+        create interleaves. The host's nodes are shared by every run on the machine (the
+        harness's self-tests run several at once), so the lock file is the user's state
+        directory's, not the run's; the local target only (a remote target's creates are
+        not serialised)."""
+        path = f"{self.ctx.layout.state}/userns.lock"
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:
