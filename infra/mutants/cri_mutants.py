@@ -202,6 +202,40 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
             ],
             ["cri.security.seccomp-runtime-default", "cri.security.seccomp-localhost"],
         ),
+        # resources and images
+        _m(
+            "create-drops-memory-limit",
+            "CreateContainer ignores memory_limit_in_bytes",
+            ["test_container.py::test_a_container_over_its_memory_limit_is_oom_killed"],
+            ["cri.container.memory-limit"],
+        ),
+        _m(
+            "oom-reason-dropped",
+            "ContainerStatus reports reason Error where containerd says OOMKilled",
+            ["test_container.py::test_a_container_over_its_memory_limit_is_oom_killed"],
+            ["cri.container.oom-reason"],
+        ),
+        _m(
+            "list-images-first-tag-only",
+            "ListImages lists only the first tag of each image",
+            ["test_images.py::test_tags_of_one_manifest_are_one_image_with_every_tag"],
+            ["cri.image.tags-one-image"],
+        ),
+        _m(
+            "remove-image-not-idempotent",
+            "a RemoveImage of a reference already removed answers NotFound",
+            [
+                "test_images.py::test_remove_of_an_absent_image_succeeds",
+                "test_images.py::test_simultaneous_remove_image_calls_all_succeed",
+            ],
+            ["cri.image.remove-idempotent", "cri.image.remove-concurrent"],
+        ),
+        _m(
+            "remove-image-untags-only",
+            "RemoveImage by one tag removes only that tag (the image keeps its other tags)",
+            ["test_images.py::test_remove_image_by_one_tag_removes_every_tag"],
+            ["cri.image.remove-all-tags"],
+        ),
     ]
 }
 

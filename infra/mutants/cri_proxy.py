@@ -123,6 +123,26 @@ def _pull_ignores_auth_failure(req, resp, err, ctx):
     return resp
 
 
+def _oom_reason_dropped(req, resp, err, ctx):
+    if resp.status.reason == "OOMKilled":
+        resp.status.reason = "Error"
+    return resp
+
+
+def _list_images_first_tag_only(req, resp, err, ctx):
+    for image in resp.images:
+        del image.repo_tags[1:]
+    return resp
+
+
+def _remove_image_not_idempotent(req, resp, err, ctx):
+    with ctx.lock:
+        if req.image.image in ctx.removed:
+            raise Abort(grpc.StatusCode.NOT_FOUND, "mutant: image already removed")
+        ctx.removed.add(req.image.image)
+    return resp
+
+
 def _as_is(req, resp, err, ctx):
     return resp  # the request is rewritten instead (see _REWRITES)
 
@@ -162,6 +182,34 @@ def _wrong_port(req):
     req.port.extend(ports)
 
 
+def _drop_memory_limit(req):
+    req.config.linux.resources.memory_limit_in_bytes = 0
+
+
+def _untag_only(upstream: grpc.Channel, raw: bytes, forward, deadline: float) -> bytes:
+    """RemoveImage as a runtime that drops only the tag named: the image's other tags
+    are pulled back after the real removal (by the open registry's host names)."""
+    req = pb.RemoveImageRequest.FromString(raw)
+    status = pb.ImageStatusResponse.FromString(
+        upstream.unary_unary("/runtime.v1.ImageService/ImageStatus")(
+            pb.ImageStatusRequest(image=req.image).SerializeToString(), timeout=deadline
+        )
+    )
+    out = forward(raw)
+    pull = upstream.unary_unary("/runtime.v1.ImageService/PullImage")
+    for tag in status.image.repo_tags:
+        if tag != req.image.image:
+            pull(
+                pb.PullImageRequest(image=pb.ImageSpec(image=tag)).SerializeToString(),
+                timeout=deadline,
+            )
+    return out
+
+
+#: mutant name -> (rpc, what runs instead of the plain upstream call: (upstream channel,
+#: raw request, forward(raw) -> raw response, deadline s) -> raw response)
+_AROUND = {"remove-image-untags-only": ("RemoveImage", _untag_only)}
+
 #: mutant name -> (rpc, edit of the parsed request before it goes upstream)
 _REWRITES: dict[str, tuple[str, Callable[[object], None]]] = {
     "exec-stream-drops-stdout": ("Exec", lambda r: setattr(r, "stdout", False)),
@@ -185,6 +233,7 @@ _REWRITES: dict[str, tuple[str, Callable[[object], None]]] = {
     ),
     "create-drops-masked-readonly-paths": ("CreateContainer", _drop_masked_readonly_paths),
     "create-drops-seccomp": ("CreateContainer", _drop_seccomp),
+    "create-drops-memory-limit": ("CreateContainer", _drop_memory_limit),
 }
 
 #: mutant name -> (rpc, alteration, also called when upstream fails)
@@ -200,7 +249,11 @@ CRI_MUTANTS: dict[str, tuple[str, Alteration, bool]] = {
     "container-exit-code-wrong": ("ContainerStatus", _exit_code_wrong, False),
     "container-stats-wrong-id": ("ContainerStats", _stats_wrong_id, False),
     "pull-ignores-auth-failure": ("PullImage", _pull_ignores_auth_failure, True),
+    "oom-reason-dropped": ("ContainerStatus", _oom_reason_dropped, False),
+    "list-images-first-tag-only": ("ListImages", _list_images_first_tag_only, False),
+    "remove-image-not-idempotent": ("RemoveImage", _remove_image_not_idempotent, False),
     **{name: (rpc, _as_is, False) for name, (rpc, _) in _REWRITES.items()},
+    **{name: (rpc, _as_is, False) for name, (rpc, _) in _AROUND.items()},
 }
 
 
@@ -246,10 +299,15 @@ class _Handler(grpc.GenericRpcHandler):
             remaining = context.time_remaining()
             deadline = UPSTREAM_DEADLINE if remaining is None or remaining > 1e6 else remaining
             resp_raw, err = None, None
+
+            def forward(request: bytes) -> bytes:
+                return self.upstream.unary_unary(method)(request, timeout=deadline)
+
             try:
-                resp_raw = self.upstream.unary_unary(method)(
-                    _rewrite_request(self.mutant, rpc, raw), timeout=deadline
-                )
+                if self.mutant in _AROUND and _AROUND[self.mutant][0] == rpc:
+                    resp_raw = _AROUND[self.mutant][1](self.upstream, raw, forward, deadline)
+                else:
+                    resp_raw = forward(_rewrite_request(self.mutant, rpc, raw))
             except grpc.RpcError as exc:
                 err = exc
             if not altered or (err is not None and not target[2]):

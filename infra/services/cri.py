@@ -32,8 +32,21 @@ PAUSE_REF = "registry.k8s.io/pause:3.9"
 BUSYBOX_REPO = f"{OPEN_HOST}/busybox"
 BUSYBOX_REF = f"{BUSYBOX_REPO}:1.0"
 #: scratch image names; each is pushed once per CRI subject as NAME-SUBJECT
-SCRATCH_NAMES = ("pull", "digest", "auth", "remove", "status", "list", "bad")
+SCRATCH_NAMES = (
+    "pull",
+    "digest",
+    "auth",
+    "remove",
+    "status",
+    "list",
+    "bad",
+    "tags",
+    "untag",
+    "concurrent",
+)
 SCRATCH_REPO = "scratch"
+#: scratch images also pushed under more tags of the same manifest: NAME.2-SUBJECT, ...
+SCRATCH_TAGS = {"tags": 3, "untag": 3}
 #: users and groups the test image adds (run-as tests use them)
 PASSWD = (
     "root:x:0:0:root:/root:/bin/sh\n"
@@ -64,8 +77,10 @@ class CriServices:
     def from_json(cls, text: str) -> CriServices:
         return cls(**json.loads(text))
 
-    def scratch(self, name: str, subject_id: str, auth: bool = False) -> str:
-        """The scratch image reference NAME for `subject_id`."""
+    def scratch(self, name: str, subject_id: str, auth: bool = False, tag: int = 1) -> str:
+        """The scratch image reference NAME for `subject_id`; `tag` > 1 names the same
+        image's other tags (those in SCRATCH_TAGS)."""
+        name = name if tag == 1 else f"{name}.{tag}"
         return f"{AUTH_HOST if auth else OPEN_HOST}/{SCRATCH_REPO}:{name}-{subject_id}"
 
 
@@ -131,9 +146,11 @@ def start(
                 if name == "bad":
                     continue  # never pushed: pulling it must fail
                 img = oci.make_image([tiny], {"Cmd": ["/x"]}, labels={"ocitest": f"{name}-{sid}"})
-                ref = out.scratch(name, sid)
-                out.digests[ref] = oci.push(reg.url, SCRATCH_REPO, f"{name}-{sid}", img)
-                out.digests[out.scratch(name, sid, auth=True)] = out.digests[ref]
+                for n in range(1, SCRATCH_TAGS.get(name, 1) + 1):
+                    ref = out.scratch(name, sid, tag=n)
+                    tag = ref.rsplit(":", 1)[1]
+                    out.digests[ref] = oci.push(reg.url, SCRATCH_REPO, tag, img)
+                    out.digests[out.scratch(name, sid, auth=True, tag=n)] = out.digests[ref]
         hosts = {OPEN_HOST: reg.host, "registry.k8s.io": reg.host, AUTH_HOST: auth.host}
         if embedded:
             ctd = start_containerd(target, run_id, work, state_base, PAUSE_REF, hosts, handlers)

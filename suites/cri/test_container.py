@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -210,6 +211,50 @@ def test_stop_container_twice_succeeds(pods, cri):
         cri.call("StopContainer", container_id=cid, timeout=2),
         "cri.container.stop-idempotent",
         wanted="a second StopContainer returns OK",
+    )
+
+
+@pytest.mark.requirement("cri.container.stop-not-found")
+def test_stop_container_of_an_unknown_id_succeeds(cri):
+    cid = secrets.token_hex(32)  # an id no runtime has handed out
+    must_succeed(
+        cri.call("StopContainer", container_id=cid, timeout=0),
+        "cri.container.stop-not-found",
+        wanted="StopContainer of an id the runtime never had returns OK",
+    )
+
+
+#: bytes: the memory limit of the OOM test, and what its program asks for at once
+OOM_LIMIT, OOM_ASK = 16 * 1024 * 1024, "32M"
+
+
+@pytest.mark.requirement("cri.container.memory-limit")
+@pytest.mark.requirement("cri.container.oom-reason")
+def test_a_container_over_its_memory_limit_is_oom_killed(pods, cri):
+    pod = pods.pod()
+    # dd fills a buffer of OOM_ASK bytes from /dev/zero: over the limit at the first block
+    # (without a limit it copies 4 blocks and exits 0)
+    cfg = pods.container_config(["dd", "if=/dev/zero", "of=/dev/null", f"bs={OOM_ASK}", "count=4"])
+    cfg.linux.resources.memory_limit_in_bytes = OOM_LIMIT
+    created = pods.create(pod, cfg)
+    assert created.ok, "setup: CreateContainer failed\n" + created.evidence.brief()
+    cid = created.response.container_id
+    start = must_succeed(cri.call("StartContainer", container_id=cid), "cri.container.memory-limit")
+    pods.wait_exited(cid, timeout=60)
+    st = pods.status(cid)
+    seen = f"{_STATE(st.state)}, exit_code {st.exit_code}, reason {st.reason!r}" if st else "none"
+    assert st is not None and st.state == pb.CONTAINER_EXITED and st.exit_code == 137, violation(
+        "cri.container.memory-limit",
+        wanted=f"with memory_limit_in_bytes {OOM_LIMIT}, a program asking for {OOM_ASK} at "
+        "once is killed: CONTAINER_EXITED with exit code 137",
+        seen=seen,
+        evidence=[created, start],
+    )
+    assert st.reason == "OOMKilled", violation(
+        "cri.container.oom-reason",
+        wanted="reason OOMKilled for the container the memory limit killed",
+        seen=seen,
+        evidence=[created, start],
     )
 
 

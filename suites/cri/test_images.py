@@ -6,9 +6,12 @@ so that parallel tests and handlers never remove each other's images.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from cri_api.v1 import api_pb2 as pb
 
+from infra.services.cri import SCRATCH_TAGS
 from suites.cri.helpers import must_fail, must_succeed
 from suites.messages import violation
 
@@ -18,8 +21,8 @@ def scratch(images, cri_subject, cri):
     """NAME -> the scratch reference of this subject; removed from the endpoint afterwards."""
     refs = []
 
-    def get(name: str, auth: bool = False) -> str:
-        ref = images.scratch(name, cri_subject.id, auth=auth)
+    def get(name: str, auth: bool = False, tag: int = 1) -> str:
+        ref = images.scratch(name, cri_subject.id, auth=auth, tag=tag)
         refs.append(ref)
         return ref
 
@@ -169,10 +172,78 @@ def test_remove_image_removes_it(cri, scratch):
 
 @pytest.mark.requirement("cri.image.remove-idempotent")
 def test_remove_of_an_absent_image_succeeds(cri, scratch):
-    must_succeed(
-        cri.call("RemoveImage", image=pb.ImageSpec(image=scratch("bad"))),
-        "cri.image.remove-idempotent",
-        wanted="RemoveImage of an absent image returns OK",
+    ref = scratch("bad")
+    for attempt in ("", " again"):
+        must_succeed(
+            cri.call("RemoveImage", image=pb.ImageSpec(image=ref)),
+            "cri.image.remove-idempotent",
+            wanted=f"RemoveImage of an absent image returns OK{attempt}",
+        )
+
+
+def _pull_every_tag(cri, scratch, name: str, rid: str) -> list[str]:
+    """Pull every tag of scratch image `name` (SCRATCH_TAGS: one manifest); the refs."""
+    refs = [scratch(name, tag=n) for n in range(1, SCRATCH_TAGS[name] + 1)]
+    for ref in refs:
+        must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), rid)
+    return refs
+
+
+@pytest.mark.requirement("cri.image.tags-one-image")
+def test_tags_of_one_manifest_are_one_image_with_every_tag(cri, scratch):
+    rid = "cri.image.tags-one-image"
+    refs = _pull_every_tag(cri, scratch, "tags", rid)
+    statuses = [_image_status(cri, ref, rid) for ref in refs]
+    every = must_succeed(cri.call("ListImages"), rid)
+    ids = {st.response.image.id for st in statuses}
+    status_tags = [sorted(st.response.image.repo_tags) for st in statuses]
+    listed = [sorted(i.repo_tags) for i in every.response.images if set(refs) & set(i.repo_tags)]
+    good = (
+        len(ids) == 1
+        and "" not in ids
+        and status_tags == [sorted(refs)] * len(refs)
+        and listed == [sorted(refs)]
+    )
+    assert good, violation(
+        rid,
+        wanted=f"the {len(refs)} tags of one manifest give one image id; ImageStatus of each "
+        f"tag and ListImages (once) show exactly the tags {sorted(refs)}",
+        seen=f"ids {sorted(ids)}; ImageStatus tags {status_tags}; ListImages entries {listed}",
+        evidence=[*statuses, every],
+    )
+
+
+@pytest.mark.requirement("cri.image.remove-all-tags")
+def test_remove_image_by_one_tag_removes_every_tag(cri, scratch):
+    rid = "cri.image.remove-all-tags"
+    refs = _pull_every_tag(cri, scratch, "untag", rid)
+    res = must_succeed(cri.call("RemoveImage", image=pb.ImageSpec(image=refs[0])), rid)
+    statuses = [_image_status(cri, ref, rid) for ref in refs]
+    left = [ref for ref, st in zip(refs, statuses, strict=True) if st.response.HasField("image")]
+    assert not left, violation(
+        rid,
+        wanted=f"after RemoveImage {refs[0]}, ImageStatus finds none of its tags",
+        seen=f"still present: {left}",
+        evidence=[res, *statuses],
+    )
+
+
+@pytest.mark.requirement("cri.image.remove-concurrent")
+def test_simultaneous_remove_image_calls_all_succeed(cri, scratch):
+    rid = "cri.image.remove-concurrent"
+    ref = scratch("concurrent")
+    must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), rid)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(
+            pool.map(lambda _: cri.call("RemoveImage", image=pb.ImageSpec(image=ref)), range(4))
+        )
+    st = _image_status(cri, ref, rid)
+    failed = [f"{r.code_name}: {r.details[:200]}" for r in results if not r.ok]
+    assert not failed and not st.response.HasField("image"), violation(
+        rid,
+        wanted="4 simultaneous RemoveImage calls of one image all return OK and it is gone",
+        seen=f"failed calls: {failed}; present afterwards: {st.response.HasField('image')}",
+        evidence=[*results, st],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
 
 import pytest
 from cri_api.v1 import api_pb2 as pb
@@ -137,6 +138,15 @@ def test_stop_pod_sandbox_twice_succeeds(pods, cri):
         cri.call("StopPodSandbox", pod_sandbox_id=pod_id),
         "cri.pod.stop-idempotent",
         wanted="a second StopPodSandbox returns OK",
+    )
+
+
+@pytest.mark.requirement("cri.pod.stop-not-found")
+def test_stop_pod_sandbox_of_an_unknown_id_succeeds(cri):
+    must_succeed(
+        cri.call("StopPodSandbox", pod_sandbox_id=secrets.token_hex(32)),
+        "cri.pod.stop-not-found",
+        wanted="StopPodSandbox of an id the runtime never had returns OK",
     )
 
 
