@@ -236,6 +236,27 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
             ["test_images.py::test_remove_image_by_one_tag_removes_every_tag"],
             ["cri.image.remove-all-tags"],
         ),
+        _m(
+            "list-container-stats-ignores-filter",
+            "ListContainerStats ignores its filter",
+            [
+                "test_stats.py::test_container_stats_report_cpu_memory_and_writable_layer",
+                "test_stats.py::test_list_container_stats_without_filter_and_by_label",
+            ],
+            ["cri.container.stats", "cri.container.stats-list"],
+        ),
+        _m(
+            "image-status-drops-user",
+            "ImageStatus leaves out the image's uid and username",
+            ["test_images.py::test_image_status_gives_the_image_user_as_uid_or_username"],
+            ["cri.image.status-user"],
+        ),
+        _m(
+            "pull-default-tag-wrong",
+            "PullImage of a reference without tag asks for tag 1.0, not latest",
+            ["test_images.py::test_a_reference_without_tag_means_latest"],
+            ["cri.image.pull-default-tag"],
+        ),
     ]
 }
 

@@ -143,6 +143,13 @@ def _remove_image_not_idempotent(req, resp, err, ctx):
     return resp
 
 
+def _image_status_drops_user(req, resp, err, ctx):
+    if resp.HasField("image"):
+        resp.image.ClearField("uid")
+        resp.image.username = ""
+    return resp
+
+
 def _as_is(req, resp, err, ctx):
     return resp  # the request is rewritten instead (see _REWRITES)
 
@@ -184,6 +191,12 @@ def _wrong_port(req):
 
 def _drop_memory_limit(req):
     req.config.linux.resources.memory_limit_in_bytes = 0
+
+
+def _default_tag_wrong(req):
+    name = req.image.image
+    if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
+        req.image.image = name + ":1.0"
 
 
 def _untag_only(upstream: grpc.Channel, raw: bytes, forward, deadline: float) -> bytes:
@@ -234,6 +247,11 @@ _REWRITES: dict[str, tuple[str, Callable[[object], None]]] = {
     "create-drops-masked-readonly-paths": ("CreateContainer", _drop_masked_readonly_paths),
     "create-drops-seccomp": ("CreateContainer", _drop_seccomp),
     "create-drops-memory-limit": ("CreateContainer", _drop_memory_limit),
+    "list-container-stats-ignores-filter": (
+        "ListContainerStats",
+        lambda r: r.ClearField("filter"),
+    ),
+    "pull-default-tag-wrong": ("PullImage", _default_tag_wrong),
 }
 
 #: mutant name -> (rpc, alteration, also called when upstream fails)
@@ -252,6 +270,7 @@ CRI_MUTANTS: dict[str, tuple[str, Alteration, bool]] = {
     "oom-reason-dropped": ("ContainerStatus", _oom_reason_dropped, False),
     "list-images-first-tag-only": ("ListImages", _list_images_first_tag_only, False),
     "remove-image-not-idempotent": ("RemoveImage", _remove_image_not_idempotent, False),
+    "image-status-drops-user": ("ImageStatus", _image_status_drops_user, False),
     **{name: (rpc, _as_is, False) for name, (rpc, _) in _REWRITES.items()},
     **{name: (rpc, _as_is, False) for name, (rpc, _) in _AROUND.items()},
 }

@@ -43,10 +43,16 @@ SCRATCH_NAMES = (
     "tags",
     "untag",
     "concurrent",
+    "uid",
+    "username",
 )
 SCRATCH_REPO = "scratch"
 #: scratch images also pushed under more tags of the same manifest: NAME.2-SUBJECT, ...
 SCRATCH_TAGS = {"tags": 3, "untag": 3}
+#: image config fields of some scratch images (the others: Cmd only)
+SCRATCH_CONFIG = {"uid": {"User": "1234"}, "username": {"User": "ocitest"}}
+#: repository of the image pushed only as `latest`, once per subject: NOTAG_REPO-SUBJECT
+NOTAG_REPO = "notag"
 #: users and groups the test image adds (run-as tests use them)
 PASSWD = (
     "root:x:0:0:root:/root:/bin/sh\n"
@@ -76,6 +82,10 @@ class CriServices:
     @classmethod
     def from_json(cls, text: str) -> CriServices:
         return cls(**json.loads(text))
+
+    def untagged(self, subject_id: str) -> str:
+        """A reference without tag or digest (its image is pushed only as `latest`)."""
+        return f"{OPEN_HOST}/{NOTAG_REPO}-{subject_id.lower()}"
 
     def scratch(self, name: str, subject_id: str, auth: bool = False, tag: int = 1) -> str:
         """The scratch image reference NAME for `subject_id`; `tag` > 1 names the same
@@ -145,12 +155,19 @@ def start(
             for name in SCRATCH_NAMES:
                 if name == "bad":
                     continue  # never pushed: pulling it must fail
-                img = oci.make_image([tiny], {"Cmd": ["/x"]}, labels={"ocitest": f"{name}-{sid}"})
+                img = oci.make_image(
+                    [tiny],
+                    {"Cmd": ["/x"], **SCRATCH_CONFIG.get(name, {})},
+                    labels={"ocitest": f"{name}-{sid}"},
+                )
                 for n in range(1, SCRATCH_TAGS.get(name, 1) + 1):
                     ref = out.scratch(name, sid, tag=n)
                     tag = ref.rsplit(":", 1)[1]
                     out.digests[ref] = oci.push(reg.url, SCRATCH_REPO, tag, img)
                     out.digests[out.scratch(name, sid, auth=True, tag=n)] = out.digests[ref]
+            img = oci.make_image([tiny], {"Cmd": ["/x"]}, labels={"ocitest": f"notag-{sid}"})
+            ref = out.untagged(sid)
+            out.digests[ref] = oci.push(reg.url, ref.split("/", 1)[1], "latest", img)
         hosts = {OPEN_HOST: reg.host, "registry.k8s.io": reg.host, AUTH_HOST: auth.host}
         if embedded:
             ctd = start_containerd(target, run_id, work, state_base, PAUSE_REF, hosts, handlers)

@@ -335,6 +335,50 @@ def test_host_path_mounts(pods, target, ocitest_run):
     )
 
 
+@pytest.mark.requirement("cri.container.mounts-symlink")
+def test_host_path_mount_through_a_symlink_mounts_its_target(pods, target, ocitest_run):
+    rid = "cri.container.mounts-symlink"
+    base = f"{ocitest_run.work_base}/cri-logs/mount-{pods.name('s')}"
+    target.make_dirs(f"{base}/real")
+    pods.log_dirs.append(base)
+    target.write_text(f"{base}/real/hello", "ocitest-through-symlink\n")
+    link = target.run(["ln", "-s", "real", f"{base}/link"], timeout=10)
+    assert link.exit_status == 0, f"setup: ln -s: {link.stderr}"
+    cid = pods.running(mounts=[pb.Mount(container_path="/mnt/s", host_path=f"{base}/link")])
+    read = pods.exec(cid, ["cat", "/mnt/s/hello"])
+    good = read.ok and read.response.exit_code == 0 and b"through-symlink" in read.response.stdout
+    assert good, violation(
+        rid,
+        wanted=f"host_path {base}/link (a symlink to real/) mounted as the directory it names: "
+        "/mnt/s/hello readable",
+        seen=f"cat: exit {read.response.exit_code}, {read.response.stdout[:100]!r} "
+        f"{read.response.stderr[:200]!r}"
+        if read.ok
+        else read.code_name,
+        evidence=[read],
+    )
+
+
+@pytest.mark.requirement("cri.container.mounts-missing-host-path")
+def test_a_missing_host_path_fails_create_container(pods, ocitest_run, target):
+    rid = "cri.container.mounts-missing-host-path"
+    missing = f"{ocitest_run.work_base}/cri-logs/missing-{pods.name('x')}"
+    pod = pods.pod()
+    res = pods.create(
+        pod, pods.container_config(mounts=[pb.Mount(container_path="/mnt/x", host_path=missing)])
+    )
+    made = target.exists(missing)
+    if made:
+        pods.log_dirs.append(missing)
+    assert not res.ok, violation(
+        rid,
+        wanted=f"CreateContainer with host_path {missing}, which does not exist, fails",
+        seen=f"CreateContainer -> {res.code_name}; the host path "
+        + ("was created" if made else "still does not exist"),
+        evidence=[res],
+    )
+
+
 _LOG_LINE = re.compile(
     rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)) (stdout|stderr) (P|F) (.*)$"
 )

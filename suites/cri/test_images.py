@@ -124,6 +124,57 @@ def test_image_status_describes_a_present_image(cri, scratch, images):
     )
 
 
+@pytest.mark.requirement("cri.image.status-user")
+def test_image_status_gives_the_image_user_as_uid_or_username(cri, scratch):
+    rid = "cri.image.status-user"
+    by_id, by_name = scratch("uid"), scratch("username")
+    for ref in (by_id, by_name):
+        must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), rid)
+    uid, name = _image_status(cri, by_id, rid), _image_status(cri, by_name, rid)
+    a, b = uid.response.image, name.response.image
+    good = (
+        a.HasField("uid")
+        and a.uid.value == 1234
+        and not a.username
+        and not b.HasField("uid")
+        and b.username == "ocitest"
+    )
+    assert good, violation(
+        rid,
+        wanted='image with User "1234": uid 1234 and no username; with User "ocitest": '
+        "username ocitest and no uid",
+        seen=f"first: uid {a.uid.value if a.HasField('uid') else None}, username {a.username!r}; "
+        f"second: uid {b.uid.value if b.HasField('uid') else None}, username {b.username!r}",
+        evidence=[uid, name],
+    )
+
+
+@pytest.mark.requirement("cri.image.pull-default-tag")
+def test_a_reference_without_tag_means_latest(cri, images, cri_subject):
+    rid = "cri.image.pull-default-tag"
+    ref = images.untagged(cri_subject.id)
+    try:
+        pull = must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), rid)
+        st = _image_status(cri, ref, rid)
+        tags = list(st.response.image.repo_tags)
+        assert f"{ref}:latest" in tags, violation(
+            rid,
+            wanted=f"PullImage {ref} fetches {ref}:latest, and ImageStatus {ref} finds it",
+            seen=f"tags {tags}" if st.response.HasField("image") else "ImageStatus finds nothing",
+            evidence=[pull, st],
+        )
+        rm = must_succeed(cri.call("RemoveImage", image=pb.ImageSpec(image=ref)), rid)
+        after = _image_status(cri, f"{ref}:latest", rid)
+        assert not after.response.HasField("image"), violation(
+            rid,
+            wanted=f"RemoveImage {ref} removes {ref}:latest",
+            seen=f"still present: {list(after.response.image.repo_tags)}",
+            evidence=[rm, after],
+        )
+    finally:
+        cri.call("RemoveImage", image=pb.ImageSpec(image=f"{ref}:latest"))
+
+
 @pytest.mark.requirement("cri.image.status-absent")
 def test_image_status_of_an_absent_image_is_empty(cri, scratch):
     st = cri.call("ImageStatus", image=pb.ImageSpec(image=scratch("bad")))

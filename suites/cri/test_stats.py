@@ -39,6 +39,34 @@ def test_container_stats_report_cpu_memory_and_writable_layer(pods, cri):
     )
 
 
+@pytest.mark.requirement("cri.container.stats-list")
+def test_list_container_stats_without_filter_and_by_label(pods, cri):
+    rid = "cri.container.stats-list"
+    pod = pods.pod()
+    mark = pods.name("stats")
+    picked = [pods.running(pod, labels={"ocitest.stats": mark}) for _ in range(2)]
+    other = pods.running(pod)
+    every = must_succeed(cri.call("ListContainerStats"), rid)
+    labelled = must_succeed(
+        cri.call(
+            "ListContainerStats",
+            filter=pb.ContainerStatsFilter(label_selector={"ocitest.stats": mark}),
+        ),
+        rid,
+    )
+    all_ids = {x.attributes.id for x in every.response.stats}
+    by_label = sorted(x.attributes.id for x in labelled.response.stats)
+    good = {*picked, other} <= all_ids and by_label == sorted(picked)
+    assert good, violation(
+        rid,
+        wanted=f"the unfiltered list holds the 3 running containers; the label selector "
+        f"ocitest.stats={mark} lists only {[c[:12] for c in picked]}",
+        seen=f"unfiltered misses {[c[:12] for c in {*picked, other} - all_ids]}; "
+        f"by label: {[c[:12] for c in by_label]}",
+        evidence=[every, labelled],
+    )
+
+
 @pytest.mark.requirement("cri.pod.stats")
 def test_pod_sandbox_stats_report_cpu_and_memory(pods, cri):
     pod = pods.pod()
