@@ -297,6 +297,45 @@ def test_pod_pid_mode_shares_the_sandbox_pid_namespace(pods):
     )
 
 
+@pytest.mark.requirement("cri.pod.shared-network")
+def test_containers_of_a_pod_share_its_network(pods):
+    rid = "cri.pod.shared-network"
+    pod = pods.pod()
+    token = pods.name("served")
+    server = pods.running(
+        pod,
+        command=[
+            "sh",
+            "-c",
+            f"mkdir -p /www && echo {token} > /www/index.html && "
+            "exec httpd -f -p 127.0.0.1:8080 -h /www",
+        ],
+    )
+    client = pods.running(pod)
+    # nc, not busybox wget: that wget crashes (SIGSEGV) when the connection is refused
+    fetch = ["sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 8080"]
+    pods.wait_for(
+        "the other container's server answers on 127.0.0.1:8080",
+        lambda: (r := pods.exec(client, fetch)).ok and r.response.exit_code == 0,
+        timeout=15,
+    )
+    got = pods.exec(client, fetch)
+    seen = (
+        f"nc exit {got.response.exit_code}: {got.response.stdout[:100]!r} "
+        f"{got.response.stderr[:200]!r}"
+        if got.ok
+        else got.code_name
+    )
+    good = got.ok and got.response.exit_code == 0 and token.encode() in got.response.stdout
+    assert good, violation(
+        rid,
+        wanted=f"a container reaches, on 127.0.0.1:8080, the server its pod sibling "
+        f"{server[:12]} listens on there (page {token!r})",
+        seen=seen,
+        evidence=[got],
+    )
+
+
 @pytest.mark.requirement("cri.pod.runtime-handler")
 def test_pod_status_reports_the_runtime_handler(pods, cri, cri_subject):
     pod_id, _ = pods.pod()
