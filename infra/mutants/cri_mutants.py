@@ -124,6 +124,12 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
             ["cri.exec.stream"],
         ),
         _m(
+            "exec-stream-drops-tty",
+            "Exec runs the command without a terminal though tty is asked",
+            ["test_streaming.py::test_exec_stream_with_a_tty"],
+            ["cri.exec.stream-tty"],
+        ),
+        _m(
             "attach-ignores-stdin",
             "Attach leaves the container's stdin unattached",
             ["test_streaming.py::test_attach_stream_reaches_the_container_stdio"],

@@ -252,6 +252,7 @@ _REWRITES: dict[str, tuple[str, Callable[[object], None]]] = {
         lambda r: r.ClearField("filter"),
     ),
     "pull-default-tag-wrong": ("PullImage", _default_tag_wrong),
+    "exec-stream-drops-tty": ("Exec", lambda r: setattr(r, "tty", False)),
 }
 
 #: mutant name -> (rpc, alteration, also called when upstream fails)

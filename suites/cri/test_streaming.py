@@ -80,6 +80,36 @@ def test_exec_stream_passes_stdin(pods, cri):
     )
 
 
+@pytest.mark.requirement("cri.exec.stream-tty")
+def test_exec_stream_with_a_tty(pods, cri):
+    rid = "cri.exec.stream-tty"
+    cid = pods.running()
+    script = '[ -t 0 ] && [ -t 1 ] && echo tty-yes || echo tty-no; read l; echo "got:$l"'
+    res = must_succeed(
+        cri.call(
+            "Exec", container_id=cid, cmd=["sh", "-c", script], tty=True, stdin=True, stdout=True
+        ),
+        rid,
+    )
+    s = stream(
+        _url(res, rid),
+        cri.log,
+        send=[(STDIN, b"ocitest-in\n")],
+        until=lambda ch: b"got:ocitest-in\r\n" in ch.get(STDOUT, b""),
+        deadline=STREAM_DEADLINE,
+    )
+    out = s.data(STDOUT)
+    # a terminal's line discipline ends output lines with CR LF
+    assert b"tty-yes\r\n" in out and b"got:ocitest-in\r\n" in out, violation(
+        rid,
+        wanted="stdin and stdout are a terminal (tty-yes), and the line sent on stdin is read "
+        "(got:ocitest-in), lines ending in CR LF",
+        seen=f"stdout {out[:300]!r}, stderr {s.data(STDERR)[:200]!r}, "
+        f"{s.error or 'closed by the server'}",
+        evidence=[res, s],
+    )
+
+
 @pytest.mark.requirement("cri.exec.stream")
 @pytest.mark.parametrize("code", [0, 7])
 def test_exec_stream_reports_the_exit_status(pods, cri, code):
