@@ -210,3 +210,171 @@ def _(cfg: dict) -> bool:
         return False
     linux["rootfsPropagation"] = rotate[linux["rootfsPropagation"]]
     return True
+
+
+#: mount options that set a per-mount or superblock flag (config.md#linux-mount-options)
+SETTING_OPTIONS = {
+    "ro",
+    "nosuid",
+    "nodev",
+    "noexec",
+    "noatime",
+    "nodiratime",
+    "relatime",
+    "strictatime",
+    "nosymfollow",
+    "sync",
+    "dirsync",
+    "lazytime",
+    "mand",
+}
+#: options that clear a flag an earlier option set
+CLEARING_OPTIONS = {
+    "rw",
+    "suid",
+    "dev",
+    "exec",
+    "atime",
+    "diratime",
+    "nostrictatime",
+    "symfollow",
+    "async",
+    "nolazytime",
+    "nomand",
+}
+#: propagation options
+PROPAGATION_OPTIONS = {
+    "private",
+    "rprivate",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "unbindable",
+    "runbindable",
+}
+MO = "test_mount_options.py::"
+#: the options whose tests each mutant below fails (the others have no check it can break,
+#: or the base runtime already fails them)
+SET_IN_TESTS = [
+    "dirsync",
+    "lazytime",
+    "mand",
+    "noatime",
+    "nodev",
+    "nodiratime",
+    "noexec",
+    "nosuid",
+    "nosymfollow",
+    "ro",
+    "strictatime",
+    "sync",
+]
+CLEARED_IN_TESTS = [
+    "async",
+    "atime",
+    "dev",
+    "diratime",
+    "exec",
+    "nolazytime",
+    "nomand",
+    "nostrictatime",
+    "rw",
+    "suid",
+    "symfollow",
+]
+PROPAGATED_IN_TESTS = [
+    "private",
+    "rshared",
+    "rslave",
+    "runbindable",
+    "shared",
+    "slave",
+    "unbindable",
+]
+RECURSIVE_IN_TESTS = [
+    "rdev",
+    "rdiratime",
+    "rexec",
+    "rnoatime",
+    "rnodiratime",
+    "rnoexec",
+    "rnosuid",
+    "rnosymfollow",
+    "rrelatime",
+    "rro",
+    "rstrictatime",
+    "rsuid",
+    "rsymfollow",
+]
+
+
+def _drop_options(cfg: dict, drop: set[str]) -> bool:
+    hit = False
+    for m in _test_mounts(cfg):
+        kept = [o for o in m.get("options") or [] if o not in drop]
+        if kept != (m.get("options") or []):
+            m["options"] = kept
+            hit = True
+    return hit
+
+
+@edit_mutant(
+    "ignores-mount-flags",
+    breaks="mount options that set a flag (nosuid, noexec, noatime, sync, ...) are dropped",
+    fails=[MO + f"test_mount_option_is_applied[{o}]" for o in SET_IN_TESTS]
+    + [MO + "test_remount_option_changes_the_mount_already_there"],
+    requirements=[f"config.mounts.option-{o}" for o in (*SET_IN_TESTS, "remount")],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    return _drop_options(cfg, SETTING_OPTIONS)
+
+
+@edit_mutant(
+    "ignores-clearing-mount-options",
+    breaks="mount options that clear a flag (rw, suid, exec, atime, async, ...) are dropped",
+    fails=[MO + f"test_mount_option_is_applied[{o}]" for o in CLEARED_IN_TESTS],
+    requirements=[f"config.mounts.option-{o}" for o in CLEARED_IN_TESTS],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    return _drop_options(cfg, CLEARING_OPTIONS)
+
+
+@edit_mutant(
+    "recursive-options-not-recursive",
+    breaks="recursive mount options (rro, rnosuid, ...) apply to the mount only, not its submounts",
+    fails=[MO + f"test_recursive_mount_option_reaches_submounts[{o}]" for o in RECURSIVE_IN_TESTS],
+    requirements=[f"config.mounts.option-{o}" for o in RECURSIVE_IN_TESTS],
+    also_passes=[MO + "test_recursive_mount_option_reaches_submounts[rrw]"],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    hit = False
+    for m in _test_mounts(cfg):
+        opts = m.get("options") or []
+        flat = [
+            o[1:]
+            if o.startswith("r")
+            and o not in ("rw", "rbind", "relatime")
+            and o[1:] in SETTING_OPTIONS | CLEARING_OPTIONS | {"norelatime"}
+            else o
+            for o in opts
+        ]
+        if flat != opts:
+            m["options"] = flat
+            hit = True
+    return hit
+
+
+@edit_mutant(
+    "ignores-propagation-options",
+    breaks="propagation options of mounts (private, shared, slave, unbindable, r*) are dropped",
+    fails=[MO + f"test_propagation_mount_option_is_applied[{o}]" for o in PROPAGATED_IN_TESTS]
+    + [MO + "test_shared_mount_option_holds_under_the_default_rootfs_propagation"],
+    requirements=[f"config.mounts.option-{o}" for o in PROPAGATED_IN_TESTS],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    return _drop_options(cfg, PROPAGATION_OPTIONS)

@@ -130,6 +130,97 @@ def _(cfg: dict) -> bool:
     return hit
 
 
+def _seccomp_rules(cfg: dict) -> list[dict]:
+    return ((cfg.get("linux") or {}).get("seccomp") or {}).get("syscalls") or []
+
+
+@edit_mutant(
+    "seccomp-ignores-errnoret",
+    breaks="seccomp errnoRet and defaultErrnoRet are ignored (EPERM is returned)",
+    fails=[
+        _SC + "test_default_errnoret_is_the_errno_of_unmatched_syscalls",
+        _SC + "test_errnoret_is_the_errno_of_the_matched_syscall",
+    ],
+    requirements=[
+        "config-linux.seccomp.default-errnoret-applied",
+        "config-linux.seccomp.errnoret-applied",
+    ],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    sc = (cfg.get("linux") or {}).get("seccomp") or {}
+    hit = sc.pop("defaultErrnoRet", None) is not None
+    for r in _seccomp_rules(cfg):
+        if r.get("action") == "SCMP_ACT_ERRNO" and r.pop("errnoRet", None) is not None:
+            hit = True
+    return hit
+
+
+@edit_mutant(
+    "seccomp-errno-default-eacces",
+    breaks="an SCMP_ACT_ERRNO rule without errnoRet returns EACCES, not EPERM",
+    fails=[_SC + "test_errno_without_errnoret_is_eperm"],
+    requirements=["config-linux.seccomp.errno-default-eperm"],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    hit = False
+    for r in _seccomp_rules(cfg):
+        if r.get("action") == "SCMP_ACT_ERRNO" and "errnoRet" not in r:
+            r["errnoRet"] = 13
+            hit = True
+    return hit
+
+
+@edit_mutant(
+    "seccomp-ignores-args",
+    breaks="the args of a seccomp rule are ignored: the rule matches every call",
+    fails=[_SC + "test_a_rule_with_args_matches_only_calls_that_pass_them[0-ok]"],
+    requirements=["config-linux.seccomp.args-matched"],
+)
+def _(cfg: dict) -> bool:
+    return bool([r.pop("args") for r in _seccomp_rules(cfg) if r.get("args")])
+
+
+@edit_mutant(
+    "seccomp-kill-process-as-errno",
+    breaks="SCMP_ACT_KILL_PROCESS and SCMP_ACT_KILL_THREAD rules return an errno",
+    fails=[
+        _SC + f"test_a_rule_gives_the_named_syscall_its_action[{a}-killed]"
+        for a in ("SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD")
+    ],
+    requirements=["config-linux.seccomp.kill-process-thread"],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    hit = False
+    for r in _seccomp_rules(cfg):
+        if r.get("action") in ("SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD"):
+            r["action"] = "SCMP_ACT_ERRNO"
+            hit = True
+    return hit
+
+
+@edit_mutant(
+    "new-namespaces-for-unlisted",
+    breaks="a namespace type the config does not list is made new instead of inherited",
+    fails=[
+        _NS + f"test_a_namespace_type_not_listed_is_the_runtimes[{t}]"
+        for t in ("pid", "network", "ipc", "uts")
+    ],
+    requirements=["config-linux.namespaces.unlisted-inherited"],
+)
+def _(cfg: dict) -> bool:
+    ns = _namespaces(cfg)
+    listed = {n.get("type") for n in ns}
+    if "user" in listed or not ns:
+        return False
+    # the baseline config's types (a new cgroup namespace would move every cgroup test)
+    added = [t for t in ("pid", "network", "ipc", "uts", "mount") if t not in listed]
+    ns.extend({"type": t} for t in added)
+    return bool(added)
+
+
 @features_mutant(
     "features-lists-time-namespace",
     breaks="features lists the time namespace, which runc 1.1.5 cannot create",

@@ -104,3 +104,72 @@ def _(cfg: dict) -> bool:
         return False
     devices.reverse()
     return True
+
+
+def _pop(cfg: dict, section: str, key: str) -> bool:
+    part = _resources(cfg).get(section) or {}
+    return part.pop(key, None) is not None
+
+
+@edit_mutant(
+    "ignores-memory-reservation",
+    breaks="memory.reservation is not applied",
+    fails=[M + "test_memory_reservation_becomes_the_soft_limit"],
+    requirements=["config-linux.memory.reservation"],
+)
+def _(cfg: dict) -> bool:
+    return _pop(cfg, "memory", "reservation")
+
+
+@edit_mutant(
+    "ignores-memory-swappiness",
+    breaks="memory.swappiness is not applied",
+    fails=[M + "test_memory_swappiness_becomes_the_cgroup_swappiness"],
+    requirements=["config-linux.memory.swappiness"],
+)
+def _(cfg: dict) -> bool:
+    return _pop(cfg, "memory", "swappiness")
+
+
+@edit_mutant(
+    "ignores-disable-oom-killer",
+    breaks="memory.disableOOMKiller is not applied",
+    fails=[M + "test_disable_oom_killer_turns_the_oom_killer_off"],
+    requirements=["config-linux.memory.disable-oom-killer"],
+)
+def _(cfg: dict) -> bool:
+    return _pop(cfg, "memory", "disableOOMKiller")
+
+
+@edit_mutant(
+    "memory-minus-one-as-a-limit",
+    breaks="a memory.limit of -1 is applied as a 64 MiB limit",
+    fails=[M + "test_memory_limit_minus_one_means_no_limit"],
+    requirements=["config-linux.memory.unlimited"],
+)
+def _(cfg: dict) -> bool:
+    memory = _resources(cfg).get("memory") or {}
+    if memory.get("limit") != -1:
+        return False
+    memory["limit"] = 64 * 1024 * 1024
+    return True
+
+
+@edit_mutant(
+    "ignores-cpu-shares",
+    breaks="cpu.shares is not applied",
+    fails=["test_resources_cpu.py::test_cpu_shares_become_the_cgroup_weight"],
+    requirements=["config-linux.cpu.shares"],
+)
+def _(cfg: dict) -> bool:
+    return _pop(cfg, "cpu", "shares")
+
+
+@edit_mutant(
+    "ignores-cpuset",
+    breaks="cpu.cpus and cpu.mems are not applied",
+    fails=["test_resources_cpu.py::test_cpus_restrict_the_container_to_the_listed_cpus"],
+    requirements=["config-linux.cpu.cpus"],
+)
+def _(cfg: dict) -> bool:
+    return bool([k for k in ("cpus", "mems") if _pop(cfg, "cpu", k)])

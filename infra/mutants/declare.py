@@ -34,6 +34,8 @@ EDITS: dict[str, Callable[[dict], bool]] = {}
 FEATURE_REWRITES: dict[str, Callable[[dict], None]] = {}
 #: name -> the runtime-spec version a @claims_mutant declares (its base implements less)
 CLAIMS: dict[str, str] = {}
+#: name -> the version an @edit_mutant(claims=...) declares beside its edit
+EDIT_CLAIMS: dict[str, str] = {}
 #: the Mutant records declared by area modules, in declaration order
 DECLARED: list[Mutant] = []
 
@@ -53,6 +55,9 @@ class Mutant:
         also_passes: tests the real runtime fails that this mutant happens to pass
             (by breaking the behaviour that made the real runtime fail them).
         base: the real runtime it wraps ("runc" or "crun").
+        baseline: the registry key of the claims mutant whose run is this mutant's
+            baseline, for a mutant that also claims a newer spec version (its tests
+            are not required of the base itself); "" when the baseline is `base`.
     """
 
     name: str
@@ -62,6 +67,7 @@ class Mutant:
     requirements: tuple[str, ...]
     also_passes: tuple[str, ...] = ()
     base: str = "runc"
+    baseline: str = ""
 
     @property
     def key(self) -> str:
@@ -88,8 +94,17 @@ def runtime_mutant(
     )
 
 
-def _declare(name, breaks, fails, requirements, also_passes, base) -> Mutant:
-    m = runtime_mutant(name, breaks, fails, requirements, also_passes, base)
+def _declare(name, breaks, fails, requirements, also_passes, base, baseline="") -> Mutant:
+    m = Mutant(
+        name,
+        "oci_runtime",
+        breaks,
+        tuple(fails),
+        tuple(requirements),
+        tuple(also_passes),
+        base,
+        baseline,
+    )
     if any(d.key == m.key for d in DECLARED):
         raise ValueError(f"mutant {m.key} declared twice")
     DECLARED.append(m)
@@ -113,10 +128,23 @@ def edit_mutant(
     requirements: list[str],
     also_passes: list[str] = (),
     base: str = "runc",
+    claims: str = "",
 ) -> Callable:
     """Declare a mutant that edits config.json before `create` (see the module doc);
-    the decorated function is `edit(cfg) -> bool`."""
-    return _decorator(EDITS, name, breaks, fails, requirements, also_passes, base)
+    the decorated function is `edit(cfg) -> bool`. With `claims` ("1.3.0") it also
+    declares that spec version, as the claims mutant of its base does, and that claims
+    mutant's run is its baseline: for requirements newer than the base's own version."""
+    if not claims:
+        return _decorator(EDITS, name, breaks, fails, requirements, also_passes, base)
+    baseline = ("" if base == "runc" else f"{base}-") + f"claims-{claims}"
+
+    def wrap(fn: Callable) -> Callable:
+        m = _declare(name, breaks, fails, requirements, also_passes, base, baseline)
+        EDITS[m.key] = fn
+        EDIT_CLAIMS[m.key] = claims
+        return fn
+
+    return wrap
 
 
 def features_mutant(

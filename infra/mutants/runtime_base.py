@@ -173,11 +173,30 @@ class ClaimsVersion(RewritesJson):
         return super().run()
 
 
+class EditsClaimingVersion(EditsConfig):
+    """An @edit_mutant(claims=VERSION): edits config.json at create and, for every
+    other command, behaves as a ClaimsVersion mutant of that version."""
+
+    version = "1.3.0"
+
+    def run(self) -> int:
+        if self.command == "create":
+            return super().run()
+        claims = type("Claims", (ClaimsVersion,), {"version": self.version})
+        return claims(self.base, self.argv).run()
+
+
 def declared_class(key: str) -> type[Mutant] | None:
     """The class of a mutant declared in an area module (see declare.py), or None."""
     from infra.mutants import declare
 
     declare.load_area_modules()
+    if key in declare.EDIT_CLAIMS:
+        return type(
+            "Declared",
+            (EditsClaimingVersion,),
+            {"editor": staticmethod(declare.EDITS[key]), "version": declare.EDIT_CLAIMS[key]},
+        )
     if key in declare.EDITS:
         return type("Declared", (EditsConfig,), {"editor": staticmethod(declare.EDITS[key])})
     if key in declare.CLAIMS:
