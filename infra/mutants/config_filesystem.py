@@ -188,6 +188,42 @@ def _(cfg: dict) -> bool:
     return True
 
 
+#: default device -> the numbers the mutant below gives it (another default's)
+SWAPPED_DEFAULT_DEVICES = {
+    "/dev/null": (1, 7),
+    "/dev/full": (1, 3),
+    "/dev/random": (1, 9),
+    "/dev/urandom": (1, 8),
+    "/dev/tty": (1, 5),
+}
+
+
+@edit_mutant(
+    "wrong-default-devices",
+    breaks="the default devices get each other's numbers (null, full, random, urandom, tty)",
+    fails=[
+        f"test_devices.py::test_default_device_is_supplied[{n}]"
+        for n in ("null", "full", "random", "urandom", "tty")
+    ],
+    requirements=[
+        f"config-linux.default-devices.{n}" for n in ("null", "full", "random", "urandom", "tty")
+    ],
+)
+def _(cfg: dict) -> bool:
+    # only the devices the program looks at (the probe's stat: actions), so the
+    # container's other work (the probe's own stdio) is not disturbed
+    args = " ".join((cfg.get("process") or {}).get("args") or [])
+    devices = cfg.setdefault("linux", {}).setdefault("devices", [])
+    listed = {d.get("path") for d in devices}
+    added = [
+        {"path": p, "type": "c", "major": ma, "minor": mi, "fileMode": 438}
+        for p, (ma, mi) in SWAPPED_DEFAULT_DEVICES.items()
+        if p not in listed and p in args
+    ]
+    devices.extend(added)
+    return bool(added)
+
+
 @edit_mutant(
     "wrong-rootfs-propagation",
     breaks="rootfsPropagation is applied as another value (shared->private->unbindable->shared)",
