@@ -251,3 +251,66 @@ def _(doc: dict) -> None:
 )
 def _(doc: dict) -> None:
     doc["ocitestUndefined"] = True
+
+
+_F = "test_features.py::"
+
+
+@features_mutant(
+    "features-lists-unknown-seccomp-values",
+    breaks="features lists a seccomp action, operator and flag libseccomp does not know (and an arch, which the test leaves out as foreign)",
+    fails=[
+        _F + f"test_listed_seccomp_values_are_recognized[{k}]"
+        for k in ("actions", "operators", "supportedFlags")
+    ],
+    requirements=[
+        "features-linux.seccomp-actions-recognized",
+        "features-linux.seccomp-operators-recognized",
+        "features-linux.seccomp-supported-flags-work",
+    ],
+)
+def _(doc: dict) -> None:
+    sc = doc.setdefault("linux", {}).setdefault("seccomp", {})
+    for field, value in (
+        ("actions", "SCMP_ACT_OCITEST"),
+        ("operators", "SCMP_CMP_OCITEST"),
+        ("archs", "SCMP_ARCH_OCITEST"),
+        ("supportedFlags", "SECCOMP_FILTER_FLAG_OCITEST"),
+    ):
+        sc.setdefault(field, []).append(value)
+
+
+@features_mutant(
+    "features-mount-option-with-data",
+    breaks="features.mountOptions lists a filesystem data option (size=1m)",
+    fails=[_F + "test_mount_options_hold_no_filesystem_data"],
+    requirements=["features.mount-options-no-fs-data"],
+)
+def _(doc: dict) -> None:
+    doc.setdefault("mountOptions", []).append("size=1m")
+
+
+@features_mutant(
+    "features-annotations-not-strings",
+    breaks="features.annotations holds a value that is not a string",
+    fails=[
+        _F + "test_features_annotations_are_a_string_map",
+        _F + "test_features_properties_have_their_types",
+    ],
+    requirements=["features.annotations-convention", "features.structure"],
+)
+def _(doc: dict) -> None:
+    doc.setdefault("annotations", {})["org.ocitest.number"] = 7
+
+
+@features_mutant(
+    "features-version-not-semver",
+    breaks="features.ociVersionMin is not a version string",
+    fails=[
+        _F + "test_oci_version_min_and_max_are_spec_versions",
+        _F + "test_oci_version_max_is_not_below_min",
+    ],
+    requirements=["features.version-range-present", "features.max-not-below-min"],
+)
+def _(doc: dict) -> None:
+    doc["ociVersionMin"] = "one"

@@ -215,6 +215,20 @@ def _(cfg: dict) -> bool:
 
 
 @edit_mutant(
+    "drops-mknod-from-a-full-bounding-set",
+    breaks="a bounding set of 30 or more capabilities (a runtime's whole list) loses CAP_MKNOD",
+    fails=["test_features.py::test_every_listed_capability_is_recognized"],
+    requirements=["features-linux.capabilities-recognized"],
+)
+def _(cfg: dict) -> bool:
+    bounding = _caps(cfg).get("bounding") or []
+    if len(bounding) < 30 or "CAP_MKNOD" not in bounding:
+        return False
+    bounding.remove("CAP_MKNOD")
+    return True
+
+
+@edit_mutant(
     "permitted-is-bounding",
     breaks="capabilities.permitted (and effective) are replaced by the bounding set",
     fails=[CAPS + "test_the_permitted_set_is_capabilities_permitted"],

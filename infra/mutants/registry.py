@@ -163,8 +163,10 @@ MUTANTS: dict[str, Mutant] = {
                 "test_hooks.py::test_a_hook_past_its_timeout_is_aborted",
                 "test_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
                 "test_hooks.py::test_create_runtime_hooks_run_once_the_container_namespaces_exist",
+                "test_features.py::test_every_listed_hook_runs",
             ],
             [
+                "features.hooks-supported",
                 "runtime.lifecycle.create-runtime-invoked",
                 "runtime.lifecycle.create-runtime-failure",
                 "config.hooks.create-runtime-path-runtime-ns",
