@@ -166,10 +166,10 @@ def _(cfg: dict) -> bool:
 
 
 @edit_mutant(
-    "ignores-cpuset",
-    breaks="cpu.cpus and cpu.mems are not applied",
+    "ignores-cpus",
+    breaks="cpu.cpus is not applied",
     fails=["test_resources_cpu.py::test_cpus_restrict_the_container_to_the_listed_cpus"],
     requirements=["config-linux.cpu.cpus"],
 )
 def _(cfg: dict) -> bool:
-    return bool([k for k in ("cpus", "mems") if _pop(cfg, "cpu", k)])
+    return _pop(cfg, "cpu", "cpus")

@@ -11,8 +11,10 @@ for it in infra/mutants/registry.py fail.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent import futures
 
@@ -201,20 +203,30 @@ def _default_tag_wrong(req):
 
 def _untag_only(upstream: grpc.Channel, raw: bytes, forward, deadline: float) -> bytes:
     """RemoveImage as a runtime that drops only the tag named: the image's other tags
-    are pulled back after the real removal (by the open registry's host names)."""
+    (those of the open registry, which needs no credentials) are pulled back after the
+    real removal. One deadline for all the calls; a pull back that fails is skipped."""
+    from infra.services.cri import OPEN_HOST
+
+    end = time.monotonic() + deadline
     req = pb.RemoveImageRequest.FromString(raw)
+    asked = req.image.image
+    if "@" not in asked and ":" not in asked.rsplit("/", 1)[-1]:
+        asked += ":latest"
     status = pb.ImageStatusResponse.FromString(
         upstream.unary_unary("/runtime.v1.ImageService/ImageStatus")(
-            pb.ImageStatusRequest(image=req.image).SerializeToString(), timeout=deadline
+            pb.ImageStatusRequest(image=req.image).SerializeToString(),
+            timeout=max(end - time.monotonic(), 0.1),
         )
     )
     out = forward(raw)
     pull = upstream.unary_unary("/runtime.v1.ImageService/PullImage")
     for tag in status.image.repo_tags:
-        if tag != req.image.image:
+        if tag == asked or not tag.startswith(OPEN_HOST + "/"):
+            continue
+        with contextlib.suppress(grpc.RpcError):
             pull(
                 pb.PullImageRequest(image=pb.ImageSpec(image=tag)).SerializeToString(),
-                timeout=deadline,
+                timeout=max(end - time.monotonic(), 0.1),
             )
     return out
 

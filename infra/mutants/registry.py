@@ -7,7 +7,14 @@ to say which requirements a mutant has proven testable.
 
 from __future__ import annotations
 
-from infra.mutants.declare import DECLARED, Mutant, load_area_modules, runtime_mutant
+from infra.mutants.declare import (
+    CLAIMS,
+    DECLARED,
+    EDIT_CLAIMS,
+    Mutant,
+    load_area_modules,
+    runtime_mutant,
+)
 
 _m = runtime_mutant
 
@@ -337,6 +344,9 @@ for _d in DECLARED:
     if _d.key in MUTANTS:
         raise ValueError(f"mutant {_d.key} is declared twice")
     MUTANTS[_d.key] = _d
+for _d in MUTANTS.values():  # a claiming edit mutant's baseline: the claims mutant of its version
+    if _d.baseline and CLAIMS.get(_d.baseline) != EDIT_CLAIMS.get(_d.key):
+        raise ValueError(f"mutant {_d.key}: no claims mutant {_d.baseline} of its version")
 
 
 def proofs() -> dict[str, list[str]]:

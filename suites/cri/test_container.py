@@ -241,6 +241,12 @@ def test_a_container_over_its_memory_limit_is_oom_killed(pods, cri):
     cid = created.response.container_id
     start = must_succeed(cri.call("StartContainer", container_id=cid), "cri.container.memory-limit")
     pods.wait_exited(cid, timeout=60)
+    # the runtime may learn of the OOM kill (an event of its own) just after the exit
+    pods.wait_for(
+        "ContainerStatus reports reason OOMKilled",
+        lambda: (x := pods.status(cid)) is not None and x.reason == "OOMKilled",
+        timeout=5,
+    )
     st = pods.status(cid)
     seen = f"{_STATE(st.state)}, exit_code {st.exit_code}, reason {st.reason!r}" if st else "none"
     assert st is not None and st.state == pb.CONTAINER_EXITED and st.exit_code == 137, violation(

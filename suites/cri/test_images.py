@@ -58,10 +58,13 @@ def test_pull_image_by_digest(cri, scratch, images):
     ref = scratch("digest")
     digest = images.digests[ref]
     by_digest = ref.rsplit(":", 1)[0] + "@" + digest
-    res = must_succeed(
-        cri.call("PullImage", image=pb.ImageSpec(image=by_digest)), "cri.image.pull-digest"
-    )
-    st = _image_status(cri, by_digest, "cri.image.pull-digest")
+    try:
+        res = must_succeed(
+            cri.call("PullImage", image=pb.ImageSpec(image=by_digest)), "cri.image.pull-digest"
+        )
+        st = _image_status(cri, by_digest, "cri.image.pull-digest")
+    finally:  # the tag's removal (the fixture's) may leave a digest reference behind
+        cri.call("RemoveImage", image=pb.ImageSpec(image=by_digest))
     digests = list(st.response.image.repo_digests)
     assert by_digest in digests, violation(
         "cri.image.pull-digest",

@@ -13,6 +13,7 @@ from suites.messages import violation
 def test_container_stats_report_cpu_memory_and_writable_layer(pods, cri):
     pod = pods.pod()
     cid = pods.running(pod)
+    other = pods.running()  # in another pod: the pod filter must leave it out
     one = must_succeed(cri.call("ContainerStats", container_id=cid), "cri.container.stats")
     many = must_succeed(
         cri.call("ListContainerStats", filter=pb.ContainerStatsFilter(pod_sandbox_id=pod[0])),
@@ -31,7 +32,7 @@ def test_container_stats_report_cpu_memory_and_writable_layer(pods, cri):
     assert good, violation(
         "cri.container.stats",
         wanted=f"stats of {cid[:12]} with CPU, memory (working set > 0) and writable layer; "
-        f"the pod filter lists only it",
+        f"the pod filter lists only it (not {other[:12]}, running in another pod)",
         seen=f"id {s.attributes.id[:12]}, cpu ts {s.cpu.timestamp}, memory ws "
         f"{s.memory.working_set_bytes.value}, layer {s.writable_layer.fs_id.mountpoint!r}, "
         f"listed {[i[:12] for i in ids]}",
