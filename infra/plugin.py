@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -317,6 +318,11 @@ def _sweep(config: pytest.Config) -> None:
     ctx, target = config.stash[CTX], config.stash[TARGET]
     removed = cri_plugin.stop_services(config, target, ctx)
     removed += sweep_run(target, ctx.run_id, ctx.layout)
+    if removed:
+        # an interrupted run may have had a helper or service just starting (spawned before
+        # the sweep's scan, writing after it): a second pass a moment later catches it
+        time.sleep(1)
+        removed += [r for r in sweep_run(target, ctx.run_id, ctx.layout) if r not in removed]
     removed += device_changes(config.stash.get(DEVICES, {}), device_snapshot(target))
     config.stash[LEFTOVERS] = removed
     if removed:

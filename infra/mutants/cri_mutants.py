@@ -81,8 +81,18 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
                 "test_images.py::test_image_status_of_an_absent_image_is_empty",
                 "test_images.py::test_pull_of_a_missing_image_fails",
                 "test_images.py::test_remove_image_removes_it",
+                "test_images.py::test_a_reference_without_tag_means_latest",
+                "test_images.py::test_remove_image_by_one_tag_removes_every_tag",
+                "test_images.py::test_simultaneous_remove_image_calls_all_succeed",
             ],
-            ["cri.image.status-absent", "cri.image.pull-missing-errors", "cri.image.remove"],
+            [
+                "cri.image.status-absent",
+                "cri.image.pull-missing-errors",
+                "cri.image.remove",
+                "cri.image.pull-default-tag",
+                "cri.image.remove-all-tags",
+                "cri.image.remove-concurrent",
+            ],
         ),
         _m(
             "container-exit-code-wrong",
@@ -92,8 +102,14 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
                 "test_container.py::test_exited_container_reports_its_exit_code[3]",
                 "test_container.py::test_stop_container_kills_after_the_timeout",
                 "test_container.py::test_stop_container_sends_sigterm_first",
+                "test_container.py::test_a_container_over_its_memory_limit_is_oom_killed",
             ],
-            ["cri.container.exit-code", "cri.container.stop-timeout", "cri.container.stop-signal"],
+            [
+                "cri.container.exit-code",
+                "cri.container.stop-timeout",
+                "cri.container.stop-signal",
+                "cri.container.memory-limit",
+            ],
         ),
         _m(
             "container-stats-wrong-id",
@@ -114,8 +130,9 @@ CRI_MUTANT_TESTS: dict[str, CriMutant] = {
             [
                 "test_streaming.py::test_exec_stream_returns_stdout_and_stderr",
                 "test_streaming.py::test_exec_stream_passes_stdin",
+                "test_streaming.py::test_exec_stream_with_a_tty",
             ],
-            ["cri.exec.stream"],
+            ["cri.exec.stream", "cri.exec.stream-tty"],
         ),
         _m(
             "exec-stream-exit-zero",

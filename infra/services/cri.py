@@ -176,7 +176,7 @@ def start(
         else:
             write_hosts(target, f"{work}/hosts.d", hosts)
         return out
-    except Exception:
+    except BaseException:  # an interrupt too: stop what came up, then let it go on
         if ctd is not None:
             stop_containerd(target, ctd, state_base)
         for r in started:
