@@ -99,8 +99,11 @@ class ContainerSession:
             self.target, path, self.rootfs, self.ctx.schema_dir, cgroups_path=f"/{name}", args=args
         )
 
-    def create(self, bundle: Bundle, container_id: str | None = None) -> Container:
-        """Run `create` on `bundle` (writing its config first if the test has not)."""
+    def create(
+        self, bundle: Bundle, container_id: str | None = None, stdin: str = "/dev/null"
+    ) -> Container:
+        """Run `create` on `bundle` (writing its config first if the test has not), with
+        `stdin` (a path on the target) as the container's stdin."""
         if not bundle.written:
             bundle.write()
         owner = mapped_root(bundle.config)
@@ -112,7 +115,7 @@ class ContainerSession:
         stdio = f"{bundle.path}.stdio/{next(self._creates)}"
         shared = owner and not self._userns_exclusive
         with self.userns_lock(exclusive=False) if shared else contextlib.nullcontext():
-            rr = self.driver.create(cid, bundle.path, stdio)
+            rr = self.driver.create(cid, bundle.path, stdio, stdin)
         if rr.ok:
             self.created_ids.add(cid)
         return Container(id=cid, bundle=bundle, stdio_dir=stdio, create_result=rr)

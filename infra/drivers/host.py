@@ -178,6 +178,12 @@ class HostInspector:
             if len(p) == 3
         }
 
+    def make_null_device(self, path: str) -> CommandResult:
+        """A null device node of a test's own at `path` on the target: char 1:3, mode
+        666, owned by root (what a runtime does to one it is handed, it does to the
+        host's /dev/null, without other runs' containers touching it meanwhile)."""
+        return self._run('mknod -m 666 "$1" c 1 3 && chown 0:0 "$1"', path)
+
     def give_back_devices(self, owner: str) -> list[str]:
         """Give host device nodes now owned by `owner` ("uid:gid", a test's mapped root)
         back to root (a runtime must not chown them: crun 1.8.1 chowns host /dev/null to

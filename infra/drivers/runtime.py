@@ -108,12 +108,15 @@ class RuntimeDriver:
         """`state ID` (runtime.md#query-state): stdout is the state JSON."""
         return self.call("state", container_id)
 
-    def create(self, container_id: str, bundle: str, stdio_dir: str) -> RuntimeResult:
+    def create(
+        self, container_id: str, bundle: str, stdio_dir: str, stdin: str = "/dev/null"
+    ) -> RuntimeResult:
         """`create --bundle BUNDLE ID` (runtime.md#create).
 
         The container's stdout and stderr go to `stdio_dir`/stdout and /stderr (which
-        also receive the runtime's own messages while create runs); stdin is /dev/null.
-        The evidence holds what those files held when create returned.
+        also receive the runtime's own messages while create runs); stdin is `stdin` (a
+        path on the target, /dev/null by default). The evidence holds what those files
+        held when create returned.
         """
         out, err = f"{stdio_dir}/stdout", f"{stdio_dir}/stderr"
         self.target.make_dirs(stdio_dir)
@@ -122,7 +125,7 @@ class RuntimeDriver:
             "--bundle",
             bundle,
             container_id,
-            suffix=f"</dev/null >{shlex.quote(out)} 2>{shlex.quote(err)}",
+            suffix=f"<{shlex.quote(stdin)} >{shlex.quote(out)} 2>{shlex.quote(err)}",
         )
         rr.result.stdout = self.target.read_text(out)
         rr.result.stderr = self.target.read_text(err)
