@@ -147,12 +147,11 @@ class ContainerSession:
         holds it shared; a test that watches what a create does to shared host nodes
         (crun 1.8.1 chowns host /dev/null) holds it exclusively, so no parallel worker's
         create interleaves. The host's nodes are shared by every run on the machine (the
-        harness's self-tests run several at once), so the lock file is the user's state
-        directory's, not the run's; the local target only (a remote target's creates are
-        not serialised)."""
-        path = f"{self.ctx.layout.state}/userns.lock"
+        harness's self-tests run several at once), so the lock is on the user's state
+        directory itself (/run/ocitest for root: no file of its own is left there), not
+        the run's; the local target only (a remote target's creates are not serialised)."""
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(self.ctx.layout.state, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
             yield
             return
