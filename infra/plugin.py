@@ -1,15 +1,20 @@
-"""ocitest's infra plugin: options, subject resolution, run context, conditions.
+"""ocitest's infra plugin: options, run context, subject kinds, conditions, the sweep.
 
 Options follow DESIGN.md (Contracts / Options). Usage errors raise `pytest.UsageError`
 with one line, which pytest prints as "ERROR: ..." and exits 4.
-On the controller (or a run without xdist) `pytest_configure` resolves the target and
-the subjects once; xdist workers receive the result through `workerinput`, so every
-process agrees on subject ids, versions and the run id.
+On the controller (or a run without xdist) `pytest_configure` opens the target, makes
+the run context and lets every registered subject kind (infra/kinds/) check its
+explicitly given options; xdist workers receive the context through `workerinput`, so
+every process agrees on the run id and directories. Which kinds a run needs follows
+from the collected tests: the first time `pytest_generate_tests` meets a kind's fixture,
+the kind's subjects are resolved; once deselection (-k, -m) is done, the services of
+the kinds that selected tests use are started; each step once per run, under a file
+lock (infra/kinds/runs.py). The controller stops those services and sweeps the run at
+the end.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -17,23 +22,19 @@ import time
 
 import pytest
 
-from infra import schemas
 from infra.conditions import CONDITIONS, ConditionCache
+from infra.kinds import KINDS, Kind, KindUsageError, Unavailable, fixtures, lookup, runs
 from infra.run import Layout, RunContext, new_run_id, user_layout
-from infra.services import cri_plugin
-from infra.subjects import SubjectError, assign_ids, resolve_runtime
 from infra.sweep import (
     check_roots,
     device_changes,
     device_snapshot,
     prepare_run,
-    prepare_state_root,
     sweep_run,
     sweep_stale,
 )
 from infra.targets import Target, TargetError, open_target
 
-DEFAULT_RUNTIMES = ("runc", "crun")
 _KEY = "ocitest_ctx"
 
 CTX = pytest.StashKey[RunContext]()  # the run context (all processes)
@@ -42,65 +43,19 @@ SWEEP = pytest.StashKey[bool]()  # controller: the run's directories exist, swee
 CONDS = pytest.StashKey[ConditionCache]()  # conditions evaluated on this process's target
 LEFTOVERS = pytest.StashKey[list]()  # controller: what the end-of-run sweep found
 DEVICES = pytest.StashKey[dict]()  # controller: host device nodes at the start
-
-
-class _RuntimeAction(argparse.Action):
-    """--runtime appends [value, []]; --runtime-arg appends to the last --runtime."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        items = list(getattr(namespace, self.dest, None) or [])
-        if option_string == "--runtime-arg":
-            if not items:  # reported as a one-line usage error in pytest_configure
-                items.append((None, [values]))
-            else:
-                items[-1] = (items[-1][0], [*items[-1][1], values])
-        else:
-            items.append((values, []))
-        setattr(namespace, self.dest, items)
+USED = pytest.StashKey[dict]()  # controller: kind name -> KindRun of the kinds the run used
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("ocitest", "ocitest subjects and targets")
-    g.addoption(
-        "--runtime",
-        action=_RuntimeAction,
-        dest="ocitest_runtimes",
-        default=None,
-        metavar="NAME|PATH",
-        help="OCI runtime to test (repeatable; default: runc and crun found on PATH)",
-    )
-    g.addoption(
-        "--runtime-arg",
-        action=_RuntimeAction,
-        dest="ocitest_runtimes",
-        metavar="ARG",
-        help="global argument for the --runtime before it, "
-        "e.g. --runtime crun --runtime-arg=--cgroup-manager=cgroupfs",
-    )
     g.addoption(
         "--target",
         dest="ocitest_target",
         default="local",
         help="where subjects run: local (default), ssh://..., vagrant:NAME, qemu:IMAGE",
     )
-    g.addoption(
-        "--schema-dir",
-        dest="ocitest_schema_dir",
-        default=None,
-        metavar="DIR",
-        type=_nonempty("--schema-dir"),
-        help="runtime-spec schema directory newer than the packaged one",
-    )
-    cri_plugin.add_options(g)
-
-
-def _nonempty(option: str):
-    def convert(value: str) -> str:
-        if not value.strip():
-            raise argparse.ArgumentTypeError(f"{option}: empty value")
-        return value
-
-    return convert
+    for kind in KINDS.values():
+        kind.add_options(g)
 
 
 def _usage(msg: str) -> pytest.UsageError:
@@ -111,17 +66,8 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _wants_runtimes(config: pytest.Config) -> bool:
-    """True unless the run only holds the harness's own tests (tests/)."""
-    args = [a for a in config.args if not a.startswith("-")] or ["."]
-    root = str(config.rootpath)
-    for a in args:
-        p = os.path.abspath(os.path.join(str(config.invocation_params.dir), a.split("::")[0]))
-        rel = os.path.relpath(p, root)
-        if rel == "tests" or rel.startswith("tests" + os.sep) or cri_plugin.only_cri(rel):
-            continue
-        return True
-    return False
+def _kind(config: pytest.Config, name: str) -> Kind:
+    return lookup(name)(config.option, config.stash[TARGET], config.stash[CTX])
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -129,41 +75,30 @@ def pytest_configure(config: pytest.Config) -> None:
         ctx = RunContext.from_dict(json.loads(config.workerinput[_KEY]))
         config.stash[CTX] = ctx
         config.stash[TARGET] = open_target(ctx.target_spec)
-        cri_plugin.configure_worker(config)
         return
     try:
         target = open_target(config.option.ocitest_target)
     except TargetError as exc:
         raise _usage(str(exc)) from None
     try:
-        sdir = str(schemas.schema_dir("runtime-spec", config.option.ocitest_schema_dir))
-        schemas.check(sdir, ("state-schema.json", "config-schema.json"))
-    except schemas.SchemaError as exc:
-        raise _usage(str(exc)) from None
-    try:
         layout = user_layout(target)
     except OSError as exc:
         raise _usage(str(exc)) from None
     ctx = RunContext(
-        run_id=new_run_id(),
-        target_spec=target.spec,
-        schema_dir=sdir,
-        cache_dir=layout.cache,
-        layout=layout,
+        run_id=new_run_id(), target_spec=target.spec, cache_dir=layout.cache, layout=layout
     )
-    if _wants_runtimes(config):
-        ctx.subjects = _resolve_runtimes(config, target)
-    if cri_plugin.wants_cri(config):
+    config.stash[CTX], config.stash[TARGET] = ctx, target
+    for name in KINDS:
         try:
-            ctx.subjects += cri_plugin.resolve(config, target)
-        except cri_plugin.CriUsageError as exc:
+            subjects = _kind(config, name).check()
+        except KindUsageError as exc:
             raise _usage(str(exc)) from None
-    if ctx.subjects and not config.option.collectonly:
+        if subjects is not None:
+            ctx.explicit[name] = subjects
+    if not config.option.collectonly:
         problem = _rootless_problem(target, layout) or check_roots(target, layout)
         if problem:
             raise _usage(problem)
-    config.stash[CTX] = ctx
-    config.stash[TARGET] = target
 
 
 #: rootless mode needs what the runtimes need: a user namespace mapping our own ids
@@ -190,13 +125,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Controller: sweep what dead runs left, then create this run's directories.
 
     Done here, not in pytest_configure, so that a usage error found by any plugin's
-    pytest_configure leaves nothing behind."""
+    pytest_configure leaves nothing behind. Always done (but with --collect-only): which
+    kinds the run needs is known only once the workers have collected."""
     config = session.config
     if _is_worker(config) or config.option.collectonly:
         return
     ctx, target = config.stash[CTX], config.stash[TARGET]
-    if not ctx.subjects:
-        return
     for run, removed in sweep_stale(target, ctx.layout).items():
         if removed:
             print(f"ocitest: swept {len(removed)} leftovers of an earlier run {run}")
@@ -204,10 +138,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _terminate_as_interrupt()
     config.stash[DEVICES] = device_snapshot(target)
     prepare_run(target, ctx.run_id, os.getpid(), ctx.layout)
-    for s in ctx.subjects:
-        if s.kind == "runtime":
-            prepare_state_root(target, ctx.state_root(s), s.path)
-    cri_plugin.start_services(config, target, ctx)
 
 
 def _terminate_as_interrupt() -> None:
@@ -220,34 +150,8 @@ def _terminate_as_interrupt() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _resolve_runtimes(config: pytest.Config, target: Target) -> list:
-    requested = config.option.ocitest_runtimes
-    explicit = requested is not None
-    if not explicit:
-        requested = [(name, []) for name in DEFAULT_RUNTIMES]
-    if requested and requested[0][0] is None:
-        raise _usage(f"--runtime-arg {requested[0][1][0]}: must follow a --runtime")
-    seen = set()
-    for spec, args in requested:
-        if (spec, tuple(args)) in seen:
-            raise _usage(f"--runtime {spec}: given twice with the same arguments")
-        seen.add((spec, tuple(args)))
-    subjects = []
-    for spec, args in requested:
-        try:
-            subjects.append(resolve_runtime(target, spec, args))
-        except SubjectError as exc:
-            if explicit:
-                raise _usage(str(exc)) from None
-    if not subjects:
-        raise _usage("no OCI runtime found: install runc or crun, or name one with --runtime")
-    assign_ids(subjects)
-    return subjects
-
-
 def pytest_configure_node(node) -> None:  # xdist hook, controller side
     node.workerinput[_KEY] = json.dumps(node.config.stash[CTX].to_dict())
-    cri_plugin.configure_node(node)
 
 
 def run_context(config: pytest.Config) -> RunContext:
@@ -255,14 +159,35 @@ def run_context(config: pytest.Config) -> RunContext:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "cri_subject" in metafunc.fixturenames:
-        cri = [s for s in metafunc.config.stash[CTX].subjects if s.kind == "cri"]
-        metafunc.parametrize("cri_subject", cri, ids=[s.id for s in cri], scope="function")
-    if "runtime_subject" in metafunc.fixturenames:
-        subjects = [s for s in metafunc.config.stash[CTX].subjects if s.kind == "runtime"]
-        metafunc.parametrize(
-            "runtime_subject", subjects, ids=[s.id for s in subjects], scope="function"
-        )
+    """Parametrize each kind's fixture with its subjects (resolved on first need)."""
+    config = metafunc.config
+    for fixture, kind in fixtures().items():
+        if fixture not in metafunc.fixturenames:
+            continue
+        # the run's directory exists but with --collect-only (then nothing starts)
+        run = runs.resolve(_kind(config, kind.name), share=not config.option.collectonly)
+        if run.unavailable:
+            metafunc.parametrize(
+                fixture,
+                [Unavailable(kind.name, run.unavailable)],
+                ids=[f"no-{kind.name}"],
+                scope="function",
+            )
+            continue
+        ids = [s.id for s in run.subjects]
+        metafunc.parametrize(fixture, run.subjects, ids=ids, scope="function")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the services of each kind that a selected test uses (after -k, -m and
+    --deselect), once per run."""
+    config = session.config
+    if config.option.collectonly:
+        return
+    for fixture, kind in fixtures().items():
+        if any(fixture in getattr(item, "fixturenames", ()) for item in session.items):
+            runs.start(_kind(config, kind.name))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -277,6 +202,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A kind without subjects ends its tests as error; unmet conditions skip."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    for value in params.values():
+        if isinstance(value, Unavailable):
+            pytest.fail(f"no {value.kind} subject: {value.reason}", pytrace=False)
     needed = [c for m in item.iter_markers("requires") for c in m.args]
     if not needed:
         return
@@ -316,7 +246,11 @@ def _sweep(config: pytest.Config) -> None:
         return
     config.stash[SWEEP] = False
     ctx, target = config.stash[CTX], config.stash[TARGET]
-    removed = cri_plugin.stop_services(config, target, ctx)
+    used = runs.load_all(ctx, list(KINDS))
+    config.stash[USED] = used
+    removed: list[str] = []
+    for name, run in used.items():
+        removed += _kind(config, name).stop(run.subjects, run.services)
     removed += sweep_run(target, ctx.run_id, ctx.layout)
     if removed:
         # an interrupted run may have had a helper or service just starting (spawned before
@@ -330,6 +264,29 @@ def _sweep(config: pytest.Config) -> None:
             f"\nocitest: leak check of run {ctx.run_id}: {len(removed)} problem(s), swept: "
             + "; ".join(removed[:10])
         )
+
+
+def used_kinds(config: pytest.Config) -> dict[str, runs.KindRun]:
+    """Controller, after the sweep: kind name -> its run, for the kinds the run used."""
+    return config.stash.get(USED, {})
+
+
+def kind_schemas(config: pytest.Config) -> dict[str, dict]:
+    """The schema sets of the kinds the run used (the report's schemas block)."""
+    out: dict[str, dict] = {}
+    for name, run in used_kinds(config).items():
+        if run.subjects:
+            out.update(_kind(config, name).schemas())
+    return out
+
+
+def subject_facts(config: pytest.Config) -> list[dict]:
+    """The report's subject objects of the kinds the run used, in registry order."""
+    return [
+        _kind(config, name).facts(s)
+        for name, run in used_kinds(config).items()
+        for s in run.subjects
+    ]
 
 
 def leftovers(config: pytest.Config) -> list[str]:

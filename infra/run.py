@@ -99,12 +99,19 @@ def new_run_id() -> str:
 
 @dataclass
 class RunContext:
-    """What every process of a run (controller and xdist workers) shares."""
+    """What every process of a run (controller and xdist workers) shares.
+
+    Attributes:
+        schema_dir: the runtime-spec schema directory (set by the runtime kind).
+        explicit: kind name -> the subjects its explicitly given options named, resolved
+            at start on the controller (infra/kinds/base.py, `Kind.check`). The subjects
+            a run uses are recorded per kind in the run directory (infra/kinds/runs.py).
+    """
 
     run_id: str
     target_spec: str
-    schema_dir: str
-    subjects: list[Subject] = field(default_factory=list)
+    schema_dir: str = ""
+    explicit: dict[str, list[Subject]] = field(default_factory=dict)
     cache_dir: str = CACHE_DIR
     layout: Layout = ROOT_LAYOUT
 
@@ -126,12 +133,14 @@ class RunContext:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["subjects"] = [s.to_dict() for s in self.subjects]
+        d["explicit"] = {k: [s.to_dict() for s in v] for k, v in self.explicit.items()}
         return d
 
     @classmethod
     def from_dict(cls, data: dict) -> RunContext:
         data = dict(data)
-        data["subjects"] = [Subject.from_dict(s) for s in data["subjects"]]
+        data["explicit"] = {
+            k: [Subject.from_dict(s) for s in v] for k, v in data.get("explicit", {}).items()
+        }
         data["layout"] = Layout(**data.get("layout", {}))
         return cls(**data)

@@ -28,7 +28,7 @@ class Subject:
     """What is under test.
 
     Attributes:
-        kind: runtime, cri, registry or layout.
+        kind: the name of its kind in infra/kinds (runtime, cri, ...).
         id: unique in a run; the same string in test ids, results.json, junit.xml and
             the known-failures file.
         name: short name (the binary's basename for a runtime).

@@ -10,19 +10,31 @@ from the gate. Written also when the run is interrupted, marked incomplete.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from infra import specversion
+from infra.kinds import fixtures
 from infra.outcomes import classify_skip, not_required
+from infra.plugin import (
+    TARGET,
+    kind_schemas,
+    leftovers,
+    run_context,
+    subject_facts,
+    used_kinds,
+)
+from infra.subjects import Subject
 from reports import gate as gate_mod
 from reports.catalogue import Catalogue, CatalogueError, catalogue_files, load_catalogue
 from reports.known_failures import KnownFailuresError, find, load_known_failures
+from reports.proofs import ProofsError, load_proofs
 from reports.records import PROP, RecordBook
 from reports.reportdir import ReportDirError, check_report_dir
-from reports.writer import write_all
+from reports.writer import ReportInput, write_all
 
 CATALOGUE = pytest.StashKey[Catalogue]()
 KNOWN = pytest.StashKey[list]()
@@ -77,12 +89,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
     config.stash[STARTED] = time.time()
-    from infra.plugin import run_context
-
     ctx = run_context(config)
     config.stash[BOOK] = RecordBook(ctx.target_spec)
     config.pluginmanager.register(_RecordCollector(config.stash[BOOK]), "ocitest-records")
-    if ctx.subjects and not config.option.collectonly:
+    if not config.option.collectonly:
         try:
             check_report_dir(config.option.ocitest_report_dir)
         except ReportDirError as exc:
@@ -133,11 +143,13 @@ def pytest_make_collect_report(collector: pytest.Collector):
     return rep
 
 
-def _subject_of(item: pytest.Item):
+def _subject_of(item: pytest.Item) -> Subject | None:
+    """The subject a test runs against: the parameter of its kind's fixture (or None)."""
     params = getattr(getattr(item, "callspec", None), "params", {})
-    for key in ("runtime_subject", "cri_subject", "registry_subject", "layout_subject"):
-        if key in params:
-            return params[key]
+    for fixture in fixtures():
+        value = params.get(fixture)
+        if isinstance(value, Subject):
+            return value
     return None
 
 
@@ -259,10 +271,7 @@ def finish_report(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or BOOK not in config.stash:
         return
-    from infra.plugin import leftovers, run_context
-
-    ctx = run_context(config)
-    if not ctx.subjects or config.option.collectonly:
+    if not used_kinds(config) or config.option.collectonly:
         return
     if exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         return  # nothing ran: leave any earlier report as it was
@@ -278,15 +287,7 @@ def finish_report(session: pytest.Session, exitstatus: int) -> None:
     if left:
         verdict.passed = False
         verdict.reasons.append(f"leak: the sweeper had to remove {len(left)} objects")
-    path = write_all(
-        config,
-        ctx,
-        records,
-        verdict,
-        interrupted=interrupted,
-        started=config.stash[STARTED],
-        leftovers=left,
-    )
+    path = write_all(_report_input(config, records, verdict, interrupted, left), report_dir(config))
     lines = [
         f"ocitest: report written to {path}/report.html ; gate {verdict.mode}: "
         f"{'passed' if verdict.passed else 'FAILED'}"
@@ -302,6 +303,40 @@ def finish_report(session: pytest.Session, exitstatus: int) -> None:
 
 
 LINES = pytest.StashKey[list]()
+
+
+def _report_input(
+    config: pytest.Config, records: list, verdict, interrupted: bool, left: list[str]
+) -> ReportInput:
+    """The report's inputs, gathered from pytest's config and the infra plugin."""
+    ctx = run_context(config)
+    try:
+        proofs = load_proofs()
+    except ProofsError as exc:  # the report still comes out, without proofs
+        print(f"\nocitest: {exc}")
+        proofs = {}
+    return ReportInput(
+        run_id=ctx.run_id,
+        records=records,
+        verdict=verdict,
+        catalogue=config.stash[CATALOGUE],
+        known=config.stash[KNOWN],
+        subjects=subject_facts(config),
+        targets=[{"spec": ctx.target_spec, "facts": config.stash[TARGET].facts()}],
+        schemas=kind_schemas(config),
+        proofs=proofs,
+        options={
+            "gate": config.option.ocitest_gate,
+            "known_failures": config.option.ocitest_known_failures,
+            "target": ctx.target_spec,
+            "report_dir": report_dir(config),
+            "workers": getattr(config.option, "numprocesses", None),
+        },
+        command=" ".join(["pytest", *sys.argv[1:]]),
+        started=config.stash[STARTED],
+        interrupted=interrupted,
+        leftovers=left,
+    )
 
 
 @pytest.hookimpl(trylast=True)

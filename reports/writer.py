@@ -1,8 +1,10 @@
 """Writes the report directory: results.json, junit.xml, report.html, summary.md.
 
-`build_results()` makes the results.json document (schema:
-reports/schemas/results.schema.json); every other file is rendered from it, so the four
-files never disagree. Files are written to a temporary name and renamed.
+A pure function of data: `build_results(ReportInput)` makes the results.json document
+(schema: reports/schemas/results.schema.json) from explicit inputs (records, catalogue,
+known failures, subjects, target facts, schemas, proofs, options); every other file is
+rendered from it, so the four files never disagree. Nothing here reads pytest's config:
+reports/plugin.py gathers the inputs. Files are written to a temporary name and renamed.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import datetime as dt
 import json
 import os
 import platform
-import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from importlib import metadata
 
 import jsonschema
@@ -21,6 +23,7 @@ from reports.catalogue import Catalogue, ids_named_in_tests
 from reports.gate import Verdict
 from reports.html import render_html
 from reports.junit import render_junit
+from reports.known_failures import KnownFailure
 from reports.records import OUTCOMES, Record
 from reports.reportdir import MARKER
 from reports.schemas import load_schema
@@ -88,34 +91,56 @@ def counts(subjects: list[dict], results: list[dict]) -> dict:
     return {s["id"]: {o: c[(s["id"], o)] for o in OUTCOMES if c[(s["id"], o)]} for s in subjects}
 
 
-def build_results(
-    config,
-    ctx,
-    records: list[Record],
-    verdict: Verdict,
-    *,
-    interrupted: bool,
-    started: float,
-    leftovers: list[str],
-    known: list | None = None,
-) -> dict:
-    """The results.json document of a pytest run (see reports/schemas/results.schema.json)."""
-    from infra.mutants import proofs
-    from infra.plugin import TARGET
-    from infra.schemas import schema_version
-    from reports.plugin import CATALOGUE
+@dataclass
+class ReportInput:
+    """Everything a report is made of.
 
-    cat: Catalogue = config.stash[CATALOGUE]
+    Attributes:
+        run_id: the run's id.
+        records: one per test x subject (reports/records.py).
+        verdict: the gate's verdict on `records`.
+        catalogue: every loaded requirement (reports/catalogue.py).
+        known: the known failures given (reports/known_failures.py).
+        subjects: the subject objects of results.json, in report order.
+        targets: [{"spec": target spec, "facts": {name: value}}].
+        schemas: spec name -> {"dir", "version"} of the schemas the subjects' kinds used.
+        proofs: requirement id -> names of the mutants that prove its tests can fail.
+        options: the run's options as results.json's run.options (gate, known_failures,
+            target, report_dir, workers).
+        command: the command line as the user typed it.
+        started: seconds since the epoch.
+        interrupted: the run was interrupted or the harness broke.
+        leftovers: what the end-of-run sweep had to remove.
+    """
+
+    run_id: str
+    records: list[Record]
+    verdict: Verdict
+    catalogue: Catalogue
+    known: list[KnownFailure]
+    subjects: list[dict]
+    targets: list[dict]
+    schemas: dict[str, dict]
+    proofs: dict[str, list[str]]
+    options: dict
+    command: str
+    started: float
+    interrupted: bool = False
+    leftovers: list[str] = field(default_factory=list)
+
+
+def build_results(inp: ReportInput) -> dict:
+    """The results.json document (see reports/schemas/results.schema.json)."""
+    cat = inp.catalogue
+    records = inp.records
     suites = {cat[i].suite for r in records for i in r.requirements if i in cat}
     suites = suites or {q.suite for q in cat.values()}
-    proven = proofs()
     results = [r.to_dict() for r in sorted(records, key=lambda r: r.nodeid)]
     catalogue = [
-        q.as_entry(proven.get(q.id, []))
+        q.as_entry(inp.proofs.get(q.id, []))
         for q in sorted(cat.values(), key=lambda q: q.id)
         if q.suite in suites
     ]
-    subjects = [s.summary() for s in ctx.subjects]
     named = {
         suite: sorted(ids_named_in_tests(d, set(cat)))
         for suite, d in cat.suite_dirs.items()
@@ -125,35 +150,27 @@ def build_results(
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
-            "id": ctx.run_id,
-            "started": _iso(started),
+            "id": inp.run_id,
+            "started": _iso(inp.started),
             "finished": _iso(dt.datetime.now().timestamp()),
-            "complete": not interrupted and all(r.complete for r in records),
-            "interrupted": interrupted,
+            "complete": not inp.interrupted and all(r.complete for r in records),
+            "interrupted": inp.interrupted,
             "harness_version": harness_version(),
             "python": platform.python_version(),
-            "command": " ".join(["pytest", *sys.argv[1:]]),
-            "options": {
-                "gate": config.option.ocitest_gate,
-                "known_failures": config.option.ocitest_known_failures,
-                "target": ctx.target_spec,
-                "report_dir": os.path.abspath(config.option.ocitest_report_dir),
-                "workers": getattr(config.option, "numprocesses", None),
-            },
-            "schemas": {
-                "runtime-spec": {"dir": ctx.schema_dir, "version": schema_version(ctx.schema_dir)}
-            },
-            "leftovers": leftovers,
+            "command": inp.command,
+            "options": inp.options,
+            "schemas": inp.schemas,
+            "leftovers": inp.leftovers,
             "unused_known_failures": [
                 k.as_dict()
-                for k in (known or [])
+                for k in inp.known
                 if json.dumps(k.as_dict(), sort_keys=True) not in used
             ],
         },
-        "targets": [{"spec": ctx.target_spec, "facts": config.stash[TARGET].facts()}],
-        "subjects": subjects,
-        "gate": verdict.as_dict(),
-        "counts": counts(subjects, results),
+        "targets": inp.targets,
+        "subjects": inp.subjects,
+        "gate": inp.verdict.as_dict(),
+        "counts": counts(inp.subjects, results),
         "coverage": coverage(catalogue, results, named, cat.scopes),
         "catalogue": catalogue,
         "results": results,
@@ -167,31 +184,11 @@ def _write(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_all(
-    config,
-    ctx,
-    records: list[Record],
-    verdict: Verdict,
-    *,
-    interrupted: bool,
-    started: float,
-    leftovers: list[str],
-) -> str:
-    """Write every report file; return the directory. The results document is validated
-    against its schema first (a mismatch is a harness bug and raises)."""
-    from reports.plugin import KNOWN
-
-    doc = build_results(
-        config,
-        ctx,
-        records,
-        verdict,
-        interrupted=interrupted,
-        started=started,
-        leftovers=leftovers,
-        known=config.stash[KNOWN],
-    )
-    return write_doc(doc, os.path.abspath(config.option.ocitest_report_dir))
+def write_all(inp: ReportInput, out: str) -> str:
+    """Write every report file of `inp` into directory `out`; return `out`. The results
+    document is validated against its schema first (a mismatch is a harness bug and
+    raises jsonschema.ValidationError)."""
+    return write_doc(build_results(inp), out)
 
 
 def write_doc(doc: dict, out: str) -> str:

@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 #: seconds one inner pytest run may take
 INNER_TIMEOUT = 600
+#: the self-tests' plugin: registers the `mutant:NAME` CRI endpoint scheme
+SELFTEST_PLUGIN = ["-p", "infra.mutants.plugin"]
+#: PATH of the throw-away projects' runs
+DEMO_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass
@@ -57,9 +61,11 @@ def subject_free(nodeid: str, subject: str | None) -> str:
 def run_pytest(
     args: list[str], report_dir: Path, timeout: int = INNER_TIMEOUT, cwd: Path = ROOT
 ) -> InnerRun:
-    """Run `python -m pytest ARGS --report-dir DIR` with the harness's plugins."""
+    """Run `python -m pytest ARGS --report-dir DIR` with the harness's plugins (and the
+    self-tests' plugin, for mutant endpoints)."""
     cmd = [
         *PYTEST,
+        *SELFTEST_PLUGIN,
         *args,
         "--report-dir",
         str(report_dir),
@@ -103,10 +109,12 @@ DEMO_CATALOGUE = (
 )
 
 
-def run_demo_suite(tmp_path: Path, test_source: str, *args: str) -> subprocess.CompletedProcess:
+def run_demo_suite(
+    tmp_path: Path, test_source: str, *args: str, path: str = DEMO_PATH
+) -> subprocess.CompletedProcess:
     """Run pytest with ocitest's plugins on a throw-away project in `tmp_path` whose only
     suite, suites/demo, has one catalogue entry (demo.real.one) and `test_source` as its
-    test module. The report goes to tmp_path/rep."""
+    test module, with PATH `path`. The report goes to tmp_path/rep."""
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["infra.plugin", "reports.plugin"]\n')
     suite = tmp_path / "suites" / "demo"
     suite.mkdir(parents=True, exist_ok=True)
@@ -127,5 +135,5 @@ def run_demo_suite(tmp_path: Path, test_source: str, *args: str) -> subprocess.C
         text=True,
         timeout=INNER_TIMEOUT,
         check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        env={"PYTHONPATH": str(ROOT), "PATH": path},
     )

@@ -299,3 +299,17 @@ def test_a_known_failure_naming_an_unknown_test_is_a_usage_error(tmp_path, test_
     assert_one_line_usage_error(
         pytest_usage("--known-failures", str(kf), report_dir=str(tmp_path / "r")), needle
     )
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--cri-endpoint", "bogus://"], "expected unix:///path/to.sock"),
+        # the mutant scheme exists only with the self-tests' plugin
+        (["--cri-endpoint", "mutant:exec-sync-exit-zero"], "or embedded)"),
+        (["-p", "infra.mutants.plugin", "--cri-endpoint", "mutant:nosuch"], "no such CRI mutant"),
+        (["--cri-image-endpoint", "nowhere"], "--cri-image-endpoint: 'nowhere'"),
+    ],
+)
+def test_a_bad_cri_endpoint_is_a_usage_error(tmp_path, args, needle):
+    assert_one_line_usage_error(pytest_usage(*args, report_dir=str(tmp_path / "r")), needle)

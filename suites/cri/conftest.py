@@ -1,6 +1,7 @@
 """Fixtures of the CRI suite: the client, the run's images, pods that clean up.
 
-`cri_subject` is parametrized by the infra plugin (one case per runtime handler).
+`cri_subject` is parametrized by the infra plugin (one case per runtime handler; the cri
+kind, infra/kinds/cri.py, resolves the subjects and starts the services once per run).
 When the CRI services (registries, embedded containerd) did not start, every test
 ends as `error` with the reason, rather than as a page of failures.
 """
@@ -13,7 +14,7 @@ from cri_api.v1 import api_pb2 as pb
 from infra.drivers.cri import CriClient
 from infra.evidence import EvidenceLog
 from infra.run import RunContext
-from infra.services import cri_plugin
+from infra.kinds import cri as cri_kind
 from infra.services.cri import CriServices
 from infra.subjects import Subject
 from infra.targets import Target
@@ -25,10 +26,10 @@ class CriServicesFailed(Exception):
 
 
 @pytest.fixture
-def images(pytestconfig: pytest.Config) -> CriServices:
+def images(ocitest_run: RunContext) -> CriServices:
     """The run's registries and images (references, digests, credentials)."""
-    services, error = cri_plugin.services(pytestconfig)
-    if error == cri_plugin.ROOTLESS_SKIP:
+    services, error = cri_kind.services(ocitest_run)
+    if error == cri_kind.ROOTLESS_SKIP:
         pytest.skip(error)
     if services is None:
         raise CriServicesFailed(error or "the CRI services were not started")

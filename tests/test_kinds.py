@@ -1,0 +1,99 @@
+"""Subject kinds (infra/kinds/): a new kind is one class and one registration; a run
+resolves only the kinds its collected tests use, so a suite that needs no OCI runtime
+runs on a host without one, and a kind whose default is missing ends its tests as error."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from tests.conftest import run_demo_suite
+from tests.dummy_kind import STARTS_LOG
+
+DUMMY_SUITE = """
+import os
+import pytest
+
+@pytest.mark.requirement("demo.real.one")
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_the_dummy_subject_is_resolved_once_per_run(dummy_subject, ocitest_run, n):
+    assert dummy_subject.id == "dummy-one"
+    with open(os.path.join(ocitest_run.work_base, "dummy-service")) as fh:
+        starts = fh.read().splitlines()
+    assert len(starts) == 1, starts
+"""
+
+PLAIN_TEST = """
+
+@pytest.mark.requirement("demo.real.one")
+def test_plain():
+    pass
+"""
+
+RUNTIME_SUITE = """
+import pytest
+
+@pytest.mark.requirement("demo.real.one")
+def test_needs_a_runtime(runtime_subject):
+    assert runtime_subject.id
+"""
+
+
+def no_runtime_path(tmp_path: Path) -> str:
+    """A PATH with the host's usual tools but no runc or crun."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for d in ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"):
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            link = bin_dir / name
+            if name in ("runc", "crun") or link.exists() or link.is_symlink():
+                continue
+            link.symlink_to(os.path.join(d, name))
+    path = str(bin_dir)
+    assert shutil.which("runc", path=path) is None and shutil.which("crun", path=path) is None
+    return path
+
+
+def test_a_new_kind_runs_its_own_suite_without_any_oci_runtime(tmp_path):
+    res = run_demo_suite(
+        tmp_path, DUMMY_SUITE, "-p", "tests.dummy_kind", "-n", "2", path=no_runtime_path(tmp_path)
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    doc = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert [s["id"] for s in doc["subjects"]] == ["dummy-one"]
+    assert {r["subject"] for r in doc["results"]} == {"dummy-one"}
+    assert [r["outcome"] for r in doc["results"]] == ["passed"] * 4
+    assert doc["run"]["schemas"] == {"dummy-spec": {"dir": "", "version": "0.1"}}
+    assert doc["counts"] == {"dummy-one": {"passed": 4}}
+    assert doc["run"]["leftovers"] == []
+    assert len((tmp_path / STARTS_LOG).read_text().splitlines()) == 1
+
+
+def test_a_kind_whose_tests_are_all_deselected_starts_nothing(tmp_path):
+    res = run_demo_suite(
+        tmp_path,
+        DUMMY_SUITE + PLAIN_TEST,
+        "-p",
+        "tests.dummy_kind",
+        "-n",
+        "2",
+        "-k",
+        "plain",
+        path=no_runtime_path(tmp_path),
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert not (tmp_path / STARTS_LOG).exists()
+    assert not (tmp_path / "rep" / "results.json").exists()  # no subject: no report
+
+
+def test_runtime_tests_without_any_runtime_end_as_errors_naming_what_is_missing(tmp_path):
+    res = run_demo_suite(tmp_path, RUNTIME_SUITE, "-n", "0", path=no_runtime_path(tmp_path))
+    out = res.stdout + res.stderr
+    assert res.returncode == 1, out[-3000:]
+    doc = json.loads((tmp_path / "rep" / "results.json").read_text())
+    [rec] = doc["results"]
+    assert rec["outcome"] == "error" and rec["name"] == "test_needs_a_runtime[no-runtime]", rec
+    assert rec["message"].startswith("no runtime subject: no OCI runtime found: install runc"), rec
+    assert doc["subjects"] == [] and doc["run"]["schemas"] == {}
