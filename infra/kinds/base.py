@@ -11,11 +11,14 @@ When each method is called, and by which process (see infra/plugin.py):
 - `check`: the controller, in pytest_configure, for every registered kind: explicitly
   given options are checked here (a bad value is a usage error, exit 4); what they name
   may be resolved here and then travels to the workers in the run context.
-- `resolve` and `start`: the first process of the run whose collection meets the
-  kind's fixture (an xdist worker, or the only process), under the run's file lock; the
-  result is written to the run directory and every other process reads it.
+- `resolve`: the first process of the run whose collection meets the kind's fixture
+  (pytest_generate_tests; an xdist worker, or the only process), under the run's file
+  lock; the subjects are written to the run directory and every other process reads them.
+- `start`: once deselection (-k, -m, --deselect) is done (pytest_collection_finish), by
+  the first process whose selected tests use the kind, under the same lock; likewise
+  recorded and read by the others.
 - `stop`, `schemas`, `facts`: the controller at the end of the run, for the kinds that
-  some collected test used.
+  some selected test used (infra/kinds/runs.py records which).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from cri_api.v1 import api_pb2 as pb
 
 from infra.drivers.cri import CriClient
 from infra.evidence import EvidenceLog
-from infra.run import RunContext
 from infra.kinds import cri as cri_kind
+from infra.run import RunContext
 from infra.services.cri import CriServices
 from infra.subjects import Subject
 from infra.targets import Target
