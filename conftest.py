@@ -1,3 +1,3 @@
 """Loads ocitest's plugins once, for every run (suites and the harness's own tests)."""
 
-pytest_plugins = ["infra.plugin", "reports.plugin"]
+pytest_plugins = ["infra.plugin", "infra.redact_plugin", "reports.plugin"]

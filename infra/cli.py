@@ -3,7 +3,8 @@
     ./ocitest run [PYTEST ARGS...]   set up if needed, run every suite against the
                                      embedded defaults, write the report, print its path
     ./ocitest test [PYTEST ARGS...]  set up, lint, run tests/ (the harness's own tests),
-                                     then the suites with the project's known-failures file
+                                     then the suites with the project's known-failures file,
+                                     then scan their report for the run's secrets
     ./ocitest setup [--no-host-fixes]
     ./ocitest sweep                  remove what killed runs left behind
     ./ocitest report merge --out DIR REPORT_DIR...
@@ -21,9 +22,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
-from infra import hostsetup
+from infra import hostsetup, redact
 
 USAGE_EXIT = 4
 REPORT_DIR = "ocitest-report"
@@ -91,11 +93,11 @@ def _with_defaults(args: list[str]) -> list[str]:
     return out
 
 
-def _pytest(python, args: list[str]) -> int:
+def _pytest(python, args: list[str], env: dict[str, str] | None = None) -> int:
     """Run pytest from the checkout; pass SIGINT/SIGTERM on and let it finish its report."""
     root = str(hostsetup.ROOT)
     cmd = [str(python), "-m", "pytest", "--rootdir", root, "-c", f"{root}/pyproject.toml", *args]
-    proc = subprocess.Popen(cmd, cwd=root)
+    proc = subprocess.Popen(cmd, cwd=root, env=env)
 
     def forward(signum, frame):
         with contextlib.suppress(ProcessLookupError):
@@ -176,9 +178,33 @@ def cmd_test(args: list[str]) -> int:
         print(f"ocitest: the harness's own tests failed (exit {rc})", file=sys.stderr)
         return rc
     started = time.time()
-    rc = _finish(_pytest(python, suite_args), "suites")
-    _print_report(suite_args, started)
-    return rc
+    with tempfile.TemporaryDirectory(prefix="ocitest-secrets-") as private:
+        secrets = os.path.join(private, "secrets.json")
+        env = {**os.environ, redact.SECRETS_ENV: secrets}
+        rc = _finish(_pytest(python, suite_args, env), "suites")
+        _print_report(suite_args, started)
+        clean = scan_report(_report_dir(suite_args), secrets)
+    return rc or (0 if clean else 1)
+
+
+def scan_report(report_dir: str, secrets_file: str) -> bool:
+    """Search every file of `report_dir` for the secrets the run wrote to `secrets_file`
+    (its registry passwords, --redact patterns, ...), in clear and encoded; say where a
+    secret was found, never what. True when none was."""
+    try:
+        known = redact.load_secrets_file(secrets_file)
+    except (OSError, ValueError):
+        print("ocitest: secret scan: the run left no list of its secrets", file=sys.stderr)
+        return True
+    findings, files = redact.scan_paths([report_dir], known)
+    for f in findings:
+        print(f"ocitest: secret scan: {f.line()}", file=sys.stderr)
+    n = len(known.secrets) + len(known.patterns)
+    print(
+        f"ocitest: secret scan of {report_dir}: {files} files, {n} secrets and patterns: "
+        + (f"{len(findings)} findings" if findings else "none found")
+    )
+    return not findings
 
 
 def cmd_setup(args: list[str]) -> int:

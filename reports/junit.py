@@ -75,6 +75,8 @@ def render_junit(doc: dict) -> str:
             ET.SubElement(
                 p, "property", {"name": "known_failure", "value": r["known_failure"]["reason"]}
             )
+        if r.get("redactions"):
+            ET.SubElement(p, "property", {"name": "redactions", "value": str(r["redactions"])})
         msg = r["message"]
         first = msg.strip().splitlines()[0] if msg.strip() else r["outcome"]
         if r["outcome"] in ("failed", "stale"):

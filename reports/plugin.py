@@ -27,6 +27,8 @@ from infra.plugin import (
     subject_facts,
     used_kinds,
 )
+from infra.redact import scrub_command
+from infra.redact_plugin import scrub_report
 from infra.subjects import Subject
 from reports import gate as gate_mod
 from reports.catalogue import Catalogue, CatalogueError, catalogue_files, load_catalogue
@@ -194,6 +196,7 @@ def _message(rep) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     rep = yield
+    redactions = scrub_report(rep)  # before pytest prints it or xdist sends it on
     ids = requirement_ids(item)
     if not ids and not _in_suites(item.config, item.path):
         return rep
@@ -234,6 +237,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 "subject": sid,
                 "message": message,
                 "known_failure": known,
+                "redactions": redactions,
             },
         )
     )
@@ -332,7 +336,7 @@ def _report_input(
             "report_dir": report_dir(config),
             "workers": getattr(config.option, "numprocesses", None),
         },
-        command=" ".join(["pytest", *sys.argv[1:]]),
+        command=scrub_command(["pytest", *sys.argv[1:]]),
         started=config.stash[STARTED],
         interrupted=interrupted,
         leftovers=left,

@@ -39,11 +39,14 @@ class Record:
     message: str = ""
     evidence: list[dict] = field(default_factory=list)
     known_failure: dict | None = None
+    redactions: int = 0  # secret values replaced in its message, output and evidence
     complete: bool = False
+    scrubbed: int = 0  # of those, the ones in its phase reports (failure text, output)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("complete")
+        d.pop("scrubbed")
         return d
 
 
@@ -101,6 +104,8 @@ class RecordBook:
         ev = phase_evidence(report)
         if ev:
             rec.evidence = ev
+        rec.scrubbed += info.get("redactions", 0)
+        rec.redactions = rec.scrubbed + sum(e.get("redactions", 0) for e in rec.evidence)
         rec.message = rec.message[:MESSAGE_CHARS]
         return rec
 

@@ -60,6 +60,12 @@ def render_summary(doc: dict) -> str:
             )
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more in report.html.")
+    redacted = [r for r in doc["results"] if r.get("redactions")]
+    if redacted:
+        n = sum(r["redactions"] for r in redacted)
+        lines.append(
+            f"\nRedacted: {n} secret value(s) in {len(redacted)} result(s) (see report.html)."
+        )
     if doc["run"]["leftovers"]:
         lines.append(
             f"\n**Leak:** the sweeper removed {len(doc['run']['leftovers'])} objects after the run."

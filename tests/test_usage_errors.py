@@ -96,6 +96,15 @@ def test_an_unknown_gate_is_a_usage_error(tmp_path, value):
     )
 
 
+@pytest.mark.parametrize(
+    "regex, why", [("hunter2(", "not a regular expression"), ("x*", "matches the empty string")]
+)
+def test_a_bad_redact_regex_is_a_usage_error_that_does_not_echo_it(tmp_path, regex, why):
+    res = pytest_usage("--redact", "ok[0-9]+", "--redact", regex, report_dir=str(tmp_path / "r"))
+    assert_one_line_usage_error(res, f"--redact (#2): {why}")
+    assert regex not in res.stdout + res.stderr
+
+
 def test_an_unwritable_report_dir_is_a_usage_error():
     assert_one_line_usage_error(
         pytest_usage(report_dir="/proc/ocitest-report"), "cannot write there"

@@ -2,7 +2,8 @@
 
 `start_registry` writes a generated config, starts `docker-registry serve` with a
 private storage directory, and waits until `GET /v2/` answers. With `auth`, the
-registry asks for HTTP basic credentials (an htpasswd file with a bcrypt hash); two
+registry asks for HTTP basic credentials (an htpasswd file with a bcrypt hash; the
+password becomes a secret of the run, redacted wherever it would be recorded); two
 registries may share one storage directory, so the same images are served with and
 without authentication. Nothing listens anywhere but 127.0.0.1.
 """
@@ -20,6 +21,7 @@ with warnings.catch_warnings():  # bcrypt through libxcrypt; deprecated, present
     warnings.simplefilter("ignore", DeprecationWarning)
     import crypt
 
+from infra import redact
 from infra.services import ServiceError, free_port, spawn, stop_pid, wait_until
 from infra.targets import Target
 
@@ -93,6 +95,7 @@ def start_registry(
     host = f"127.0.0.1:{port}"
     auth = ""
     if username:
+        redact.add_secret(password, username)
         hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
         target.write_text(f"{directory}/htpasswd", f"{username}:{hashed}\n", 0o600)
         auth = f"auth:\n  htpasswd:\n    realm: ocitest\n    path: {directory}/htpasswd\n"
@@ -151,7 +154,6 @@ def push_layout(target: Target, layout: str, tag: str, reg: Registry, repo_ref: 
         argv[2:2] = ["--dest-creds", f"{reg.username}:{reg.password}"]
     res = target.run(argv, timeout=120)
     if res.exit_status != 0:
-        raise ServiceError(
-            f"{shlex.join(argv)} failed ({res.exit_status}): {res.stderr.strip()[-300:]}"
-        )
+        msg = f"{shlex.join(argv)} failed ({res.exit_status}): {res.stderr.strip()[-300:]}"
+        raise ServiceError(redact.scrub(msg)[0])
     return target.read_text(digestfile).strip()
