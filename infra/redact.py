@@ -35,7 +35,7 @@ import re
 import sys
 import threading
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 #: what a redacted value is replaced with
@@ -55,15 +55,28 @@ SECRET_KEYS = (
     "|token|access_token|refresh_token|id_token|client_secret|secret"
 )
 _Q = r"\"(?P<v>(?:[^\"\\]|\\.)*)\""  # a double-quoted string, its content as group v
-#: (name, regex); group `v` is the value redacted
-RULES: tuple[tuple[str, re.Pattern], ...] = (
+
+
+def _any(*words: str):
+    return lambda low: any(w in low for w in words)
+
+
+#: (a cheap test of the lowercased text, regex): the regex runs only where the test
+#: holds; group `v` of each match is the value redacted
+RULES: tuple[tuple[Callable[[str], bool], re.Pattern], ...] = (
     # protobuf text (`password: "x"`) and JSON (`"password": "x"`)
-    ("key", re.compile(rf"(?i)(?<![\w-])\"?(?:{SECRET_KEYS})\"?\s*:\s*{_Q}")),
+    (
+        _any("pass", "auth", "token", "secret"),
+        re.compile(rf"(?i)(?<![\w-])\"?(?:{SECRET_KEYS})\"?\s*:\s*{_Q}"),
+    ),
     # a Python repr of a mapping ('password': 'x')
-    ("key", re.compile(rf"(?i)'(?:{SECRET_KEYS})'\s*:\s*'(?P<v>[^']*)'")),
+    (
+        _any("pass", "auth", "token", "secret"),
+        re.compile(rf"(?i)'(?:{SECRET_KEYS})'\s*:\s*'(?P<v>[^']*)'"),
+    ),
     # Authorization: Basic xxx / Bearer xxx (headers, reprs, curl -H)
     (
-        "authorization",
+        _any("authorization"),
         re.compile(
             r"(?i)\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?"
             r"(?:(?:basic|bearer|token|negotiate)\s+)?"
@@ -72,22 +85,25 @@ RULES: tuple[tuple[str, re.Pattern], ...] = (
     ),
     # WWW-Authenticate: Bearer TOKEN68, or token-like parameters of a challenge
     (
-        "www-authenticate",
+        _any("www-authenticate"),
         re.compile(r"(?i)\bwww-authenticate\b\s*:\s*\w+\s+(?P<v>[\w.~+/-]+=*)(?=\s|$)"),
     ),
-    ("www-authenticate", re.compile(r"(?i)\b\w*token\w*=\"(?P<v>[^\"]*)\"")),
+    (_any("token"), re.compile(r"(?i)\b\w*token\w*=\"(?P<v>[^\"]*)\"")),
     # Bearer TOKEN anywhere
-    ("bearer", re.compile(r"(?i)\bbearer\s+(?P<v>[\w.~+/-]{8,}=*)")),
-    # --password X, --password=X, --creds user:pass, --dest-creds=user:pass, -p X of login
+    (_any("bearer"), re.compile(r"(?i)\bbearer\s+(?P<v>[\w.~+/-]{8,}=*)")),
+    # --password X, --password=X, --creds user:pass, --dest-creds=user:pass
     (
-        "flag",
+        _any("--"),
         re.compile(
             r"(?i)(?<![\w-])--(?:[\w-]*-)?(?:password|passwd|creds|token|secret)(?:=|\s+)"
             r"(?P<v>[^\s\"']+)"
         ),
     ),
     # scheme://user:PASSWORD@host
-    ("url", re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@\"']+:(?P<v>[^/\s@\"']+)@")),
+    (
+        lambda low: "://" in low and "@" in low,
+        re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@\"']+:(?P<v>[^/\s@\"']+)@"),
+    ),
 )
 
 
@@ -207,9 +223,11 @@ class Redactor:
         for rx in list(self._compiled):
             text, n = _replace_all(text, rx, None)
             total += n
-        for _, rx in RULES:
-            text, n = _replace_all(text, rx, "v")
-            total += n
+        low = text.lower()
+        for applies, rx in RULES:
+            if applies(low):
+                text, n = _replace_all(text, rx, "v")
+                total += n
         return text, total
 
     def to_dict(self) -> dict:

@@ -72,7 +72,7 @@ class CriServices:
     digests: dict[str, str] = field(default_factory=dict)  # reference -> manifest digest
     containerd: dict | None = None
     username: str = "ocitest"
-    password: str = ""
+    password: str = field(default="", repr=False)  # a secret of the run (infra/redact.py)
     image_endpoint: str = ""
     proxy_pid: int = 0  # a mutant CRI proxy in front of containerd (self-tests)
 

@@ -15,7 +15,7 @@ import shlex
 import urllib.error
 import urllib.request
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 with warnings.catch_warnings():  # bcrypt through libxcrypt; deprecated, present in 3.11/3.12
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -45,7 +45,7 @@ class Registry:
     storage: str
     pid: int
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
 
     @property
     def url(self) -> str:
