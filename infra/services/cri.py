@@ -17,6 +17,7 @@ import json
 import secrets
 from dataclasses import asdict, dataclass, field
 
+from infra import redact
 from infra.images import oci
 from infra.images.pause import cached_pause
 from infra.images.rootfs import cached_rootfs
@@ -75,6 +76,12 @@ class CriServices:
     password: str = field(default="", repr=False)  # a secret of the run (infra/redact.py)
     image_endpoint: str = ""
     proxy_pid: int = 0  # a mutant CRI proxy in front of containerd (self-tests)
+
+    def __post_init__(self) -> None:
+        # every process that learns the services (the one that started them, the others
+        # from the run's kind file) knows the password as a secret of the run
+        if self.password:
+            redact.add_secret(self.password, self.username)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
