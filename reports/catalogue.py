@@ -6,6 +6,34 @@ A suite's catalogue may be split by area into `requirements-<area>.yaml` files b
 Each entry summarises one spec requirement in our own words and links to its section.
 `load_catalogue(paths)` validates every file against reports/schemas/catalogue.schema.json
 and returns a `Catalogue`; a malformed file or a duplicate id raises `CatalogueError`.
+
+`basis`: on what the runtime's (or endpoint's) duty rests, so a verdict can be traced to
+spec text rather than to how important the behaviour seems. One of `BASES`:
+
+- runtime-spec
+  - `keyword`: the sentence's own RFC 2119 keyword addresses the runtime (or an operation
+    it performs); the level is that keyword's.
+  - `valid-values`: the sentence is a rule for config authors ("cwd MUST be absolute",
+    "keys MUST NOT be empty"); it becomes a runtime duty only through config.md's "Valid
+    values" rule (runtimes MUST generate an error for invalid or unsupported values),
+    so the entry is about the runtime refusing such a config.
+  - `create-applies`: the field's meaning is stated without a keyword for the runtime;
+    the duty is runtime.md's create rule (every property but `process` applied, or an
+    error and no container) and start's (the program run as `process` says).
+  - `error-exposure`: how an error is reported (exit status, a message). runtime.md's
+    Errors section does not mandate how, or even if, an error is exposed, so such an
+    entry is MAY unless its own sentence says more ("print an error and fail").
+  - `author-only`: advice or a rule for config authors that puts no duty on the runtime
+    (a SHOULD for authors does not make other values invalid); always `testable: false`.
+- cri-api (api.proto has no RFC 2119 text)
+  - `proto`: api.proto's comment on the RPC or field states the behaviour (its
+    definition, or a "must"/"should" sentence).
+  - `critest`, `kubelet`: api.proto does not state it; the entry follows what critest
+    checks or what the kubelet relies on. Level SHOULD at most.
+
+`load_catalogue` refuses a basis of another spec's vocabulary and a MUST resting on
+critest/kubelet/error-exposure/author-only, and a testable author-only entry; tests/test_catalogue_basis.py checks that every entry of
+the repository's catalogues has a basis.
 """
 
 from __future__ import annotations
@@ -30,6 +58,47 @@ SPEC_URLS = {
 }
 
 
+#: basis -> (spec, what it means in one line, the link for it or "" for the entry's own)
+BASES = {
+    "keyword": ("runtime-spec", "the sentence's own RFC 2119 keyword addresses the runtime", ""),
+    "valid-values": (
+        "runtime-spec",
+        "a rule for config authors; config.md's Valid values makes refusing a config "
+        "that breaks it the runtime's duty (MUST generate an error)",
+        "https://github.com/opencontainers/runtime-spec/blob/{version}/config.md#valid-values",
+    ),
+    "create-applies": (
+        "runtime-spec",
+        "the field's meaning, stated without a keyword; runtime.md's create applies every "
+        "property or errors (and start runs process as given)",
+        "https://github.com/opencontainers/runtime-spec/blob/{version}/runtime.md#create",
+    ),
+    "error-exposure": (
+        "runtime-spec",
+        "how an error is reported; runtime.md's Errors section leaves that to the runtime",
+        "https://github.com/opencontainers/runtime-spec/blob/{version}/runtime.md#errors",
+    ),
+    "author-only": (
+        "runtime-spec",
+        "advice or a rule for config authors only; no duty of the runtime",
+        "",
+    ),
+    "proto": ("cri-api", "api.proto's comment on this RPC or field states it", ""),
+    "critest": (
+        "cri-api",
+        "not stated by api.proto; critest checks it (SHOULD at most)",
+        "https://github.com/kubernetes-sigs/cri-tools/tree/master/pkg/validate",
+    ),
+    "kubelet": (
+        "cri-api",
+        "not stated by api.proto; the kubelet relies on it (SHOULD at most)",
+        "https://github.com/kubernetes/kubernetes/tree/master/pkg/kubelet/kuberuntime",
+    ),
+}
+#: bases that cannot carry a MUST: the text they rest on has no MUST for this behaviour
+NOT_MUST = {"critest", "kubelet", "error-exposure", "author-only"}
+
+
 class CatalogueError(Exception):
     """A catalogue file is malformed or two entries share an id."""
 
@@ -51,6 +120,7 @@ class Requirement:
     why: str = ""
     expect: str = ""
     suite: str = ""
+    basis: str = ""
 
     def as_entry(self, proven_by: list[str]) -> dict:
         """The catalogue entry of results.json (with the mutants that prove it)."""
@@ -67,7 +137,19 @@ class Requirement:
             "why": self.why or None,
             "suite": self.suite,
             "proven_by": sorted(proven_by),
+            "basis": self.basis or None,
+            "basis_text": BASES[self.basis][1] if self.basis in BASES else None,
+            "basis_url": self.basis_url or None,
         }
+
+    @property
+    def basis_url(self) -> str:
+        """The link to the text the basis rests on (the entry's own section for keyword
+        and proto); "" without a basis."""
+        if self.basis not in BASES:
+            return ""
+        tpl = BASES[self.basis][2]
+        return tpl.format(version="v" + self.spec_version) if tpl else self.url
 
     @property
     def url(self) -> str:
@@ -117,9 +199,19 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
             rid = entry["id"]
             if rid in cat:
                 raise CatalogueError(f"{path}: duplicate requirement id {rid}")
+            spec = entry.get("spec", doc["spec"])
+            basis = entry.get("basis", "")
+            if basis and BASES[basis][0] != spec:
+                raise CatalogueError(f"{path}: {rid}: basis {basis} is not one of {spec}'s")
+            if basis == "author-only" and entry.get("testable", True):
+                raise CatalogueError(f"{path}: {rid}: an author-only entry is testable: false")
+            if basis in NOT_MUST and entry["level"] == "MUST":
+                raise CatalogueError(
+                    f"{path}: {rid}: a MUST cannot rest on {basis} (SHOULD at most)"
+                )
             cat[rid] = Requirement(
                 id=rid,
-                spec=entry.get("spec", doc["spec"]),
+                spec=spec,
                 spec_version=entry.get("spec_version", doc["spec_version"]),
                 section=entry["section"],
                 level=entry["level"],
@@ -131,6 +223,7 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
                 why=entry.get("why", ""),
                 expect=str(entry.get("expect", "")),
                 suite=suite,
+                basis=basis,
             )
     return cat
 

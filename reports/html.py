@@ -81,6 +81,26 @@ def matrix(doc: dict) -> list[dict]:
     return rows
 
 
+def basis_lines(doc: dict, ids: list[str]) -> list[dict]:
+    """What each of `ids` rests on, for a result row: dicts of id, level, basis (its
+    name, "" for an entry without one), text (what the basis means), url (the spec text
+    it rests on) and spec_url (the requirement's own section). Ids the catalogue lacks
+    are left out."""
+    cat = {q["id"]: q for q in doc["catalogue"]}
+    return [
+        {
+            "id": rid,
+            "level": cat[rid]["level"],
+            "basis": cat[rid].get("basis") or "",
+            "text": cat[rid].get("basis_text") or "",
+            "url": cat[rid].get("basis_url") or cat[rid]["url"],
+            "spec_url": cat[rid]["url"],
+        }
+        for rid in ids
+        if rid in cat
+    ]
+
+
 def render_html(doc: dict) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -97,4 +117,5 @@ def render_html(doc: dict) -> str:
         sections=sections,
         differences=[r for r in rows if r["differs"]],
         PASSED_EXCERPT=PASSED_EXCERPT,
+        basis_lines=lambda ids: basis_lines(doc, ids),
     )

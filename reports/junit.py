@@ -24,6 +24,7 @@ def _evidence_text(evidence: list[dict]) -> str:
 def render_junit(doc: dict) -> str:
     """The junit.xml text for a results document."""
     results = doc["results"]
+    cat = {q["id"]: q for q in doc.get("catalogue", [])}
     suite = ET.Element(
         "testsuite",
         {
@@ -69,6 +70,13 @@ def render_junit(doc: dict) -> str:
         p = ET.SubElement(tc, "properties")
         for rid in r["requirements"]:
             ET.SubElement(p, "property", {"name": "requirement", "value": rid})
+            q = cat.get(rid)
+            if q is not None:
+                basis = q.get("basis") or "none stated"
+                link = q.get("basis_url") or q.get("url") or ""
+                ET.SubElement(
+                    p, "property", {"name": "basis", "value": f"{rid}: {basis} {link}".strip()}
+                )
         for key in ("level", "subject", "outcome"):
             ET.SubElement(p, "property", {"name": key, "value": str(r[key] or "")})
         if r["known_failure"]:

@@ -163,20 +163,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if not ids or subject is None or not subject.spec_version:
         return
     cat = item.config.stash[CATALOGUE]
+    snap = specversion.snapshot_of(
+        getattr(subject, "version_output", ""), subject.version, subject.spec_version
+    )
     why = []
     for rid in ids:
         req = cat[rid]
         try:
-            if req.since and specversion.before(subject.spec_version, req.since):
-                why.append(f"{rid} holds since {req.spec} {req.since}")
-                continue
-            if req.until and not specversion.before(subject.spec_version, req.until):
-                why.append(f"{rid} holds until {req.spec} {req.until}")
-                continue
+            if specversion.holds(subject.spec_version, req.since, req.until, rid, snap):
+                return  # at least one id applies
         except ValueError:
             return
-        return  # at least one id applies
-    not_required(f"{subject.id} declares {subject.spec_version}; " + "; ".join(why))
+        span = f"since {req.since}" if req.since else f"until {req.until}"
+        why.append(f"{rid} holds {span} ({req.spec})")
+    at = f" (runtime-spec {snap.commit}, the text it vendors)" if snap else ""
+    not_required(f"{subject.id} declares {subject.spec_version}{at}; " + "; ".join(why))
 
 
 def _message(rep) -> str:

@@ -13,6 +13,20 @@ def _seen(message: str) -> str:
     return seen if len(seen) <= 200 else seen[:199] + "…"
 
 
+def _basis(cat: dict[str, dict], ids: list[str]) -> str:
+    """Each requirement's basis, linked to the text it rests on: "[keyword](url)", ...;
+    "none stated" for an entry without a basis."""
+    parts = []
+    for rid in ids:
+        q = cat.get(rid)
+        if q is None:
+            continue
+        url = q.get("basis_url") or q.get("url") or ""
+        name = q.get("basis") or "none stated"
+        parts.append(f"[{name}]({url})" if url else name)
+    return ", ".join(dict.fromkeys(parts)) or "—"
+
+
 def render_summary(doc: dict) -> str:
     g = doc["gate"]
     lines = [f"## ocitest: gate {g['mode']} {'passed' if g['passed'] else '**FAILED**'}"]
@@ -52,11 +66,17 @@ def render_summary(doc: dict) -> str:
         )
     bad = [r for r in doc["results"] if r["outcome"] in ("failed", "error", "stale")]
     if bad:
-        lines += ["", "| test | subject | level | outcome | why |", "|---|---|---|---|---|"]
+        cat = {q["id"]: q for q in doc["catalogue"]}
+        lines += [
+            "",
+            "| test | subject | level | basis | outcome | why |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in bad[:MAX_ROWS]:
             why = _seen(r["message"]).replace("|", "\\|")
             lines.append(
-                f"| `{r['name']}` | {r['subject']} | {r['level']} | {r['outcome']} | {why} |"
+                f"| `{r['name']}` | {r['subject']} | {r['level']} | "
+                f"{_basis(cat, r['requirements'])} | {r['outcome']} | {why} |"
             )
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more in report.html.")

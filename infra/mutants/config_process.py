@@ -82,18 +82,24 @@ def _(cfg: dict) -> bool:
 
 @edit_mutant(
     "runs-a-default-program",
-    breaks="a process without args runs /bin/true instead of being refused",
+    breaks="a process without args runs a default program (echo) instead of being refused",
     fails=[
         P + "test_a_process_without_args_cannot_run[empty]",
         P + "test_a_process_without_args_cannot_run[absent]",
+        P + "test_a_process_without_args_is_refused_with_an_exit_status[empty]",
+        P + "test_a_process_without_args_is_refused_with_an_exit_status[absent]",
         "test_config_errors.py::test_a_config_without_a_program_fails_at_create_or_start[empty-args]",
     ],
-    requirements=["config.process.args-required", "runtime.start.no-process-errors"],
+    requirements=[
+        "config.process.args-required",
+        "config.process.args-required-reported",
+        "runtime.start.no-process-errors",
+    ],
 )
 def _(cfg: dict) -> bool:
     if "process" not in cfg or _process(cfg).get("args"):
         return False
-    cfg["process"]["args"] = ["/bin/true"]
+    cfg["process"]["args"] = ["echo", "ocitest-default-program"]
     return True
 
 

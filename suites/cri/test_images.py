@@ -190,23 +190,34 @@ def test_image_status_of_an_absent_image_is_empty(cri, scratch):
     )
 
 
-@pytest.mark.requirement("cri.image.list-filter")
-def test_list_images_lists_and_filters(cri, scratch, images):
+@pytest.mark.requirement("cri.image.list")
+def test_list_images_lists_the_present_images(cri, scratch, images):
     ref = scratch("list")
+    must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), "cri.image.list")
+    every = must_succeed(cri.call("ListImages"), "cri.image.list")
+    all_tags = {t for i in every.response.images for t in i.repo_tags}
+    assert ref in all_tags and images.images["busybox"] in all_tags, violation(
+        "cri.image.list",
+        wanted=f"the list holds {ref} and the busybox image",
+        seen=f"{len(all_tags)} tags: {sorted(all_tags)[:10]}",
+        evidence=[every],
+    )
+
+
+@pytest.mark.requirement("cri.image.list-filter")
+def test_list_images_filters_by_image_reference(cri, scratch):
+    ref = scratch("filter")
     must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), "cri.image.list-filter")
-    every = must_succeed(cri.call("ListImages"), "cri.image.list-filter")
     one = must_succeed(
         cri.call("ListImages", filter=pb.ImageFilter(image=pb.ImageSpec(image=ref))),
         "cri.image.list-filter",
     )
-    all_tags = {t for i in every.response.images for t in i.repo_tags}
     one_tags = [list(i.repo_tags) for i in one.response.images]
-    good = ref in all_tags and images.images["busybox"] in all_tags and one_tags == [[ref]]
-    assert good, violation(
+    assert one_tags == [[ref]], violation(
         "cri.image.list-filter",
-        wanted=f"the full list holds {ref} and the busybox image; the filter gives only [{ref}]",
-        seen=f"filtered: {one_tags}; {len(all_tags)} tags in the full list",
-        evidence=[every, one],
+        wanted=f"the filter gives only [{ref}]",
+        seen=f"filtered: {one_tags[:10]} ({len(one_tags)} images)",
+        evidence=[one],
     )
 
 

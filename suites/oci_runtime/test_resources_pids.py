@@ -43,12 +43,14 @@ def test_a_fork_past_the_pids_limit_fails(containers):
     )
 
 
-@pytest.mark.requirement("config-linux.pids.limit")
+@pytest.mark.requirement("config-linux.pids.unlimited")
 def test_pids_limit_minus_one_means_no_limit(containers, host):
-    c, report = with_resources(containers, host, "config-linux.pids.limit", {"pids": {"limit": -1}})
+    c, report = with_resources(
+        containers, host, "config-linux.pids.unlimited", {"pids": {"limit": -1}}
+    )
     name, value = cgroup_value(host, report, PIDS_MAX, PIDS_MAX)
     assert value == "max", violation(
-        "config-linux.pids.limit",
+        "config-linux.pids.unlimited",
         wanted=f"pids.limit -1 gives {name} 'max'",
         seen=f"{name} {value!r}",
         evidence=[c.create_result, report.evidence],
