@@ -5,7 +5,7 @@
     ./ocitest test [PYTEST ARGS...]  set up, lint, run tests/ (the harness's own tests),
                                      then the suites with the project's known-failures file,
                                      then scan their report for the run's secrets
-    ./ocitest setup [--no-host-fixes]
+    ./ocitest setup [--no-host-fixes] [--no-go]
     ./ocitest sweep                  remove what killed runs left behind
     ./ocitest report merge --out DIR REPORT_DIR...
                                      one report from several runs (hosts, targets)
@@ -25,7 +25,9 @@ import sys
 import tempfile
 import time
 
-from infra import hostsetup, redact
+                                     then the suites with the project's known-failures file,
+                                     then scan their report for the run's secrets
+    ./ocitest setup [--no-host-fixes] [--no-go]
 
 USAGE_EXIT = 4
 REPORT_DIR = "ocitest-report"
@@ -209,12 +211,17 @@ def scan_report(report_dir: str, secrets_file: str) -> bool:
 
 def cmd_setup(args: list[str]) -> int:
     if args in (["-h"], ["--help"]):
-        print("./ocitest setup [--no-host-fixes]: install packages, the virtualenv, host fixes")
+        print(
+            "./ocitest setup [--no-host-fixes] [--no-go]: install packages, the virtualenv, "
+            "host fixes, and build the newer subjects from Go modules (all of them; "
+            f"--no-go or {gobuild.SELECT_ENV}=none skips that)"
+        )
         return 0
-    unknown = [a for a in args if a != "--no-host-fixes"]
+    unknown = [a for a in args if a not in ("--no-host-fixes", "--no-go")]
     if unknown:
         return usage(f"setup: unknown argument {unknown[0]!r}")
-    hostsetup.setup(host_fixes="--no-host-fixes" not in args)
+    go = "none" if "--no-go" in args else os.environ.get(gobuild.SELECT_ENV, "all")
+    hostsetup.setup(host_fixes="--no-host-fixes" not in args, go_builds=go)
     print("ocitest: setup complete")
     return 0
 
@@ -225,7 +232,7 @@ def cmd_sweep(args: list[str]) -> int:
         return 0
     if args:
         return usage(f"sweep: takes no arguments, got {args[0]!r}")
-    python = hostsetup.setup(host_fixes=False)
+    python = hostsetup.setup(host_fixes=False, go_builds="none")
     return subprocess.run(
         [str(python), "-m", "infra.sweep"], cwd=hostsetup.ROOT, check=False
     ).returncode
@@ -234,7 +241,7 @@ def cmd_sweep(args: list[str]) -> int:
 def cmd_report(args: list[str]) -> int:
     if not args or args[0] != "merge":
         return usage("report: the only subcommand is 'merge' (report merge --out DIR DIR...)")
-    python = hostsetup.setup(host_fixes=False)
+    python = hostsetup.setup(host_fixes=False, go_builds="none")
     rest = _absolute(args[1:], os.getcwd())
     for i, a in enumerate(rest):  # --out and the inputs are paths too
         if a == "--out" and i + 1 < len(rest):
@@ -265,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return usage(f"unknown command {argv[0]!r}")
     try:
         return cmd(argv[1:])
+    except hostsetup.SetupUsageError as exc:
+        return usage(str(exc))
     except hostsetup.SetupError as exc:
         print(f"ocitest: setup failed: {exc}", file=sys.stderr)
         return USAGE_EXIT if "not root" in str(exc) else 1

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infra import gobuild
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".ocitest-installed"
@@ -36,6 +38,9 @@ PACKAGES = [
     "skopeo",
     "golang-github-opencontainers-image-spec-dev",
     "golang-github-opencontainers-specs-dev",
+    # runc's seccomp build tag (infra/gobuild.py) links libseccomp through pkg-config
+    "libseccomp-dev",
+    "pkg-config",
     # headless browser for the report's browser tests and benchmark (Selenium drives it)
     "chromium",
     "chromium-driver",
@@ -46,6 +51,10 @@ INSTALL_TIMEOUT = 1800
 
 class SetupError(Exception):
     """Setup cannot go on; the message is one line."""
+
+
+class SetupUsageError(SetupError):
+    """A bad setup option or environment value (one line; exit 4)."""
 
 
 def say(msg: str) -> None:
@@ -162,10 +171,23 @@ def free_hybrid_cgroup2() -> None:
             say(f"warning: mounting {where} failed: {res.stderr.strip()}")
 
 
-def setup(host_fixes: bool = True) -> Path:
-    """Run every step; return the virtualenv's python. Raises SetupError."""
+def setup(host_fixes: bool = True, go_builds: str | None = None) -> Path:
+    """Run every step; return the virtualenv's python.
+
+    `go_builds` selects the subjects built from Go modules (infra/gobuild.py): "none",
+    "all", "default" or a comma list; None: $OCITEST_GO_BUILDS, else "default" (what the
+    default suites use). A failed build is printed and does not stop setup.
+
+    Raises:
+        SetupError: a step that cannot go on (SetupUsageError: a bad selection).
+    """
+    try:
+        gobuild.selection(go_builds)  # a bad selection fails before anything is installed
+    except gobuild.SelectionError as exc:
+        raise SetupUsageError(str(exc)) from None
     install_packages()
     python = ensure_venv()
     if host_fixes:
         free_hybrid_cgroup2()
+    gobuild.setup(say, go_builds)
     return python

@@ -1,10 +1,11 @@
 """The official OCI JSON schemas, loaded for jsonschema.
 
-Default: the schemas Debian packages (golang-github-opencontainers-specs-dev for the
-runtime-spec, golang-github-opencontainers-image-spec-dev for the image-spec), which are
-older than the specs we target (runtime-spec 1.0.2+dev, image-spec 1.1.0-rc2).
-`--schema-dir DIR` points at a newer schema directory (a spec checkout's schema/, or a
-Go module cache's .../runtime-spec@v1.3.0/schema).
+Default: the schemas that setup copied out of the spec modules (runtime-spec v1.3.0,
+image-spec v1.1.1; infra/gobuild.py), else the older ones Debian packages
+(golang-github-opencontainers-specs-dev: runtime-spec 1.0.2+dev;
+golang-github-opencontainers-image-spec-dev: image-spec 1.1.0-rc2). `--schema-dir DIR`
+points at another schema directory (a spec checkout's schema/, or a Go module cache's
+.../runtime-spec@v1.3.0/schema). The report names the version used (`schema_version`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
+
+from infra import gobuild
 
 PACKAGED = {
     "runtime-spec": "/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema",
@@ -36,7 +39,7 @@ def schema_dir(spec: str, override: str | None = None) -> Path:
     Raises:
         SchemaError: neither `override` nor the packaged directory holds the schemas.
     """
-    d = Path(override) if override else Path(PACKAGED[spec])
+    d = Path(override or gobuild.schema_dir(spec) or PACKAGED[spec])
     if not (d / MARKER[spec]).is_file():
         where = f"--schema-dir {override}" if override else f"packaged schemas in {d}"
         raise SchemaError(

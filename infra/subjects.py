@@ -3,7 +3,9 @@
 A runtime subject is resolved from a `--runtime NAME|PATH` option (plus the
 `--runtime-arg`s that follow it) on a target: the binary must exist and be executable
 there; its version and declared spec version come from `features` (ociVersionMax) or,
-failing that, the `spec:` line of `--version`.
+failing that, the `spec:` line of `--version`. A NAME that is the id of a runtime built
+at setup (`runc-1.5.3`, infra/gobuild.py) resolves to its cached binary on the local
+target and keeps that id.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 
+from infra import gobuild
 from infra.targets import Target
 
 #: seconds allowed for `--version` and `features` while resolving
@@ -86,6 +89,9 @@ def resolve_runtime(target: Target, spec: str, args: list[str]) -> Subject:
     """
     if not spec:
         raise SubjectError("--runtime: empty value")
+    built = gobuild.built_binary(spec) if target.spec == "local" else None
+    if built:  # a subject built at setup (runc-1.5.3): its id is its name
+        return _probe_runtime(target, spec, built, args, name=spec)
     if "/" in spec:
         path = os.path.abspath(spec)
         if not target.exists(path):
@@ -94,7 +100,14 @@ def resolve_runtime(target: Target, spec: str, args: list[str]) -> Subject:
         res = target.run(["sh", "-c", 'command -v "$1"', "sh", spec], timeout=PROBE_TIMEOUT)
         path = res.stdout.strip()
         if res.exit_status != 0 or not path.startswith("/"):
+            if gobuild.built_name(spec):
+                raise SubjectError(f"--runtime {spec}: {gobuild.not_built(spec)}")
             raise SubjectError(f"--runtime {spec}: not found on PATH")
+    return _probe_runtime(target, spec, path, args, name=os.path.basename(path))
+
+
+def _probe_runtime(target: Target, spec: str, path: str, args: list[str], name: str) -> Subject:
+    """The runtime subject at `path`, from its `--version` and `features` answers."""
     chk = target.run(
         ["sh", "-c", 'test -f "$1" && test -x "$1"', "sh", path], timeout=PROBE_TIMEOUT
     )
@@ -129,7 +142,7 @@ def resolve_runtime(target: Target, spec: str, args: list[str]) -> Subject:
     return Subject(
         kind="runtime",
         id="",
-        name=os.path.basename(path),
+        name=name,
         version=version,
         spec_version=declared,
         path=path,

@@ -63,6 +63,27 @@ def test_a_runtime_not_on_path_is_a_usage_error(tmp_path):
     )
 
 
+def test_an_unknown_built_subject_is_a_usage_error(tmp_path):
+    # shaped like a subject built at setup (runc-1.5.3), but no such version is built
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", "runc-9.9.9", report_dir=str(tmp_path / "r")),
+        "runc-9.9.9: no such built subject",
+    )
+
+
+def test_an_unknown_go_build_selection_is_a_usage_error(tmp_path):
+    res = subprocess.run(
+        [str(ROOT / "ocitest"), "setup", "--no-host-fixes"],
+        cwd=tmp_path,
+        env={**os.environ, "OCITEST_GO_BUILDS": "runc,bogus"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert_one_line_usage_error(res, "unknown build 'bogus'")
+
+
 def test_a_runtime_that_is_not_executable_is_a_usage_error(tmp_path, not_executable):
     assert_one_line_usage_error(
         pytest_usage("--runtime", not_executable, report_dir=str(tmp_path / "r")),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from infra import schemas
+from infra import gobuild, schemas
 from infra.kinds.base import Kind, KindUnavailable, KindUsageError
 from infra.subjects import Subject, SubjectError, assign_ids, resolve_runtime
 from infra.sweep import prepare_state_root
@@ -60,7 +60,8 @@ class RuntimeKind(Kind):
             dest="ocitest_runtimes",
             default=None,
             metavar="NAME|PATH",
-            help="OCI runtime to test (repeatable; default: runc and crun found on PATH)",
+            help="OCI runtime to test (repeatable; default: runc and crun found on PATH, "
+            "and the runtimes built at setup, e.g. runc-1.5.3)",
         )
         group.addoption(
             "--runtime-arg",
@@ -83,7 +84,9 @@ class RuntimeKind(Kind):
         """Checks --schema-dir and every --runtime given; records `ctx.schema_dir`
         (the packaged directory, checked only when runtimes are needed, by default)."""
         given = self.options.ocitest_schema_dir
-        self.ctx.schema_dir = given or schemas.PACKAGED["runtime-spec"]
+        self.ctx.schema_dir = given or str(
+            gobuild.schema_dir("runtime-spec") or schemas.PACKAGED["runtime-spec"]
+        )
         requested = self.options.ocitest_runtimes
         if given or requested is not None:
             try:
@@ -112,13 +115,14 @@ class RuntimeKind(Kind):
         self.ctx.schema_dir = sdir
 
     def resolve(self) -> list[Subject]:
-        """runc and crun, those found on the target's PATH."""
+        """runc and crun, those found on the target's PATH, and the runtimes built at setup
+        (infra/gobuild.py, e.g. runc-1.5.3)."""
         try:
             self._check_schemas()
         except schemas.SchemaError as exc:
             raise KindUnavailable(str(exc)) from None
         subjects = []
-        for name in DEFAULT_RUNTIMES:
+        for name in (*DEFAULT_RUNTIMES, *gobuild.built_runtimes()):
             try:
                 subjects.append(resolve_runtime(self.target, name, []))
             except SubjectError:
