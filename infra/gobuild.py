@@ -59,6 +59,8 @@ class GoBuild:
         tags: Go build tags (runc's "seccomp" needs libseccomp-dev and pkg-config).
         default: built when no selection is given (what the default suites use).
         subject: the binary that is the subject (a runtime's), or "" for peers' tools.
+        in_module: build with `go build` in a copy of the downloaded module, for a module
+            whose go.mod has replace directives (which `go install ...@version` refuses).
     """
 
     name: str
@@ -68,6 +70,7 @@ class GoBuild:
     tags: tuple[str, ...] = ()
     default: bool = False
     subject: str = ""
+    in_module: bool = False
 
     @property
     def key(self) -> str:
@@ -110,7 +113,9 @@ BUILDS: dict[str, GoBuild] = {
             "v2.4.2",
             ("cmd/containerd", "cmd/containerd-shim-runc-v2", "cmd/ctr"),
         ),
-        GoBuild("umoci", "github.com/opencontainers/umoci", "v0.6.0", ("cmd/umoci",)),
+        GoBuild(
+            "umoci", "github.com/opencontainers/umoci", "v0.6.0", ("cmd/umoci",), in_module=True
+        ),
     )
 }
 
@@ -295,6 +300,56 @@ class Outcome:
     message: str = ""
 
 
+def _go(argv: list[str], env: dict[str, str], cwd: Path, timeout: int) -> tuple[str, int]:
+    """(combined output, exit status) of one go command; -1 when it timed out."""
+    try:
+        res = subprocess.run(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return res.stdout, res.returncode
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return out + f"\n(timed out after {timeout} s)", -1
+
+
+def _go_build(b: GoBuild, tmp: Path, env: dict[str, str]) -> tuple[str, int]:
+    """Build `b`'s binaries into tmp/bin: `go install PKG@VERSION`, or for `in_module`
+    builds `go mod download` and `go build` in a copy of the module (tmp/src)."""
+    tags = ["-tags", ",".join(b.tags)] if b.tags else []
+    if not b.in_module:
+        return _go(
+            ["go", "install", *tags, *b.targets()],
+            dict(env, GOBIN=str(tmp / "bin")),
+            tmp,
+            BUILD_TIMEOUT,
+        )
+    out, rc = _go(["go", "mod", "download", "-json", b.key], env, tmp, DOWNLOAD_TIMEOUT)
+    try:
+        src = Path(json.loads(out)["Dir"]) if rc == 0 else None
+    except (ValueError, KeyError):
+        src = None
+    if src is None or not src.is_dir():
+        return out, rc or 1
+    shutil.copytree(src, tmp / "src")
+    for p in [tmp / "src", *(tmp / "src").rglob("*")]:
+        if not p.is_symlink():
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    pkgs = [f"./{p}" if p else "." for p in b.packages]
+    return _go(
+        ["go", "build", *tags, "-o", str(tmp / "bin") + "/", *pkgs],
+        env,
+        tmp / "src",
+        BUILD_TIMEOUT,
+    )
+
+
 def build(b: GoBuild, say: Callable[[str], None], root: Path | None = None) -> Outcome:
     """Build `b` into the cache unless it is there already; never raises for a failed
     build (the outcome says why). Concurrent callers wait on the build's lock."""
@@ -308,24 +363,9 @@ def build(b: GoBuild, say: Callable[[str], None], root: Path | None = None) -> O
         tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         (tmp / "bin").mkdir(parents=True)
-        argv = ["go", "install", *(["-tags", ",".join(b.tags)] if b.tags else []), *b.targets()]
-        env = dict(_go_env(root), GOBIN=str(tmp / "bin"))
         started = time.monotonic()
-        try:
-            res = subprocess.run(
-                argv,
-                env=env,
-                cwd=tmp,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=BUILD_TIMEOUT,
-                check=False,
-            )
-            out, rc = res.stdout, res.returncode
-        except subprocess.TimeoutExpired as exc:
-            out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            out, rc = out + f"\n(timed out after {BUILD_TIMEOUT} s)", -1
+        out, rc = _go_build(b, tmp, _go_env(root))
+        shutil.rmtree(tmp / "src", ignore_errors=True)
         seconds = round(time.monotonic() - started, 1)
         missing = [n for n in b.binaries if not (tmp / "bin" / n).is_file()]
         if rc != 0 or missing:

@@ -38,7 +38,8 @@ def dummy(host, ocitest_run, worker_id):
 
 
 def moving(containers, runtime, devices: dict, *actions: str):
-    """A bundle whose linux.netDevices is `devices`, running the probe with `actions`. Its
+    """A bundle whose linux.netDevices is `devices`, running the probe with `actions`
+    (config.json is written here: probe the bundle with the same actions). Its
     ociVersion stays the baseline's: a runtime that knows netDevices applies it whatever
     version the config declares, and one that refuses an ociVersion it does not know
     (crun 1.8.1 refuses "1.3.0") would fail these tests for that instead."""
@@ -58,10 +59,9 @@ def flags(report, name: str) -> int | None:
 @pytest.mark.requires("root")
 @pytest.mark.requirement("config-linux.netdevices.available", "config-linux.netdevices.set-up")
 def test_a_net_device_is_moved_in_renamed_and_up(containers, runtime, dummy):
-    b = moving(
-        containers, runtime, {dummy: {"name": INSIDE}}, f"read:/sys/class/net/{INSIDE}/flags"
-    )
-    report = containers.probe(b, "list:/sys/class/net", f"read:/sys/class/net/{INSIDE}/flags")
+    actions = ("list:/sys/class/net", f"read:/sys/class/net/{INSIDE}/flags")
+    b = moving(containers, runtime, {dummy: {"name": INSIDE}}, *actions)
+    report = containers.probe(b, *actions)
     seen = (report.action("list", "/sys/class/net") or {}).get("entries")
     assert seen and INSIDE in seen, violation(
         "config-linux.netdevices.available",
