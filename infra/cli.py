@@ -25,9 +25,7 @@ import sys
 import tempfile
 import time
 
-                                     then the suites with the project's known-failures file,
-                                     then scan their report for the run's secrets
-    ./ocitest setup [--no-host-fixes] [--no-go]
+from infra import gobuild, hostsetup, redact
 
 USAGE_EXIT = 4
 REPORT_DIR = "ocitest-report"
