@@ -135,5 +135,5 @@ def run_demo_suite(
         text=True,
         timeout=INNER_TIMEOUT,
         check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": path},
+        env={"PYTHONPATH": str(ROOT), "PATH": path, "OCITEST_GO_BUILDS": "none"},
     )
