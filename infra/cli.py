@@ -7,6 +7,7 @@
                                      then scan their report for the run's secrets
     ./ocitest setup [--no-host-fixes] [--no-go]
     ./ocitest sweep                  remove what killed runs left behind
+    ./ocitest corpus write DIR       write the image suite's corpus of broken layouts
     ./ocitest report merge --out DIR REPORT_DIR...
                                      one report from several runs (hosts, targets)
 
@@ -36,7 +37,7 @@ GRACE = 120
 
 def usage(msg: str) -> int:
     print(
-        f"ocitest: {msg} (commands: run, test, setup, sweep, report; see README.md)",
+        f"ocitest: {msg} (commands: run, test, setup, sweep, report, corpus; see README.md)",
         file=sys.stderr,
     )
     return USAGE_EXIT
@@ -249,7 +250,19 @@ def cmd_report(args: list[str]) -> int:
     ).returncode
 
 
+def cmd_corpus(args: list[str]) -> int:
+    """corpus write DIR: the image suite's broken layouts (suites/oci_image/corpus.py)."""
+    if len(args) != 2 or args[0] != "write":
+        return usage("corpus: usage is 'corpus write DIR'")
+    python = hostsetup.setup(host_fixes=False)
+    dest = os.path.abspath(args[1])
+    return subprocess.run(
+        [str(python), "-m", "suites.oci_image.corpus", dest], cwd=hostsetup.ROOT, check=False
+    ).returncode
+
+
 COMMANDS = {
+    "corpus": cmd_corpus,
     "run": cmd_run,
     "test": cmd_test,
     "setup": cmd_setup,

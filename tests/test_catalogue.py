@@ -37,6 +37,24 @@ def test_every_testable_requirement_has_a_test(catalogue):
     assert not untested, f"testable requirements without a test: {untested}"
 
 
+def test_every_testable_image_requirement_has_a_test(catalogue):
+    used = ids_named_in_tests(ROOT / "suites" / "oci_image", set(catalogue))
+    untested = sorted(
+        q.id
+        for q in catalogue.values()
+        if q.suite == "oci_image" and q.testable and q.id not in used
+    )
+    assert not untested, f"testable requirements without a test: {untested}"
+
+
+def test_the_image_catalogue_covers_the_nine_documents_of_image_spec(catalogue):
+    sections = {q.section.split("#")[0] for q in catalogue.values() if q.suite == "oci_image"}
+    assert sections == {
+        "image-layout.md", "descriptor.md", "manifest.md", "image-index.md", "config.md",
+        "layer.md", "conversion.md", "annotations.md", "media-types.md",
+    }  # fmt: skip
+
+
 def test_every_untestable_requirement_says_why(catalogue):
     for q in catalogue.values():
         if not q.testable:
