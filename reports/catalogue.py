@@ -8,7 +8,7 @@ Each entry summarises one spec requirement in our own words and links to its sec
 and returns a `Catalogue`; a malformed file or a duplicate id raises `CatalogueError`.
 
 `basis`: on what the runtime's (or endpoint's) duty rests, so a verdict can be traced to
-spec text rather than to how important the behaviour seems. One of `BASES`:
+spec text rather than to how important the behaviour seems. One of its spec's `BASES`:
 
 - runtime-spec
   - `keyword`: the sentence's own RFC 2119 keyword addresses the runtime (or an operation
@@ -30,10 +30,18 @@ spec text rather than to how important the behaviour seems. One of `BASES`:
     definition, or a "must"/"should" sentence).
   - `critest`, `kubelet`: api.proto does not state it; the entry follows what critest
     checks or what the kubelet relies on. Level SHOULD at most.
+- image-spec
+  - `keyword`: the sentence's own RFC 2119 keyword (or REQUIRED) binds the producer or
+    implementation; the level is that keyword's.
+  - `definition`: the spec defines the form without a keyword (a property's type, a
+    date-time format, a whiteout being an empty file); content of another form is not
+    what it claims to be, so the entry may be a MUST.
+  - `guidance`: the spec's advice for portable content; SHOULD at most.
 
-`load_catalogue` refuses a basis of another spec's vocabulary and a MUST resting on
-critest/kubelet/error-exposure/author-only, and a testable author-only entry; tests/test_catalogue_basis.py checks that every entry of
-the repository's catalogues has a basis.
+`load_catalogue` refuses a basis of another spec's vocabulary, a MUST resting on
+critest/kubelet/error-exposure/author-only/guidance (`NOT_MUST`), and a testable
+author-only entry; tests/test_catalogue_basis.py checks that every entry of the
+repository's catalogues has a basis.
 """
 
 from __future__ import annotations
@@ -58,45 +66,54 @@ SPEC_URLS = {
 }
 
 
-#: basis -> (spec, what it means in one line, the link for it or "" for the entry's own)
-BASES = {
-    "keyword": ("runtime-spec", "the sentence's own RFC 2119 keyword addresses the runtime", ""),
-    "valid-values": (
-        "runtime-spec",
-        "a rule for config authors; config.md's Valid values makes refusing a config "
-        "that breaks it the runtime's duty (MUST generate an error)",
-        "https://github.com/opencontainers/runtime-spec/blob/{version}/config.md#valid-values",
-    ),
-    "create-applies": (
-        "runtime-spec",
-        "the field's meaning, stated without a keyword; runtime.md's create applies every "
-        "property or errors (and start runs process as given)",
-        "https://github.com/opencontainers/runtime-spec/blob/{version}/runtime.md#create",
-    ),
-    "error-exposure": (
-        "runtime-spec",
-        "how an error is reported; runtime.md's Errors section leaves that to the runtime",
-        "https://github.com/opencontainers/runtime-spec/blob/{version}/runtime.md#errors",
-    ),
-    "author-only": (
-        "runtime-spec",
-        "advice or a rule for config authors only; no duty of the runtime",
-        "",
-    ),
-    "proto": ("cri-api", "api.proto's comment on this RPC or field states it", ""),
-    "critest": (
-        "cri-api",
-        "not stated by api.proto; critest checks it (SHOULD at most)",
-        "https://github.com/kubernetes-sigs/cri-tools/tree/master/pkg/validate",
-    ),
-    "kubelet": (
-        "cri-api",
-        "not stated by api.proto; the kubelet relies on it (SHOULD at most)",
-        "https://github.com/kubernetes/kubernetes/tree/master/pkg/kubelet/kuberuntime",
-    ),
+#: spec -> its basis vocabulary: basis -> (what it means in one line, the link for it or
+#: "" for the entry's own section)
+BASES: dict[str, dict[str, tuple[str, str]]] = {
+    "runtime-spec": {
+        "keyword": ("the sentence's own RFC 2119 keyword addresses the runtime", ""),
+        "valid-values": (
+            "a rule for config authors; config.md's Valid values makes refusing a config "
+            "that breaks it the runtime's duty (MUST generate an error)",
+            "https://github.com/opencontainers/runtime-spec/blob/{version}/config.md#valid-values",
+        ),
+        "create-applies": (
+            "the field's meaning, stated without a keyword; runtime.md's create applies every "
+            "property or errors (and start runs process as given)",
+            "https://github.com/opencontainers/runtime-spec/blob/{version}/runtime.md#create",
+        ),
+        "error-exposure": (
+            "how an error is reported; runtime.md's Errors section leaves that to the runtime",
+            "https://github.com/opencontainers/runtime-spec/blob/{version}/runtime.md#errors",
+        ),
+        "author-only": ("advice or a rule for config authors only; no duty of the runtime", ""),
+    },
+    "image-spec": {
+        "keyword": (
+            "the sentence's own RFC 2119 keyword (or REQUIRED) binds the producer or "
+            "implementation",
+            "",
+        ),
+        "definition": (
+            "the spec defines the form (a type, a format, what a whiteout is) without a "
+            "keyword; content of another form is not of this kind",
+            "",
+        ),
+        "guidance": ("the spec's guidance for portable content (SHOULD at most)", ""),
+    },
+    "cri-api": {
+        "proto": ("api.proto's comment on this RPC or field states it", ""),
+        "critest": (
+            "not stated by api.proto; critest checks it (SHOULD at most)",
+            "https://github.com/kubernetes-sigs/cri-tools/tree/master/pkg/validate",
+        ),
+        "kubelet": (
+            "not stated by api.proto; the kubelet relies on it (SHOULD at most)",
+            "https://github.com/kubernetes/kubernetes/tree/master/pkg/kubelet/kuberuntime",
+        ),
+    },
 }
 #: bases that cannot carry a MUST: the text they rest on has no MUST for this behaviour
-NOT_MUST = {"critest", "kubelet", "error-exposure", "author-only"}
+NOT_MUST = {"critest", "kubelet", "error-exposure", "author-only", "guidance"}
 
 
 class CatalogueError(Exception):
@@ -138,7 +155,7 @@ class Requirement:
             "suite": self.suite,
             "proven_by": sorted(proven_by),
             "basis": self.basis or None,
-            "basis_text": BASES[self.basis][1] if self.basis in BASES else None,
+            "basis_text": self._basis[0] if self._basis else None,
             "basis_url": self.basis_url or None,
         }
 
@@ -146,10 +163,14 @@ class Requirement:
     def basis_url(self) -> str:
         """The link to the text the basis rests on (the entry's own section for keyword
         and proto); "" without a basis."""
-        if self.basis not in BASES:
+        if not self._basis:
             return ""
-        tpl = BASES[self.basis][2]
+        tpl = self._basis[1]
         return tpl.format(version="v" + self.spec_version) if tpl else self.url
+
+    @property
+    def _basis(self) -> tuple[str, str] | None:
+        return BASES.get(self.spec, {}).get(self.basis)
 
     @property
     def url(self) -> str:
@@ -201,7 +222,7 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
                 raise CatalogueError(f"{path}: duplicate requirement id {rid}")
             spec = entry.get("spec", doc["spec"])
             basis = entry.get("basis", "")
-            if basis and BASES[basis][0] != spec:
+            if basis and basis not in BASES.get(spec, {}):
                 raise CatalogueError(f"{path}: {rid}: basis {basis} is not one of {spec}'s")
             if basis == "author-only" and entry.get("testable", True):
                 raise CatalogueError(f"{path}: {rid}: an author-only entry is testable: false")

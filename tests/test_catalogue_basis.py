@@ -39,21 +39,32 @@ def test_author_only_entries_are_untestable(catalogue):
 
 
 @pytest.mark.parametrize(
-    ("entry", "message"),
+    ("spec", "entry", "message"),
     [
-        ("level: MUST, basis: critest", "cannot rest on critest"),
-        ("level: MUST, basis: keyword", "is not one of cri-api's"),
+        ("cri-api", "level: MUST, basis: critest", "cannot rest on critest"),
+        ("cri-api", "level: MUST, basis: keyword", "is not one of cri-api's"),
+        ("image-spec", "level: MUST, basis: guidance", "cannot rest on guidance"),
+        ("image-spec", "level: MUST, basis: valid-values", "is not one of image-spec's"),
+        ("runtime-spec", "level: MUST, basis: definition", "is not one of runtime-spec's"),
     ],
 )
-def test_loader_refuses_a_basis_that_does_not_fit(tmp_path, entry, message):
+def test_loader_refuses_a_basis_that_does_not_fit(tmp_path, spec, entry, message):
     f = tmp_path / "suite" / "requirements.yaml"
     f.parent.mkdir()
     f.write_text(
-        'spec: cri-api\nspec_version: "1"\nrequirements:\n'
-        f"  - {{id: cri.x.y, section: RuntimeService.X, {entry}, summary: a summary here}}\n"
+        f'spec: {spec}\nspec_version: "1"\nrequirements:\n'
+        f"  - {{id: x.y.z, section: X, {entry}, summary: a summary here}}\n"
     )
     with pytest.raises(CatalogueError, match=message):
         load_catalogue([f])
+
+
+def test_image_entries_use_image_specs_vocabulary(catalogue):
+    image = [r for r in catalogue.values() if r.spec == "image-spec"]
+    assert image and {r.basis for r in image} <= {"keyword", "definition", "guidance"}
+    entry = catalogue["image.layer.whiteout-form"].as_entry([])
+    assert entry["basis"] == "definition" and entry["basis_text"]
+    assert entry["basis_url"] == entry["url"]
 
 
 def test_basis_url_points_at_the_rule_it_rests_on(catalogue):
