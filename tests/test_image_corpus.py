@@ -5,6 +5,8 @@ and the reference layout passes everything. One inner run holds every case (one
 
 from __future__ import annotations
 
+import fcntl
+
 import pytest
 
 from suites.oci_image.corpus import all_cases, write_corpus
@@ -17,8 +19,10 @@ CASES = all_cases()
 def corpus_run(tmp_path_factory):
     base = tmp_path_factory.getbasetemp()
     corpus = (base.parent if base.name.startswith("popen-gw") else base) / "image-corpus"
-    if not (corpus / "cases.json").exists():
-        write_corpus(corpus)
+    with open(f"{corpus}.lock", "w") as lock:  # xdist workers: the first one writes it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (corpus / "cases.json").exists():
+            write_corpus(corpus)
     args = ["suites/oci_image", "-n", "2", "--gate", "none", "-p", "no:randomly"]
     args += [f"--image-layout={corpus / c.name}" for c in CASES]
     args.append(f"--image-layout={corpus / 'reference'}")

@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import tarfile
 from pathlib import Path
 
-from tests.conftest import run_demo_suite
+from infra.images.reference_layout import write_layout
+from tests.conftest import INNER_TIMEOUT, PYTEST, ROOT, run_demo_suite
 from tests.dummy_kind import STARTS_LOG
 
 DUMMY_SUITE = """
@@ -97,3 +100,72 @@ def test_runtime_tests_without_any_runtime_end_as_errors_naming_what_is_missing(
     assert rec["outcome"] == "error" and rec["name"] == "test_needs_a_runtime[no-runtime]", rec
     assert rec["message"].startswith("no runtime subject: no OCI runtime found: install runc"), rec
     assert doc["subjects"] == [] and doc["run"]["schemas"] == {}
+
+
+def run_image_suite(tmp_path: Path, path: str, *args: str) -> subprocess.CompletedProcess:
+    """suites/oci_image/test_layout.py's oci-layout test alone, with PATH `path`; the
+    report goes to tmp_path/rep."""
+    return subprocess.run(
+        [
+            *PYTEST,
+            "suites/oci_image/test_layout.py",
+            "-k",
+            "oci_layout_exists",
+            "-n",
+            "2",
+            *args,
+            "--report-dir",
+            str(tmp_path / "rep"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=INNER_TIMEOUT,
+        check=False,
+        env={**os.environ, "PATH": path},
+    )
+
+
+def test_the_image_suite_judges_given_layouts_without_any_oci_runtime(tmp_path):
+    lay = tmp_path / "given"
+    write_layout(lay)
+    with tarfile.open(tmp_path / "packed.tar", "w") as tar:
+        tar.add(lay, arcname=".")
+    res = run_image_suite(
+        tmp_path,
+        no_runtime_path(tmp_path),
+        f"--image-layout={lay}",
+        f"--image-layout={tmp_path / 'packed.tar'}",
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    doc = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert [(s["kind"], s["id"]) for s in doc["subjects"]] == [
+        ("layout", "given"),
+        ("layout", "packed"),
+    ]
+    assert doc["counts"] == {"given": {"passed": 1}, "packed": {"passed": 1}}
+    assert set(doc["run"]["schemas"]) == {"image-spec"}
+    assert doc["run"]["leftovers"] == []  # the unpacked tar was removed at the end
+    assert sorted(os.listdir(lay)) == ["blobs", "index.json", "oci-layout"]  # untouched
+
+
+def test_a_tool_that_fails_errors_its_own_layout_only(tmp_path):
+    path = no_runtime_path(tmp_path)
+    fake = Path(path) / "skopeo"
+    fake.unlink(missing_ok=True)
+    fake.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && echo "skopeo version 9.9.9" && exit 0\n'
+        'echo "copy refused" >&2; exit 3\n'
+    )
+    fake.chmod(0o755)
+    umoci = Path(path) / "umoci"
+    umoci.unlink(missing_ok=True)  # the reference and skopeo only
+    res = run_image_suite(tmp_path, path)
+    assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-2000:]
+    doc = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert [s["id"] for s in doc["subjects"]] == ["ocitest-reference", "skopeo-9.9.9"]
+    by = {r["subject"]: r for r in doc["results"]}
+    assert by["ocitest-reference"]["outcome"] == "passed"
+    assert by["skopeo-9.9.9"]["outcome"] == "error"
+    assert "skopeo copy --all" in by["skopeo-9.9.9"]["message"], by["skopeo-9.9.9"]
+    assert "exit 3: copy refused" in by["skopeo-9.9.9"]["message"]

@@ -343,3 +343,54 @@ def test_a_known_failure_naming_an_unknown_test_is_a_usage_error(tmp_path, test_
 )
 def test_a_bad_cri_endpoint_is_a_usage_error(tmp_path, args, needle):
     assert_one_line_usage_error(pytest_usage(*args, report_dir=str(tmp_path / "r")), needle)
+
+
+def _bad_layouts(tmp_path) -> dict[str, str]:
+    """Paths that --image-layout refuses: an empty directory, a file that is no tar, a
+    tar without a layout in it, a fifo."""
+    import tarfile
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"not a tar at all\n" * 64)
+    other = tmp_path / "other.tar"
+    (tmp_path / "readme").write_text("hello\n")
+    with tarfile.open(other, "w") as tar:
+        tar.add(tmp_path / "readme", arcname="readme")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    return {"empty": str(empty), "junk": str(junk), "other": str(other), "fifo": str(fifo)}
+
+
+@pytest.mark.parametrize(
+    "which, needle",
+    [
+        ("missing", "no such file or directory"),
+        ("empty", "not an OCI image layout (none of oci-layout, index.json, blobs in it)"),
+        ("junk", "neither a layout directory nor a readable tar"),
+        ("other", "a tar without an OCI image layout"),
+        ("fifo", "neither a directory nor a regular file"),
+    ],
+)
+def test_a_bad_image_layout_is_a_usage_error_from_any_suite(tmp_path, which, needle):
+    # the option belongs to the layout kind, so a runtime-suite invocation checks it too
+    path = _bad_layouts(tmp_path).get(which, str(tmp_path / "no-such-layout"))
+    assert_one_line_usage_error(
+        pytest_usage("--image-layout", path, report_dir=str(tmp_path / "r")),
+        f"--image-layout {path}: {needle}",
+    )
+
+
+def test_the_same_image_layout_twice_is_a_usage_error(tmp_path):
+    lay = tmp_path / "lay"
+    lay.mkdir()
+    (lay / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    res = pytest_usage(
+        "--image-layout",
+        str(lay),
+        "--image-layout",
+        f"{tmp_path}/./lay",
+        report_dir=str(tmp_path / "r"),
+    )
+    assert_one_line_usage_error(res, "given twice")

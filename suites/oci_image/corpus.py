@@ -1,9 +1,9 @@
 """The corpus of broken layouts: one case per way to break one requirement.
 
 Each `Case` names the requirement id it breaks and edits the reference layout
-(reference.py) at one stage; `write_corpus(dest)` writes every case as `dest/<name>/`
-plus `dest/cases.json` ({name: {requirement, doc, what}}) and the valid reference as
-`dest/reference/`. `./ocitest corpus write DIR` calls it. Other requirements may break
+(infra/images/reference_layout.py) at one stage; `write_corpus(dest)` writes every case
+as `dest/<name>/` plus `dest/cases.json` ({name: {requirement, doc, what}}) and the valid
+reference as `dest/reference/`. `./ocitest corpus write DIR` calls it. Other requirements may break
 along the way (a truncated blob is also a wrong digest); the named one always does.
 """
 
@@ -11,80 +11,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from suites.oci_image import reference as ref
+from infra.images import reference_layout as ref
+from suites.oci_image import corpus_blobs, corpus_docs, corpus_layers
+from suites.oci_image.corpus_base import CASES, Case
 
-SHA = "sha256:" + "a" * 64
-
-
-@dataclass(frozen=True)
-class Case:
-    """A broken layout: `name` (directory), `rid` (the requirement it breaks), `what`."""
-
-    name: str
-    rid: str
-    what: str
-    edit: ref.Edit
-
-    @property
-    def doc(self) -> str:
-        return self.rid.split(".")[1]
-
-
-CASES: list[Case] = []
-
-
-def case(name: str, rid: str, what: str, stage: str, fn: Callable) -> None:
-    """Declare a case whose edit runs `fn(obj)` at `stage` (mutating obj, or replacing it
-    when `fn` is marked with `new`)."""
-
-    def edit(at: str, obj: object) -> object:
-        if at != stage:
-            return None
-        result = fn(obj)
-        return result if getattr(fn, "replaces", False) else None
-
-    CASES.append(Case(name, rid, what, edit))
-
-
-def new(fn: Callable) -> Callable:
-    """Mark an edit whose return value replaces the stage's object (else it mutates)."""
-    fn.replaces = True
-    return fn
-
-
-def _set(path: str, value: object) -> Callable:
-    """An edit setting the dotted/indexed `path` ("layers.0.size") of a JSON object;
-    value DELETE removes the key."""
-
-    def fn(obj: dict) -> None:
-        *head, last = path.split(".")
-        for k in head:
-            obj = obj[int(k)] if isinstance(obj, list) else obj[k]
-        if value is DELETE:
-            del obj[last]
-        elif isinstance(obj, list):
-            obj[int(last)] = value
-        else:
-            obj[last] = value
-
-    return fn
-
-
-DELETE = object()
-
-
-def _blob(root: Path, digest: str) -> Path:
-    return root / "blobs" / "sha256" / digest.split(":")[1]
+#: the case modules, which register their cases in CASES on import
+CASE_MODULES = (corpus_blobs, corpus_docs, corpus_layers)
 
 
 def all_cases() -> list[Case]:
-    """Every corpus case (the case modules register on import)."""
-    from suites.oci_image import corpus_blobs, corpus_docs, corpus_layers  # noqa: F401
-
+    """Every corpus case (the case modules registered them on import)."""
     return list(CASES)
 
 
@@ -113,9 +51,7 @@ def main(argv: list[str]) -> int:
         print("ocitest corpus: usage is 'corpus write DIR'", file=sys.stderr)
         return 4
     try:
-        from suites.oci_image import corpus  # the registered module, not __main__
-
-        cases = corpus.write_corpus(Path(argv[0]))
+        cases = write_corpus(Path(argv[0]))
     except (FileExistsError, NotADirectoryError, PermissionError) as exc:
         print(f"ocitest corpus: {argv[0]}: cannot write there ({exc})", file=sys.stderr)
         return 4

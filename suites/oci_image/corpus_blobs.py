@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 
-from suites.oci_image import reference as ref
-from suites.oci_image.corpus import CASES, DELETE, SHA, Case, _blob, _set, case, new
-from suites.oci_image.reference import INDEX
+from infra.images import reference_layout as ref
+from infra.images.reference_layout import INDEX
+from suites.oci_image.corpus_base import CASES, DELETE, SHA, Case, _blob, _set, case, new
 
 M, C, IX, T, A = "manifest", "config", "index", "index.json", "artifact"
 F = "files"

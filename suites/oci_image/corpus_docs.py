@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from suites.oci_image.corpus import CASES, DELETE, Case, _blob, _set, case, new
-from suites.oci_image.reference import EMPTY, INDEX, TYPES, sha256
+from infra.images.reference_layout import EMPTY, INDEX, TYPES, sha256
+from suites.oci_image.corpus_base import CASES, DELETE, Case, _blob, _set, case, new
 
 M, C, IX, T, A, F = "manifest", "config", "index", "index.json", "artifact", "files"
 # --- manifest.md -------------------------------------------------------------------

@@ -3,8 +3,8 @@ config.md (entries escaping the root, diff_ids of zstd layers)."""
 
 from __future__ import annotations
 
-from suites.oci_image.corpus import CASES, Case, case, new
-from suites.oci_image.reference import TYPES, Entry, LayerSpec, compress, sha256, tar_bytes
+from infra.images.reference_layout import TYPES, Entry, LayerSpec, compress, sha256, tar_bytes
+from suites.oci_image.corpus_base import CASES, Case, case, new
 
 L, M = "layers", "manifest"
 

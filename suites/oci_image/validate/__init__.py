@@ -3,7 +3,7 @@
 `judge(root, schema_dir)` reads the layout directory at `root` and returns a `Judgement`:
 every `Finding` (requirement id, file or blob, wanted, seen) the rule modules produced.
 Tests decide; the validator only reports. A tar layout is unpacked first (see
-`suites/oci_image/subjects.py`).
+`infra/kinds/layout.py`).
 """
 
 from __future__ import annotations

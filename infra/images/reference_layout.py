@@ -1,14 +1,16 @@
 """The reference layout: a tiny, deterministic, valid OCI image layout made by our code.
 
-`write_layout(dest, edit)` writes it; `edit(stage, obj)` may change each piece before it
-is serialised (and so make a broken layout: see corpus.py). Stages, in order:
+`write_layout(dest, edit)` writes it; `edit(stage, obj)` may change each piece before
+it is serialised (and so make a broken layout: suites/oci_image/corpus.py). Stages:
   layers (list[LayerSpec]), layer-blobs (list[bytes]), config (dict), manifest (dict),
   manifest-bytes, artifact (dict: an artifact manifest whose subject is the image),
   index (dict: a nested index listing the image), index.json (dict), oci-layout (dict),
   files ((root Path, Digests) after everything is written).
 An edit returns the replacement object, or None to keep the (possibly mutated) one.
 Layers: a gzip base (files, a hard link, a symlink, a fifo), a gzip layer with an
-explicit whiteout, a plain tar layer. Nothing is pulled from anywhere.
+explicit whiteout, a plain tar layer. Nothing is pulled from anywhere. The layout kind
+(infra/kinds/layout.py) makes its `ocitest-reference` subject and the image tools'
+layouts from it.
 """
 
 from __future__ import annotations

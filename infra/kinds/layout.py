@@ -1,0 +1,223 @@
+"""The layout kind: OCI image layouts (image-spec image-layout.md), judged as written.
+
+Options (DESIGN.md, Contracts / Options): `--image-layout PATH` (repeatable; a layout
+directory, or a tar of one). Subjects: one per `--image-layout`, id the path's base name
+without `.tar`/`.tar.gz`/`.tgz` (`-2`, `-3` ... for repeats); without the option, the
+layouts made on this host from our reference image (infra/images/reference_layout.py):
+`ocitest-reference` itself, and `TOOL-VERSION` for each image tool found on PATH
+(`skopeo-1.9.3`, `umoci-0.4.7`; a tool-made layout carries the tool's version).
+
+Once per run (`start`, under the run's lock) the made layouts are written and the given
+tars unpacked below the run's work directory (`WORK/RUN_ID/layouts/ID`); a given
+directory is judged where it is, never written to. A subject whose layout could not be
+made keeps its reason; its tests end as `error` with it (`layout_dir`). `stop` removes
+what `start` wrote. The layouts are made on the harness host (targets are local so far).
+`layout_dir` raises infra.images.layouts.LayoutError (re-exported here).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+from infra import schemas
+from infra.images.layouts import (
+    LAYOUT_NAMES,
+    TOOLS,
+    LayoutError,
+    make_layout,
+    tar_holds_a_layout,
+    tool_version,
+    unpack_tar,
+)
+from infra.kinds.base import Kind, KindUsageError
+from infra.kinds.runs import current
+from infra.run import RunContext
+from infra.subjects import Subject
+
+#: the maker of the reference layout (the subject `ocitest-reference`)
+REFERENCE = "ocitest"
+#: the image-spec version the reference layout is written to
+REFERENCE_SPEC = "1.1.1"
+
+
+class LayoutKind(Kind):
+    """OCI image layouts, given or made by image tools; fixture `layout_subject`."""
+
+    name = "layout"
+    fixture = "layout_subject"
+
+    @classmethod
+    def add_options(cls, group) -> None:
+        group.addoption(
+            "--image-layout",
+            dest="ocitest_image_layouts",
+            action="append",
+            default=None,
+            metavar="PATH",
+            help="OCI image layout to validate, a directory or a tar (repeatable; default: "
+            "our reference layout and the layouts skopeo and umoci make from it)",
+        )
+
+    def check(self) -> list[Subject] | None:
+        """One subject per `--image-layout`; each path must exist, be readable and be a
+        layout directory (holding oci-layout, index.json or blobs) or a tar of one."""
+        given = self.options.ocitest_image_layouts
+        if given is None:
+            return None
+        subjects: list[Subject] = []
+        seen_paths: set[str] = set()
+        for p in given:
+            path = os.path.abspath(p)
+            if path in seen_paths:
+                raise KindUsageError(f"--image-layout {p}: given twice")
+            seen_paths.add(path)
+            _check_path(p, path)
+            base = _base_name(path)
+            sid, n = base, 2
+            while any(s.id == sid for s in subjects):
+                sid, n = f"{base}-{n}", n + 1
+            subjects.append(Subject(kind=self.name, id=sid, name=base, path=path))
+        return subjects
+
+    def resolve(self) -> list[Subject]:
+        """The reference layout and one layout per image tool found on PATH."""
+        subjects = [
+            Subject(
+                kind=self.name,
+                id=f"{REFERENCE}-reference",
+                name=REFERENCE,
+                spec_version=REFERENCE_SPEC,
+            )
+        ]
+        for tool in TOOLS:
+            binary = shutil.which(tool)
+            if not binary:
+                continue
+            version, output = tool_version(tool)
+            subjects.append(
+                Subject(
+                    kind=self.name,
+                    id=f"{tool}-{version}" if version else tool,
+                    name=tool,
+                    version=version,
+                    path=binary,
+                    version_output=output,
+                )
+            )
+        return subjects
+
+    def start(self, subjects: list[Subject]) -> tuple[dict | None, str]:
+        """Make or unpack each subject's layout; services = {"dirs": {id: directory},
+        "errors": {id: why not}}. The error is "" unless no layout could be had."""
+        base = self._base()
+        dirs: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        given = self.ctx.explicit.get(self.name) is not None
+        for s in subjects:
+            dest = base / s.id
+            try:
+                if given and os.path.isdir(s.path):
+                    dirs[s.id] = s.path
+                    continue
+                base.mkdir(parents=True, exist_ok=True)
+                shutil.rmtree(dest, ignore_errors=True)
+                if given:
+                    unpack_tar(s.path, dest)
+                else:
+                    make_layout(s.name, dest, self._rootfs() if s.name == "umoci" else "")
+                dirs[s.id] = str(dest)
+            except (LayoutError, OSError) as exc:
+                errors[s.id] = f"{s.id}: the layout was not made: {exc}".replace("\n", " ")
+        why = (
+            "" if dirs or not subjects else "no layout could be made: " + "; ".join(errors.values())
+        )
+        return {"dirs": dirs, "errors": errors}, why
+
+    def _base(self) -> Path:
+        return Path(self.ctx.work_base) / "layouts"
+
+    def _rootfs(self) -> str:
+        """The cached busybox rootfs umoci inserts (built once per cache)."""
+        from infra.images.rootfs import cached_rootfs
+        from infra.targets import TargetError, open_target
+
+        try:
+            return cached_rootfs(open_target("local"), self.ctx.cache_dir)
+        except TargetError as exc:
+            raise LayoutError(str(exc)) from None
+
+    def stop(self, subjects: list[Subject], services: dict | None) -> list[str]:
+        """Remove the layouts `start` made or unpacked (not a leak: nothing to report)."""
+        shutil.rmtree(self._base(), ignore_errors=True)
+        return []
+
+    def schemas(self) -> dict[str, dict]:
+        """The image-spec schemas the suite validates with (infra/schemas.py's choice)."""
+        try:
+            sdir = str(schemas.schema_dir("image-spec"))
+        except schemas.SchemaError:
+            return {"image-spec": {"dir": "", "version": "missing"}}
+        return {"image-spec": {"dir": sdir, "version": schemas.schema_version(sdir)}}
+
+
+def layout_dir(ctx: RunContext, subject: Subject) -> str:
+    """The directory holding `subject`'s layout in this run (after the kind's start).
+
+    Raises:
+        LayoutError: it was not made or unpacked (the reason, one line).
+    """
+    run = current(ctx, LayoutKind.name)
+    if run is None or run.services is None:
+        raise LayoutError(run.error if run and run.error else "the layouts were not made")
+    services = run.services
+    if subject.id in services["errors"]:
+        raise LayoutError(services["errors"][subject.id])
+    if subject.id not in services["dirs"]:
+        raise LayoutError(f"{subject.id}: no layout was made for this subject")
+    return services["dirs"][subject.id]
+
+
+def _base_name(path: str) -> str:
+    name = Path(path).name
+    for suffix in (".tar.gz", ".tgz", ".tar"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name or "layout"
+
+
+def _check_path(given: str, path: str) -> None:
+    """Raise KindUsageError (one line) unless `path` is a readable layout or layout tar."""
+    where = f"--image-layout {given}"
+    if not os.path.lexists(path):
+        raise KindUsageError(f"{where}: no such file or directory")
+    if os.path.isdir(path):
+        try:
+            names = set(os.listdir(path))
+        except OSError as exc:
+            raise KindUsageError(f"{where}: cannot read the directory: {exc.strerror}") from None
+        if not names & set(LAYOUT_NAMES):
+            raise KindUsageError(
+                f"{where}: not an OCI image layout (none of {', '.join(LAYOUT_NAMES)} in it)"
+            )
+        return
+    if not os.path.isfile(path):
+        raise KindUsageError(f"{where}: neither a directory nor a regular file")
+    if not os.access(path, os.R_OK):
+        raise KindUsageError(f"{where}: not readable")
+    try:
+        holds = tar_holds_a_layout(path)
+    except (OSError, tarfile.TarError) as exc:
+        raise KindUsageError(
+            f"{where}: neither a layout directory nor a readable tar ({exc})".replace("\n", " ")
+        ) from None
+    if not holds:
+        raise KindUsageError(
+            f"{where}: a tar without an OCI image layout (none of "
+            f"{', '.join(LAYOUT_NAMES)} at its top)"
+        )
+
+
+__all__ = ["LayoutError", "LayoutKind", "layout_dir"]
