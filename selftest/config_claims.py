@@ -9,7 +9,7 @@ requirements that 1.3.0 no longer has (`until`), which the bases fail.
 
 from __future__ import annotations
 
-from infra.mutants.declare import claims_mutant
+from selftest.declare import claims_mutant
 
 claims_mutant(
     "claims-1.3.0",

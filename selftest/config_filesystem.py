@@ -7,7 +7,7 @@ ignored or misread that part of the config would. Mounts of the baseline config 
 
 from __future__ import annotations
 
-from infra.mutants.declare import edit_mutant
+from selftest.declare import edit_mutant
 
 #: destinations of the baseline config's mounts (infra/images/bundle.py)
 BASELINE_MOUNTS = {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"}

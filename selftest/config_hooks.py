@@ -7,7 +7,7 @@ mutants that skip a kind of hook or ignore failures are in registry.py.
 
 from __future__ import annotations
 
-from infra.mutants.declare import edit_mutant
+from selftest.declare import edit_mutant
 
 H = "test_hooks.py::"
 KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")

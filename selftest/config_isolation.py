@@ -6,7 +6,7 @@ Standard library only (see declare.py).
 
 from __future__ import annotations
 
-from infra.mutants.declare import edit_mutant, features_mutant
+from selftest.declare import edit_mutant, features_mutant
 
 _NS = "test_namespaces.py::"
 _SC = "test_seccomp.py::"

@@ -5,7 +5,7 @@ one field would. Standard library only (see declare.py).
 
 from __future__ import annotations
 
-from infra.mutants.declare import edit_mutant
+from selftest.declare import edit_mutant
 
 P = "test_process.py::"
 CAPS = "test_process_caps.py::"

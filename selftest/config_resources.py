@@ -6,7 +6,7 @@ Each edits config.json just before the real runtime's create (see declare.py).
 
 from __future__ import annotations
 
-from infra.mutants.declare import edit_mutant
+from selftest.declare import edit_mutant
 
 P = "test_resources_pids.py::"
 M = "test_resources_memory.py::"

@@ -1,8 +1,8 @@
 """What ocitest's runtime mutants share: the wrapped runtime's command line, the base
-`Mutant`, and the bases of mutants that edit config.json or rewrite printed JSON.
+`Wrapper`, and the bases of mutants that edit config.json or rewrite printed JSON.
 
 Imported by runtime_mutant.py, which runs under the system python with -I: standard
-library only. See runtime_mutant.py for how a mutant is chosen.
+library only. See declare.py for how a mutant is declared on one of these classes.
 """
 
 from __future__ import annotations
@@ -55,7 +55,10 @@ def positional(args: list[str]) -> list[str]:
     return out
 
 
-class Mutant:
+class Wrapper:
+    """A runtime wrapping the real one `base`: `run()` passes the command line through
+    unless a subclass changes what one command does."""
+
     def __init__(self, base: str, argv: list[str]) -> None:
         self.base = base
         self.argv = argv
@@ -85,7 +88,7 @@ class Mutant:
 
 
 # --- the mutants ----------------------------------------------------------------------
-class ConfigEditing(Mutant):
+class ConfigEditing(Wrapper):
     """Base: create with an edited config.json (restored right after create)."""
 
     def edit(self, cfg: dict) -> bool:
@@ -114,7 +117,7 @@ class ConfigEditing(Mutant):
 
 
 class EditsConfig(ConfigEditing):
-    """A mutant declared with @edit_mutant in an infra/mutants/config_*.py module."""
+    """A mutant declared with @edit_mutant (see declare.py): `editor` edits config.json."""
 
     editor = staticmethod(lambda cfg: False)
 
@@ -122,7 +125,7 @@ class EditsConfig(ConfigEditing):
         return bool(self.editor(cfg))
 
 
-class RewritesJson(Mutant):
+class RewritesJson(Wrapper):
     """Base: the JSON a command prints is rewritten by `rewrite(doc)`."""
 
     rewritten = "features"  # the command whose output is rewritten
@@ -184,27 +187,6 @@ class EditsClaimingVersion(EditsConfig):
             return super().run()
         claims = type("Claims", (ClaimsVersion,), {"version": self.version})
         return claims(self.base, self.argv).run()
-
-
-def declared_class(key: str) -> type[Mutant] | None:
-    """The class of a mutant declared in an area module (see declare.py), or None."""
-    from infra.mutants import declare
-
-    declare.load_area_modules()
-    if key in declare.EDIT_CLAIMS:
-        return type(
-            "Declared",
-            (EditsClaimingVersion,),
-            {"editor": staticmethod(declare.EDITS[key]), "version": declare.EDIT_CLAIMS[key]},
-        )
-    if key in declare.EDITS:
-        return type("Declared", (EditsConfig,), {"editor": staticmethod(declare.EDITS[key])})
-    if key in declare.CLAIMS:
-        return type("Declared", (ClaimsVersion,), {"version": declare.CLAIMS[key]})
-    if key in declare.FEATURE_REWRITES:
-        rewrite = declare.FEATURE_REWRITES[key]
-        return type("Declared", (RewritesFeatures,), {"rewriter": staticmethod(rewrite)})
-    return None
 
 
 class StateRewriting(RewritesJson):

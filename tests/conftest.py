@@ -19,7 +19,7 @@ PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 #: seconds one inner pytest run may take
 INNER_TIMEOUT = 600
 #: the self-tests' plugin: registers the `mutant:NAME` CRI endpoint scheme
-SELFTEST_PLUGIN = ["-p", "infra.mutants.plugin"]
+SELFTEST_PLUGIN = ["-p", "selftest.plugin"]
 #: PATH of the throw-away projects' runs
 DEMO_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -74,13 +74,19 @@ def run_pytest(
     return InnerRun(res.returncode, res.stdout, res.stderr, report_dir)
 
 
+def shared_dir(tmp_path_factory, name: str) -> Path:
+    """The directory `name` of this harness session, the same for every xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if base.name.startswith("popen-gw") else base) / name
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
 def shared_run(tmp_path_factory, key: str, args: list[str]) -> InnerRun:
     """`run_pytest(args)` once per harness session, whatever the xdist worker: the first
     worker to ask runs it (holding a lock), the others wait and reuse its report. For
     the expensive inner runs (baselines, mutant batches) that several tests share."""
-    base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if base.name.startswith("popen-gw") else base) / "shared-runs"
-    shared.mkdir(exist_ok=True)
+    shared = shared_dir(tmp_path_factory, "shared-runs")
     report, meta = shared / key, shared / f"{key}.json"
     with open(shared / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -89,6 +95,16 @@ def shared_run(tmp_path_factory, key: str, args: list[str]) -> InnerRun:
             meta.write_text(json.dumps({"rc": run.rc, "stdout": run.stdout, "stderr": run.stderr}))
         saved = json.loads(meta.read_text())
     return InnerRun(saved["rc"], saved["stdout"], saved["stderr"], report)
+
+
+@pytest.fixture(scope="session")
+def mutant_exe(tmp_path_factory):
+    """Call as mutant_exe(KEY): the entry point of the runtime mutant KEY (a registry key
+    of selftest.registry.MUTANTS), generated once per session in its run directory."""
+    from selftest import executables
+
+    paths = executables.write(shared_dir(tmp_path_factory, "mutant-bin"))
+    return paths.__getitem__
 
 
 @pytest.fixture

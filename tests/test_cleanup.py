@@ -97,9 +97,7 @@ def test_the_sweeper_removes_what_a_killed_run_left(tmp_path, capsys):
     assert rid in capsys.readouterr().out
 
 
-def test_a_full_run_with_failures_leaves_nothing(inner):
-    from infra.mutants import MUTANTS
-
+def test_a_full_run_with_failures_leaves_nothing(inner, mutant_exe):
     run = inner(
         [
             "suites/oci_runtime",
@@ -108,7 +106,7 @@ def test_a_full_run_with_failures_leaves_nothing(inner):
             "--gate",
             "none",
             "--runtime",
-            MUTANTS["delete-keeps-container"].path,
+            mutant_exe("delete-keeps-container"),
             "--runtime",
             "crun",
         ]

@@ -1,17 +1,19 @@
 """Self-tests of the CRI suite: each mutant CRI endpoint (the gRPC proxy of
-infra/mutants/cri_proxy.py in front of the embedded containerd) fails exactly the tests
-listed for it in infra/mutants/cri_mutants.py, beyond what the real containerd fails.
+selftest/cri_proxy.py in front of the embedded containerd, `--cri-endpoint mutant:NAME`
+with selftest.plugin loaded, as run_pytest does) fails exactly the tests declared for it (selftest/cri_*.py),
+beyond what the real containerd fails; the result is recorded for reports/proofs.json.
 Runs the runc handler only, and only the modules a mutant targets, to stay quick."""
 
 from __future__ import annotations
 
 import pytest
 
-from infra.mutants.cri_mutants import CRI_MUTANT_TESTS
+from selftest import proofs
+from selftest.registry import CRI_MUTANTS
 from tests.conftest import run_pytest, shared_run
 
 SUITE = "suites/cri"
-MODULES = sorted({mod for m in CRI_MUTANT_TESTS.values() for mod in m.modules})
+MODULES = sorted({mod for m in CRI_MUTANTS.values() for mod in m.modules})
 COMMON = ["--runtime-handler", "runc", "--gate", "none", "-n", "2"]
 
 
@@ -26,7 +28,7 @@ def cri_baseline(tmp_path_factory):
 
 def test_the_real_containerd_passes_every_targeted_test(cri_baseline):
     outcomes = cri_baseline.outcomes()
-    targeted = {t for m in CRI_MUTANT_TESTS.values() for t in m.fails}
+    targeted = {t for m in CRI_MUTANTS.values() for t in m.fails}
     missing = targeted - set(outcomes)
     assert not missing, f"targeted tests not collected: {sorted(missing)}"
     bad = {t: outcomes[t] for t in targeted if outcomes[t] != "passed"}
@@ -34,16 +36,15 @@ def test_the_real_containerd_passes_every_targeted_test(cri_baseline):
 
 
 @pytest.mark.selftest
-@pytest.mark.parametrize("name", sorted(CRI_MUTANT_TESTS))
+@pytest.mark.parametrize("name", sorted(CRI_MUTANTS))
 def test_cri_mutant_fails_exactly_its_targeted_tests(name, cri_baseline, tmp_path):
-    m = CRI_MUTANT_TESTS[name]
-    run = run_pytest(
-        [*(f"{SUITE}/{mod}" for mod in m.modules), *COMMON, "--cri-endpoint", f"mutant:{name}"],
-        tmp_path / "report",
-    )
+    m = CRI_MUTANTS[name]
+    args = [*(f"{SUITE}/{mod}" for mod in m.modules), *COMMON]
+    run = run_pytest([*args, "--cri-endpoint", f"mutant:{name}"], tmp_path / "report")
     assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
     base = {k for k in cri_baseline.failing() if k.split("::")[0] in m.modules}
     new = run.failing() - base
+    proofs.record(m, new)
     assert new == set(m.fails), (
         f"CRI mutant {name} ({m.breaks}):\n"
         f"  fails but should not: {sorted(new - set(m.fails))}\n"
@@ -55,13 +56,13 @@ def test_cri_mutant_fails_exactly_its_targeted_tests(name, cri_baseline, tmp_pat
 
 
 def test_every_cri_mutant_names_requirements_of_its_tests():
-    from infra.mutants.registry import proofs
     from reports.catalogue import catalogue_files, load_catalogue
+    from selftest.registry import declared_proofs
     from tests.conftest import ROOT
 
     cat = load_catalogue(catalogue_files(ROOT))
-    proven = proofs()
-    for m in CRI_MUTANT_TESTS.values():
+    proven = declared_proofs()
+    for m in CRI_MUTANTS.values():
         unknown = [r for r in m.requirements if r not in cat]
         assert not unknown, f"{m.name}: unknown requirement ids {unknown}"
         for test in m.fails:
@@ -69,4 +70,4 @@ def test_every_cri_mutant_names_requirements_of_its_tests():
             text = (ROOT / SUITE / module).read_text()
             assert f"def {func.split('[')[0]}(" in text, f"{m.name}: no test {test}"
         for rid in m.requirements:
-            assert f"cri-{m.name}" in proven.get(rid, []), f"report misses {m.name} for {rid}"
+            assert m.key in proven.get(rid, []), f"proofs miss {m.name} for {rid}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from infra.mutants import MUTANTS
 from reports.gate import judge
 from reports.records import Record
 
@@ -52,30 +51,30 @@ def test_judge_rejects_an_unknown_mode():
         judge([], "MAYBE")
 
 
-MUTANT = MUTANTS["missing-id-ok"].path
+MUTANT = "missing-id-ok"  # the runtime mutant these runs test (see mutant_exe)
 ONE_TEST = "suites/oci_runtime/test_state.py::test_state_without_an_id_fails"
 
 
-def test_a_must_failure_fails_the_run(inner):
-    run = inner([ONE_TEST, "--runtime", MUTANT])
+def test_a_must_failure_fails_the_run(inner, mutant_exe):
+    run = inner([ONE_TEST, "--runtime", mutant_exe(MUTANT)])
     assert run.rc == 1, run.stdout[-2000:]
     assert run.results["gate"]["passed"] is False
     assert [r["outcome"] for r in run.results["results"]] == ["failed"]
 
 
-def test_gate_none_reports_but_passes(inner):
-    run = inner([ONE_TEST, "--runtime", MUTANT, "--gate", "none"])
+def test_gate_none_reports_but_passes(inner, mutant_exe):
+    run = inner([ONE_TEST, "--runtime", mutant_exe(MUTANT), "--gate", "none"])
     assert run.rc == 0, run.stdout[-2000:]
     assert [r["outcome"] for r in run.results["results"]] == ["failed"]
 
 
-def test_a_known_failure_is_xfail_with_its_reason(inner, tmp_path):
+def test_a_known_failure_is_xfail_with_its_reason(inner, mutant_exe, tmp_path):
     kf = tmp_path / "kf.yaml"
     kf.write_text(
         "known_failures:\n  - test: " + ONE_TEST + "\n    subject: mutant-missing-id-ok\n"
         "    reason: the mutant accepts a missing id\n    link: https://example.invalid/1\n"
     )
-    run = inner([ONE_TEST, "--runtime", MUTANT, "--known-failures", str(kf)])
+    run = inner([ONE_TEST, "--runtime", mutant_exe(MUTANT), "--known-failures", str(kf)])
     assert run.rc == 0, run.stdout[-2000:]
     (r,) = run.results["results"]
     assert r["outcome"] == "xfail"
@@ -95,9 +94,9 @@ def test_a_stale_known_failure_fails_the_gate(inner, tmp_path):
     assert any("stale" in reason for reason in run.results["gate"]["reasons"])
 
 
-def test_a_should_failure_fails_only_the_should_gate(inner):
+def test_a_should_failure_fails_only_the_should_gate(inner, mutant_exe):
     fd_test = "suites/oci_runtime/test_linux.py::test_the_program_has_only_stdin_stdout_stderr_open"
-    leaky = MUTANTS["leaks-fd"].path
+    leaky = mutant_exe("leaks-fd")
     must = inner([fd_test, "--runtime", leaky, "--gate", "MUST"])
     should = inner([fd_test, "--runtime", leaky, "--gate", "SHOULD"])
     assert [r["level"] for r in must.results["results"]] == ["SHOULD"]

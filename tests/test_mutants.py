@@ -4,7 +4,9 @@ passes them.
 The baseline is the real runtime a mutant wraps (runc, or crun for the mutant-crun-*
 ones): a mutant must fail its targeted tests on top of what its base itself fails, and
 nothing else. This is what proves
-that those tests can fail (the report lists requirements no mutant proves yet).
+that those tests can fail: each mutant's result is recorded (selftest/proofs.py) and
+`python -m selftest.proofs write` turns them into reports/proofs.json, the proofs the
+report shows.
 
 Scope: a mutant runs against the test files that hold its targeted tests (so "nothing
 else" is checked within them), which keeps CI's cost near one suite run per area;
@@ -19,8 +21,8 @@ import os
 
 import pytest
 
-from infra.mutants import MUTANTS
-from infra.mutants.declare import CLAIMS, FEATURE_REWRITES
+from selftest import proofs
+from selftest.registry import MUTANTS
 from tests.conftest import shared_run
 
 SUITE = "suites/oci_runtime"
@@ -66,13 +68,13 @@ def test_the_base_runtime_passes_every_test_its_mutants_target(baselines, mutant
     targeted = {
         t
         for m in MUTANTS.values()
-        if _baseline_of(m) == base and m.key not in CLAIMS
+        if _baseline_of(m) == base and m.how != "claims"
         for t in m.fails
     }
     missing = targeted - set(outcomes)
     assert not missing, f"targeted tests not collected: {sorted(missing)}"
     # a features mutant may list what the base lacks: there the base is rightly unsupported
-    listed_more = {t for m in MUTANTS.values() if m.key in FEATURE_REWRITES for t in m.fails}
+    listed_more = {t for m in MUTANTS.values() if m.how == "features" for t in m.fails}
     not_passing = {
         t: outcomes[t]
         for t in targeted
@@ -93,14 +95,13 @@ def _digest(names: list[str]) -> str:
 def scope(key: str) -> tuple[str, ...]:
     """The test paths a mutant runs against (see the module doc)."""
     m = MUTANTS[key]
-    files = sorted({t.split("::")[0] for t in (*m.fails, *m.also_passes)})
-    if os.environ.get("OCITEST_MUTANTS_FULL") or not files or key in CLAIMS:
+    if os.environ.get("OCITEST_MUTANTS_FULL") or not m.modules or m.how == "claims":
         return (f"suites/{m.suite}",)
-    return tuple(f"suites/{m.suite}/{f}" for f in files)
+    return tuple(f"suites/{m.suite}/{f}" for f in m.modules)
 
 
 @pytest.fixture(scope="session")
-def mutant_runs(tmp_path_factory):
+def mutant_runs(tmp_path_factory, mutant_exe):
     """mutant key -> (inner run, its subject id), running a batch on first use: mutants
     of the same scope, BATCH at a time."""
     groups: dict[tuple[str, ...], list[str]] = {}
@@ -118,7 +119,7 @@ def mutant_runs(tmp_path_factory):
             paths, batch = next((p, b) for p, b in batches if key in b)
             args = [*paths, "--gate", "none", "-n", "2"]
             for k in batch:
-                args += ["--runtime", MUTANTS[k].path]
+                args += ["--runtime", mutant_exe(k)]
             run = shared_run(tmp_path_factory, "mutants-" + _digest(batch), args)
             for k in batch:
                 runs[k] = (run, f"mutant-{k}")
@@ -140,6 +141,7 @@ def test_mutant_fails_exactly_its_targeted_tests(name, baselines, mutant_runs):
     base_failing = {k for k, o in base_outcomes.items() if o in ("failed", "error")} & ran
     new = failing - base_failing
     fixed = base_failing - failing
+    proofs.record(mutant, new)
     assert new == set(mutant.fails) and fixed == set(mutant.also_passes), (
         f"mutant {name} ({mutant.breaks}), against {base}:\n"
         f"  fails but should not: {sorted(new - set(mutant.fails))}\n"
@@ -151,9 +153,16 @@ def test_mutant_fails_exactly_its_targeted_tests(name, baselines, mutant_runs):
     )
 
 
-def test_every_mutant_has_its_executable():
-    missing = [m.path for m in MUTANTS.values() if not os.access(m.path, os.X_OK)]
-    assert not missing, f"mutants without bin/ symlink to runtime_mutant.py: {missing}"
+def test_every_mutant_has_its_executable(tmp_path):
+    from selftest import executables
+    from selftest.runtime_mutant import mutant_of
+
+    paths = executables.write(tmp_path)
+    assert sorted(paths) == sorted(MUTANTS)
+    missing = [p for p in paths.values() if not os.access(p, os.X_OK)]
+    assert not missing, f"entry points not executable: {missing}"
+    unknown = [k for k, p in paths.items() if mutant_of(p) is not MUTANTS[k]]
+    assert not unknown, f"runtime_mutant.py does not find these mutants: {unknown}"
 
 
 def test_every_mutant_names_requirements_of_its_tests():

@@ -337,7 +337,7 @@ def test_a_known_failure_naming_an_unknown_test_is_a_usage_error(tmp_path, test_
         (["--cri-endpoint", "bogus://"], "expected unix:///path/to.sock"),
         # the mutant scheme exists only with the self-tests' plugin
         (["--cri-endpoint", "mutant:exec-sync-exit-zero"], "or embedded)"),
-        (["-p", "infra.mutants.plugin", "--cri-endpoint", "mutant:nosuch"], "no such CRI mutant"),
+        (["-p", "selftest.plugin", "--cri-endpoint", "mutant:nosuch"], "no such CRI mutant"),
         (["--cri-image-endpoint", "nowhere"], "--cri-image-endpoint: 'nowhere'"),
     ],
 )

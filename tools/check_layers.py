@@ -1,7 +1,7 @@
 """Checks the product's layers: `python -m tools.check_layers` (exit 1 on a problem).
 
-The product is infra/, reports/ and suites/ (infra/mutants/ is self-test code, like
-selftest/). Its imports, read with ast (also those inside functions), must obey
+The product is infra/, reports/ and suites/ (selftest/ is self-test code; infra.mutants,
+its former place, stays refused). Its imports, read with ast (also those inside functions), must obey
 DESIGN.md (Layout): no product module imports the self-test code (selftest, infra.mutants);
 infra/ and reports/ never import suites; infra/ never imports reports; and the product's
 import graph has no cycle (a module importing `a.b.c` depends on `a.b.c`, not on its

@@ -1,0 +1,147 @@
+"""reports/proofs.json, the proofs the report shows: per mutant, the requirement ids it
+violates and the tests that caught it in the last self-test run that ran it.
+
+    {"schema_version": 1, "generated": "2025-01-01T00:00:00+00:00",
+     "mutants": {"<registry key>": {"kind": "runtime"|"cri", "base": "runc",
+                 "requirements": [ids], "caught_by": ["test_x.py::test_y[param]"],
+                 "caught": true}}}
+
+The self-tests (tests/test_mutants.py, tests/test_cri_mutants.py) `record` each mutant's
+result, the tests it made fail beyond its baseline, as RESULTS/KEY.json; then
+`python -m selftest.proofs write` rewrites the file from them. A mutant with no result
+(a sampled run) keeps its entry as it was; one never run gets caught false. Keys are
+registry keys (unique: "kill-wrong-signal", "crun-claims-1.3.0", "cri-exec-sync-exit-zero").
+
+    python -m selftest.proofs write [--results DIR] [--out FILE]
+    python -m selftest.proofs declared [--out FILE]   # caught_by = the declared fails
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from selftest.declare import Mutant
+
+ROOT = Path(__file__).resolve().parent.parent
+#: the committed proofs file (shipped with the reports package)
+PROOFS = ROOT / "reports" / "proofs.json"
+SCHEMA_VERSION = 1
+#: environment variable naming the directory of self-test results
+RESULTS_ENV = "OCITEST_SELFTEST_RESULTS"
+
+
+def results_dir() -> Path:
+    """Where the self-tests record results: $OCITEST_SELFTEST_RESULTS, else
+    selftest-results/ in the checkout (git-ignored)."""
+    return Path(os.environ.get(RESULTS_ENV) or ROOT / "selftest-results")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    tmp.replace(path)
+
+
+def record(mutant: Mutant, caught_by: Iterable[str], directory: Path | None = None) -> Path:
+    """Record one self-test's result: the tests `mutant` made fail beyond its baseline
+    ("test_x.py::test_y[param]", subject-free). Writes DIR/KEY.json; its path."""
+    path = (directory or results_dir()) / f"{mutant.key}.json"
+    _write_json(path, {"key": mutant.key, "caught_by": sorted(caught_by), "recorded": _now()})
+    return path
+
+
+def entry(mutant: Mutant, caught_by: Iterable[str]) -> dict:
+    """The proofs.json entry of `mutant` caught by `caught_by` (requirements in declared
+    order, tests sorted)."""
+    tests = sorted(set(caught_by))
+    return {
+        "kind": mutant.kind,
+        "base": mutant.base,
+        "requirements": list(mutant.requirements),
+        "caught_by": tests,
+        "caught": bool(tests),
+    }
+
+
+def declared(registry: dict[str, Mutant]) -> dict:
+    """The document as the declarations promise it: each mutant caught by its `fails`."""
+    mutants = {k: entry(m, m.fails) for k, m in sorted(registry.items())}
+    return _document(mutants)
+
+
+def _document(mutants: dict) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "generated": _now(), "mutants": mutants}
+
+
+def read_results(directory: Path) -> dict[str, list[str]]:
+    """registry key -> caught_by, of every result recorded in `directory`."""
+    out = {}
+    for path in sorted(directory.glob("*.json")):
+        doc = json.loads(path.read_text())
+        out[doc["key"]] = doc["caught_by"]
+    return out
+
+
+def rewrite(old: dict | None, registry: dict[str, Mutant], results: dict[str, list[str]]) -> dict:
+    """The new document: `results` for the mutants that ran, the `old` entry for those
+    that did not (a new mutant never run: caught false); undeclared mutants dropped."""
+    before = (old or {}).get("mutants", {})
+    mutants = {}
+    for key, m in sorted(registry.items()):
+        if key in results:
+            mutants[key] = entry(m, results[key])
+        else:
+            mutants[key] = before.get(key) or entry(m, [])
+    return _document(mutants)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: one line, exit 4
+        self.exit(4, f"selftest.proofs: {message}\n")
+
+
+def main(argv: list[str]) -> int:
+    ap = _Parser(prog="python -m selftest.proofs", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("write", help="rewrite the proofs file from self-test results")
+    w.add_argument("--results", type=Path, default=None, help="default: " + RESULTS_ENV)
+    w.add_argument("--out", type=Path, default=PROOFS)
+    d = sub.add_parser("declared", help="write the proofs the declarations promise")
+    d.add_argument("--out", type=Path, default=PROOFS)
+    a = ap.parse_args(argv)
+    from selftest.registry import REGISTRY
+
+    if a.command == "declared":
+        _write_json(a.out, declared(REGISTRY))
+        print(f"{a.out}: {len(REGISTRY)} mutants, as declared")
+        return 0
+    directory = a.results or results_dir()
+    results = read_results(directory) if directory.is_dir() else {}
+    if not results:
+        sys.stderr.write(f"selftest.proofs: no self-test results in {directory}\n")
+        return 4
+    old = json.loads(a.out.read_text()) if a.out.exists() else None
+    doc = rewrite(old, REGISTRY, results)
+    _write_json(a.out, doc)
+    ran = [k for k in results if k in REGISTRY]
+    survived = sorted(k for k in ran if not doc["mutants"][k]["caught"])
+    print(
+        f"{a.out}: {len(ran)} of {len(REGISTRY)} mutants from {directory}, "
+        f"{len(survived)} survived" + (f": {', '.join(survived)}" if survived else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

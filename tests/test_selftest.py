@@ -1,0 +1,59 @@
+"""The self-test package: its declarations and reports/proofs.json agree, and proofs are
+rewritten from results (that the product never imports it: tests/test_layers.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from selftest import proofs
+from selftest.registry import CRI_MUTANTS, MUTANTS, REGISTRY
+from tests.conftest import ROOT
+
+
+def test_the_registry_holds_every_mutant_once():
+    assert len(REGISTRY) == len(MUTANTS) + len(CRI_MUTANTS)
+    assert {m.kind for m in REGISTRY.values()} == {"runtime", "cri"}
+    for key, m in REGISTRY.items():
+        assert m.key == key and m.breaks and m.fails and m.requirements, key
+
+
+def test_the_proofs_file_lists_every_declared_mutant_as_declared():
+    doc = json.loads(proofs.PROOFS.read_text())
+    assert doc["schema_version"] == proofs.SCHEMA_VERSION
+    assert sorted(doc["mutants"]) == sorted(REGISTRY), (
+        "reports/proofs.json is stale: run `python -m selftest.proofs write` after the "
+        "self-tests (or `declared` for new mutants)"
+    )
+    for key, entry in doc["mutants"].items():
+        m = REGISTRY[key]
+        wanted = (m.kind, m.base, list(m.requirements))
+        assert (entry["kind"], entry["base"], entry["requirements"]) == wanted, key
+        assert entry["caught"] == bool(entry["caught_by"]), key
+
+
+def test_a_rewrite_takes_the_results_and_keeps_mutants_that_did_not_run(tmp_path):
+    ran, kept = sorted(MUTANTS)[:2]
+    cri = next(iter(CRI_MUTANTS.values()))
+    proofs.record(MUTANTS[ran], [], tmp_path)  # survived
+    proofs.record(cri, ["test_x.py::test_y[1]"], tmp_path)
+    old = {"mutants": {kept: {"kind": "runtime", "caught_by": ["old"], "caught": True}}}
+    old["mutants"]["gone"] = {"kind": "runtime", "caught_by": [], "caught": False}
+    doc = proofs.rewrite(old, REGISTRY, proofs.read_results(tmp_path))
+    assert doc["mutants"][ran]["caught"] is False
+    assert doc["mutants"][cri.key]["caught_by"] == ["test_x.py::test_y[1]"]
+    assert doc["mutants"][kept] == old["mutants"][kept]
+    assert "gone" not in doc["mutants"] and sorted(doc["mutants"]) == sorted(REGISTRY)
+
+
+def test_proofs_write_without_results_is_a_usage_error(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "selftest.proofs", "write", "--results", str(tmp_path / "none")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert res.returncode == 4 and len(res.stderr.strip().splitlines()) == 1, res.stderr
