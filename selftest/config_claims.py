@@ -16,7 +16,7 @@ claims_mutant(
     spec_version="1.3.0",
     breaks="declares runtime-spec 1.3.0 (features.ociVersionMax) while implementing runc 1.1.5",
     fails=[
-        "test_hooks.py::test_a_failing_poststart_hook_is_an_error",
+        "test_lifecycle_hooks.py::test_a_failing_poststart_hook_is_an_error",
         "test_hostname.py::test_the_program_sees_domainname",
         "test_mount_options.py::test_mount_option_is_applied[defaults]",
         "test_mount_options.py::test_recursive_mount_option_reaches_submounts[ratime]",
@@ -48,7 +48,7 @@ claims_mutant(
     ],
     also_passes=[
         "test_config_errors.py::test_create_refuses_a_relative_mount_destination_before_1_2_0",
-        "test_hooks.py::test_a_failing_poststart_hook_only_warns",
+        "test_lifecycle_hooks.py::test_a_failing_poststart_hook_only_warns",
         "test_process_caps.py::test_an_unknown_capability_is_an_error",
     ],
 )
@@ -57,9 +57,9 @@ claims_mutant(
     spec_version="1.3.0",
     breaks="declares runtime-spec 1.3.0 (--version's spec line) while implementing crun 1.8.1",
     fails=[
-        "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[startContainer]",
-        "test_hooks.py::test_a_failing_poststart_hook_is_an_error",
-        "test_hooks.py::test_hooks_receive_the_state_on_stdin[startContainer]",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[startContainer]",
+        "test_lifecycle_hooks.py::test_a_failing_poststart_hook_is_an_error",
+        "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[startContainer]",
         "test_idmap_mounts.py::test_idmap_without_mappings_or_user_namespace_fails[ridmap]",
         "test_idmap_mounts.py::test_ridmap_maps_the_submounts_too",
         "test_memory_policy.py::test_memory_policy_is_the_process_numa_policy[MPOL_BIND]",
@@ -137,7 +137,7 @@ claims_mutant(
     ],
     also_passes=[
         "test_config_errors.py::test_create_refuses_a_relative_mount_destination_before_1_2_0",
-        "test_hooks.py::test_prestart_hooks_run_once_start_is_called",
+        "test_config_hooks.py::test_prestart_hooks_run_once_start_is_called",
         "test_process_caps.py::test_an_unknown_capability_is_an_error",
     ],
     base="crun",

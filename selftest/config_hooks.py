@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from selftest.declare import edit_mutant
 
-H = "test_hooks.py::"
+H = "test_config_hooks.py::"
 KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
 
 

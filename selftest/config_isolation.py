@@ -224,7 +224,7 @@ def _(cfg: dict) -> bool:
 @features_mutant(
     "features-lists-time-namespace",
     breaks="features lists the time namespace, which runc 1.1.5 cannot create",
-    fails=["test_features.py::test_a_listed_namespace_type_can_be_created[time]"],
+    fails=["test_features_linux.py::test_a_listed_namespace_type_can_be_created[time]"],
     requirements=["features-linux.namespaces-recognized"],
 )
 def _(doc: dict) -> None:
@@ -260,7 +260,7 @@ _F = "test_features.py::"
     "features-lists-unknown-seccomp-values",
     breaks="features lists a seccomp action, operator and flag libseccomp does not know (and an arch, which the test leaves out as foreign)",
     fails=[
-        _F + f"test_listed_seccomp_values_are_recognized[{k}]"
+        f"test_features_linux.py::test_listed_seccomp_values_are_recognized[{k}]"
         for k in ("actions", "operators", "supportedFlags")
     ],
     requirements=[

@@ -223,7 +223,7 @@ def _(cfg: dict) -> bool:
 @edit_mutant(
     "drops-mknod-from-a-full-bounding-set",
     breaks="a bounding set of 30 or more capabilities (a runtime's whole list) loses CAP_MKNOD",
-    fails=["test_features.py::test_every_listed_capability_is_recognized"],
+    fails=["test_features_linux.py::test_every_listed_capability_is_recognized"],
     requirements=["features-linux.capabilities-recognized"],
 )
 def _(cfg: dict) -> bool:

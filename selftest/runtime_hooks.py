@@ -15,10 +15,10 @@ from selftest.runtime_base import ConfigEditing
     "skips-poststop-hooks",
     breaks="poststop hooks never run",
     fails=[
-        "test_hooks.py::test_poststop_hook_runs_at_delete",
-        "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[poststop]",
-        "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[poststop]",
-        "test_hooks.py::test_hooks_receive_the_state_on_stdin[poststop]",
+        "test_lifecycle_hooks.py::test_poststop_hook_runs_at_delete",
+        "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[poststop]",
+        "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[poststop]",
+        "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[poststop]",
     ],
     requirements=[
         "runtime.lifecycle.poststop-invoked",
@@ -37,11 +37,11 @@ def _(cfg: dict) -> bool:
     "skips-prestart-hooks",
     breaks="prestart hooks never run",
     fails=[
-        "test_hooks.py::test_prestart_hook_runs_before_the_program",
-        "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
-        "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[prestart]",
-        "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[prestart]",
-        "test_hooks.py::test_hooks_receive_the_state_on_stdin[prestart]",
+        "test_lifecycle_hooks.py::test_prestart_hook_runs_before_the_program",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
+        "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[prestart]",
+        "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[prestart]",
+        "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[prestart]",
     ],
     requirements=[
         "runtime.lifecycle.prestart-invoked",
@@ -58,14 +58,14 @@ def _(cfg: dict) -> bool:
     "skips-create-runtime-hooks",
     breaks="createRuntime hooks never run",
     fails=[
-        "test_hooks.py::test_create_hooks_run_during_create_in_order",
-        "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
-        "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[createRuntime]",
-        "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[createRuntime]",
-        "test_hooks.py::test_hooks_receive_the_state_on_stdin[createRuntime]",
-        "test_hooks.py::test_a_hook_past_its_timeout_is_aborted",
-        "test_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
-        "test_hooks.py::test_create_runtime_hooks_run_once_the_container_namespaces_exist",
+        "test_lifecycle_hooks.py::test_create_hooks_run_during_create_in_order",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
+        "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[createRuntime]",
+        "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[createRuntime]",
+        "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[createRuntime]",
+        "test_config_hooks.py::test_a_hook_past_its_timeout_is_aborted",
+        "test_config_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
+        "test_config_hooks.py::test_create_runtime_hooks_run_once_the_container_namespaces_exist",
         "test_features.py::test_every_listed_hook_runs",
     ],
     requirements=[
@@ -87,11 +87,11 @@ def _(cfg: dict) -> bool:
     "skips-create-container-hooks",
     breaks="createContainer hooks never run",
     fails=[
-        "test_hooks.py::test_create_hooks_run_during_create_in_order",
-        "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
-        "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[createContainer]",
-        "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[createContainer]",
-        "test_hooks.py::test_hooks_receive_the_state_on_stdin[createContainer]",
+        "test_lifecycle_hooks.py::test_create_hooks_run_during_create_in_order",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
+        "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[createContainer]",
+        "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[createContainer]",
+        "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[createContainer]",
     ],
     requirements=[
         "runtime.lifecycle.create-container-invoked",
@@ -109,10 +109,10 @@ def _(cfg: dict) -> bool:
     "skips-start-container-hooks",
     breaks="startContainer hooks never run",
     fails=[
-        "test_hooks.py::test_start_container_hook_runs_at_start_before_the_program",
-        "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[startContainer]",
-        "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[startContainer]",
-        "test_hooks.py::test_hooks_receive_the_state_on_stdin[startContainer]",
+        "test_lifecycle_hooks.py::test_start_container_hook_runs_at_start_before_the_program",
+        "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[startContainer]",
+        "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[startContainer]",
+        "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[startContainer]",
     ],
     requirements=[
         "runtime.lifecycle.start-container-invoked",
@@ -129,11 +129,11 @@ def _(cfg: dict) -> bool:
     "ignores-hook-failures",
     breaks="a failing hook is treated as a successful one",
     fails=[
-        "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
-        "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
-        "test_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
-        "test_hooks.py::test_a_hook_past_its_timeout_is_aborted",
-        "test_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
+        "test_config_hooks.py::test_a_hook_past_its_timeout_is_aborted",
+        "test_config_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
     ],
     requirements=[
         "runtime.lifecycle.prestart-failure",
@@ -141,8 +141,8 @@ def _(cfg: dict) -> bool:
         "runtime.lifecycle.create-container-failure",
     ],
     also_passes=[
-        "test_hooks.py::test_a_failing_poststart_hook_only_warns",
-        "test_hooks.py::test_a_failing_poststop_hook_only_warns",
+        "test_lifecycle_hooks.py::test_a_failing_poststart_hook_only_warns",
+        "test_lifecycle_hooks.py::test_a_failing_poststop_hook_only_warns",
     ],
 )
 class IgnoresHookFailures(ConfigEditing):
@@ -162,11 +162,11 @@ class IgnoresHookFailures(ConfigEditing):
     "skips-poststart-hooks",
     breaks="poststart hooks never run",
     fails=[
-        "test_hooks.py::test_poststart_hook_runs_after_start",
-        "test_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[poststart]",
-        "test_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[poststart]",
-        "test_hooks.py::test_hooks_receive_the_state_on_stdin[poststart]",
-        "test_hooks.py::test_poststart_hooks_run_after_the_program_is_executed_before_start_returns",
+        "test_lifecycle_hooks.py::test_poststart_hook_runs_after_start",
+        "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[poststart]",
+        "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[poststart]",
+        "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[poststart]",
+        "test_config_hooks.py::test_poststart_hooks_run_after_the_program_is_executed_before_start_returns",
     ],
     requirements=[
         "runtime.lifecycle.poststart-invoked",
@@ -184,7 +184,7 @@ def _(cfg: dict) -> bool:
     "stops-at-failing-poststop",
     breaks="poststop hooks after a failing one never run",
     fails=[
-        "test_hooks.py::test_a_failing_poststop_hook_only_warns",
+        "test_lifecycle_hooks.py::test_a_failing_poststop_hook_only_warns",
     ],
     requirements=[
         "runtime.lifecycle.poststop-failure-warns",

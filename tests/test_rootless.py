@@ -42,7 +42,7 @@ AWAITING_ROOT_MARKER: set[str] = set()
 #: failures the rootless run may show, each a real fault of the runtime that root runs
 #: rarely meet (timing): the inner report still lists them as failed
 ROOTLESS_RACES = {
-    "test_hooks.py::test_poststart_hooks_run_after_the_program_is_executed_before_start_returns"
+    "test_config_hooks.py::test_poststart_hooks_run_after_the_program_is_executed_before_start_returns"
     "[crun]": "crun 1.8.1 runs poststart hooks once it has told the container process to "
     "start, without waiting for its exec: under load the hook sees it still as `crun create`",
 }

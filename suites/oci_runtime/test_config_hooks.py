@@ -1,10 +1,9 @@
-"""runtime.md#lifecycle steps 3-13: when each kind of hook runs, and what a failing one does.
+"""config.md#posix-platform-hooks: the hook entries in depth.
 
-Hooks in the runtime namespace (prestart, createRuntime, poststart, poststop) and
-createContainer append their name to BUNDLE/hooks.log on the host; startContainer runs
-in the container, so it appends to /hooks.log inside the rootfs. The program prints a
-marker, so the tests can tell what ran before what. (Hook order, stdin state, timeouts
-and namespaces in depth are the config suite's: config.md#posix-platform-hooks.)
+Per kind: the order of its hooks, the state on stdin, the namespace its path resolves
+in and the one it runs in; the entry's args, env and timeout; when prestart,
+createRuntime and poststart run relative to the container's creation. What each kind
+does in the lifecycle (runtime.md) is test_lifecycle_hooks.py's.
 """
 
 from __future__ import annotations
@@ -14,231 +13,11 @@ import json
 import pytest
 
 from infra import specversion
-from infra.evidence import Evidence
 from infra.outcomes import not_required
 from suites.messages import violation
 from suites.oci_runtime.helpers import LONG_RUNNING, assert_created
+from suites.oci_runtime.hooks import bundle_with_hooks, hooks_log
 
-RUNTIME_NS_HOOKS = ("prestart", "createRuntime", "createContainer", "poststart", "poststop")
-
-
-def _hook(bundle, kind: str, fail: bool = False, log: str | None = None) -> dict:
-    log = log or (f"{bundle.path}/hooks.log" if kind != "startContainer" else "/hooks.log")
-    # read the state on stdin first: a hook that leaves it unread can kill the runtime
-    # with SIGPIPE (crun 1.8.1 then exits 141), which is not what these tests are about
-    script = f"cat >/dev/null; echo {kind} >> {log}" + ("; exit 3" if fail else "")
-    return {"path": "/bin/sh", "args": ["sh", "-c", script]}
-
-
-def _log(host, bundle) -> list[str]:
-    """The hook names logged so far (host side, then inside the rootfs); each read is
-    recorded as evidence, and so are the hooks config.json asked for."""
-    if not any(e.command.startswith("(config.json) hooks") for e in host.log.records):
-        host.log.add(
-            Evidence(
-                command="(config.json) hooks",
-                exit_status=None,
-                stdout=json.dumps(bundle.config.get("hooks", {}), indent=1),
-            )
-        )
-    lines = []
-    for path in (f"{bundle.path}/hooks.log", f"{bundle.rootfs}/hooks.log"):
-        text = host.read_text(path)
-        lines += text.split() if text else []
-    return lines
-
-
-def _with_hooks(containers, kinds, failing: str | None = None, args=LONG_RUNNING):
-    b = containers.bundle(args=args)
-    hooks: dict[str, list] = {}
-    for kind in kinds:
-        hooks.setdefault(kind, []).append(_hook(b, kind, fail=(kind == failing)))
-    b.config["hooks"] = hooks
-    return b
-
-
-@pytest.mark.requirement("runtime.lifecycle.prestart-invoked")
-def test_prestart_hook_runs_before_the_program(containers, runtime, host):
-    b = _with_hooks(containers, ["prestart"])
-    c = containers.create(b)
-    assert_created(c, "runtime.lifecycle.prestart-invoked")
-    rr = runtime.start(c.id)
-    containers.wait_output(c, "ocitest-started")
-    log = _log(host, b)
-    assert rr.ok and log == ["prestart"], violation(
-        "runtime.lifecycle.prestart-invoked",
-        wanted="the prestart hook ran once by start",
-        seen=f"hooks.log {log}",
-        evidence=[c.create_result, rr],
-    )
-
-
-@pytest.mark.requirement(
-    "runtime.lifecycle.create-runtime-invoked",
-    "runtime.lifecycle.create-container-invoked",
-    "config.hooks.create-container-after-create-runtime",
-)
-def test_create_hooks_run_during_create_in_order(containers, host):
-    b = _with_hooks(containers, ["createContainer", "createRuntime"])
-    c = containers.create(b)
-    log = _log(host, b)
-    assert c.created and log == ["createRuntime", "createContainer"], violation(
-        "runtime.lifecycle.create-container-invoked",
-        wanted="create exits 0, having run createRuntime, then createContainer",
-        seen=f"exit status {c.create_result.exit_status}, hooks.log {log}",
-        evidence=[c.create_result],
-    )
-
-
-@pytest.mark.requirement(
-    "runtime.lifecycle.start-container-invoked", "config.hooks.start-container-timing"
-)
-def test_start_container_hook_runs_at_start_before_the_program(containers, runtime, host):
-    b = _with_hooks(
-        containers,
-        ["startContainer"],
-        args=["sh", "-c", "echo ocitest-started; cat /hooks.log; exec sleep 100000"],
-    )
-    c = containers.create(b)
-    assert_created(c, "runtime.lifecycle.start-container-invoked")
-    before = _log(host, b)
-    rr = runtime.start(c.id)
-    containers.wait_output(c, "ocitest-started")
-    containers.wait_for(
-        "the program printed its output", lambda: containers.output(c).count("\n") >= 2
-    )
-    out = containers.output(c)
-    assert before == [] and rr.ok and "startContainer" in out, violation(
-        "runtime.lifecycle.start-container-invoked",
-        wanted="no hook output after create; after start the program sees /hooks.log",
-        seen=f"after create {before}, start exit {rr.exit_status}, program stdout {out!r}",
-        evidence=[c.create_result, rr],
-    )
-
-
-@pytest.mark.requirement("runtime.lifecycle.poststart-invoked")
-def test_poststart_hook_runs_after_start(containers, runtime, host):
-    b = _with_hooks(containers, ["poststart"])
-    c = containers.create(b)
-    assert_created(c, "runtime.lifecycle.poststart-invoked")
-    before = _log(host, b)
-    rr = runtime.start(c.id)
-    ran = containers.wait_for("poststart wrote hooks.log", lambda: _log(host, b) == ["poststart"])
-    assert before == [] and rr.ok and ran, violation(
-        "runtime.lifecycle.poststart-invoked",
-        wanted="poststart not run by create; run once after start",
-        seen=f"after create {before}, after start {_log(host, b)}",
-        evidence=[rr],
-    )
-
-
-@pytest.mark.requirement("runtime.lifecycle.poststop-invoked", "config.hooks.poststop-timing")
-def test_poststop_hook_runs_at_delete(containers, runtime, host):
-    b = _with_hooks(containers, ["poststop"], args=["sh", "-c", "echo ocitest-started"])
-    c = containers.create(b)
-    assert_created(c, "runtime.lifecycle.poststop-invoked")
-    assert runtime.start(c.id).ok
-    assert containers.wait_status(c.id, "stopped"), "setup: the program did not exit"
-    before = _log(host, b)
-    rr = runtime.delete(c.id)
-    after = _log(host, b)
-    assert before == [] and rr.ok and after == ["poststop"], violation(
-        "runtime.lifecycle.poststop-invoked",
-        wanted="poststop not run before delete; run once by delete",
-        seen=f"before delete {before}, after {after}",
-        evidence=[rr],
-    )
-
-
-FAILING = [
-    ("prestart", "runtime.lifecycle.prestart-failure"),
-    ("createRuntime", "runtime.lifecycle.create-runtime-failure"),
-    ("createContainer", "runtime.lifecycle.create-container-failure"),
-    ("startContainer", "runtime.lifecycle.start-container-failure"),
-]
-
-
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=pytest.mark.requirement(rid), id=k) for k, rid in FAILING]
-)
-def test_a_failing_hook_stops_the_container_before_the_program(containers, runtime, kind):
-    rid = dict(FAILING)[kind]
-    b = _with_hooks(containers, [kind], failing=kind)
-    c = containers.create(b)
-    results = [c.create_result]
-    failed_at = "create" if not c.created else None
-    if c.created:
-        rr = runtime.start(c.id)
-        results.append(rr)
-        failed_at = "start" if not rr.ok else None
-    state = containers.state(c.id)
-    status = state.get("status") if state else "(gone)"
-    out = containers.output(c)
-    assert failed_at and status in ("(gone)", "stopped") and "ocitest-started" not in out, (
-        violation(
-            rid,
-            wanted=f"create or start fails because the {kind} hook exits 3; the container is "
-            "stopped or gone; the program never ran",
-            seen=f"failed at: {failed_at or 'neither'}, status {status}, stdout {out!r}",
-            evidence=results,
-        )
-    )
-
-
-@pytest.mark.requirement("runtime.lifecycle.poststart-failure-warns")
-def test_a_failing_poststart_hook_only_warns(containers, runtime):
-    b = _with_hooks(containers, ["poststart"], failing="poststart")
-    c = containers.create(b)
-    assert_created(c, "runtime.lifecycle.poststart-failure-warns")
-    rr = runtime.start(c.id)
-    ran = containers.wait_output(c, "ocitest-started")
-    status = (containers.state(c.id) or {}).get("status")
-    assert rr.ok and ran and status == "running", violation(
-        "runtime.lifecycle.poststart-failure-warns",
-        wanted="start exits 0 and the container keeps running (a failing poststart hook only warns)",
-        seen=f"start exit {rr.exit_status}, program ran: {ran}, status {status!r}",
-        evidence=[rr],
-    )
-
-
-@pytest.mark.requirement("runtime.lifecycle.poststart-failure-errors")
-def test_a_failing_poststart_hook_is_an_error(containers, runtime):
-    b = _with_hooks(containers, ["poststart"], failing="poststart")
-    c = containers.create(b)
-    assert_created(c, "runtime.lifecycle.poststart-failure-errors")
-    rr = runtime.start(c.id)
-    stopped = containers.wait_for(
-        "the container stopped or went away",
-        lambda: (containers.state(c.id) or {"status": "stopped"}).get("status") == "stopped",
-    )
-    assert not rr.ok and stopped, violation(
-        "runtime.lifecycle.poststart-failure-errors",
-        wanted="start fails and the container is stopped (failing poststart hook, spec >= 1.3.0)",
-        seen=f"start exit {rr.exit_status}, stopped: {stopped}",
-        evidence=[rr],
-    )
-
-
-@pytest.mark.requirement("runtime.lifecycle.poststop-failure-warns", "runtime.warnings.continue")
-def test_a_failing_poststop_hook_only_warns(containers, runtime, host):
-    b = containers.bundle(args=["sh", "-c", "echo ocitest-started"])
-    b.config["hooks"] = {"poststop": [_hook(b, "poststop", fail=True), _hook(b, "poststop-second")]}
-    c = containers.create(b)
-    assert_created(c, "runtime.lifecycle.poststop-failure-warns")
-    assert runtime.start(c.id).ok
-    assert containers.wait_status(c.id, "stopped"), "setup: the program did not exit"
-    rr = runtime.delete(c.id)
-    st = runtime.state(c.id)
-    log = _log(host, b)
-    assert rr.ok and not st.ok and log == ["poststop", "poststop-second"], violation(
-        "runtime.lifecycle.poststop-failure-warns",
-        wanted="delete exits 0, the container is gone, and the second poststop hook ran",
-        seen=f"delete exit {rr.exit_status}, state exit {st.exit_status}, hooks.log {log}",
-        evidence=[rr, st],
-    )
-
-
-# --- config.md#posix-platform-hooks: the hook entries, in depth -----------------------
 KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
 #: where each kind's path resolves and where it runs: "runtime" or "container"
 PATH_NS = {k: "container" if k == "startContainer" else "runtime" for k in KINDS}
@@ -429,13 +208,13 @@ def test_a_hook_past_its_timeout_is_aborted(containers, host):
 
 @pytest.mark.requirement("config.hooks.prestart-at-start")
 def test_prestart_hooks_run_once_start_is_called(containers, runtime, host):
-    b = _with_hooks(containers, ["prestart"])
+    b = bundle_with_hooks(containers, ["prestart"])
     c = containers.create(b)
     assert_created(c, "config.hooks.prestart-at-start")
-    after_create = _log(host, b)
+    after_create = hooks_log(host, b)
     rr = runtime.start(c.id)
     containers.wait_output(c, "ocitest-started")
-    after_start = _log(host, b)
+    after_start = hooks_log(host, b)
     assert after_create == [] and after_start == ["prestart"], violation(
         "config.hooks.prestart-at-start",
         wanted="(spec 1.0.0, 1.0.1) no prestart hook during create; it runs once start is called",
@@ -448,9 +227,9 @@ def test_prestart_hooks_run_once_start_is_called(containers, runtime, host):
     "config.hooks.prestart-at-create", "config.hooks.prestart-before-create-runtime"
 )
 def test_prestart_hooks_run_during_create_before_create_runtime(containers, host):
-    b = _with_hooks(containers, ["createRuntime", "prestart"])
+    b = bundle_with_hooks(containers, ["createRuntime", "prestart"])
     c = containers.create(b)
-    log = _log(host, b)
+    log = hooks_log(host, b)
     assert c.created and log == ["prestart", "createRuntime"], violation(
         "config.hooks.prestart-at-create",
         wanted="(spec >= 1.1.0) create runs the prestart hook, then the createRuntime hook",
