@@ -12,7 +12,7 @@ import contextlib
 import fcntl
 import itertools
 import os
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from infra.drivers.host import HostInspector
@@ -21,6 +21,7 @@ from infra.evidence import Evidence, EvidenceLog
 from infra.images.bundle import Bundle, make_bundle
 from infra.probe import ProbeOutputError, ProbeReport, parse_report, probe_args
 from infra.run import RunContext
+from infra.wait import wait_recorded
 
 #: seconds between two polls of a condition
 POLL_INTERVAL = 0.02
@@ -246,37 +247,13 @@ class ContainerSession:
             return None
         return doc if isinstance(doc, dict) else None
 
-    def wait_for(self, what: str, predicate, timeout: float = WAIT_TIMEOUT) -> bool:
-        """Poll `predicate()` until true or `timeout` seconds pass; record one evidence line.
-
-        The polls' own runtime calls are not kept in the evidence (only the last one).
-        """
-        quiet = EvidenceLog()
-        loud, self.driver.log = self.driver.log, quiet
-        start = time.monotonic()
-        try:
-            while True:
-                if predicate():
-                    ok = True
-                    break
-                if time.monotonic() - start > timeout:
-                    ok = False
-                    break
-                time.sleep(POLL_INTERVAL)
-        finally:
-            self.driver.log = loud
-        waited = time.monotonic() - start
-        if quiet.records:
-            loud.add(quiet.records[-1])
-        loud.add(
-            Evidence(
-                command=f"(wait) {what}",
-                exit_status=0 if ok else 1,
-                duration=round(waited, 3),
-                note=(f"held after {waited:.2f} s" if ok else f"deadline of {timeout:g} s passed"),
-            )
-        )
-        return ok
+    def wait_for(
+        self, what: str, predicate: Callable[[], object], timeout: float = WAIT_TIMEOUT
+    ) -> bool:
+        """Poll `predicate()` until true or `timeout` seconds pass (infra/wait.py); one
+        evidence line for the wait. The polls' own runtime calls are not kept in the
+        evidence (only the last one). False when the deadline passed."""
+        return wait_recorded(what, predicate, timeout, self.driver, interval=POLL_INTERVAL)
 
     def wait_status(self, container_id: str, status: str, timeout: float = WAIT_TIMEOUT) -> bool:
         """Wait until state reports `status`; False when the deadline passes."""

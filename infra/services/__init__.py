@@ -10,8 +10,9 @@ sweeper can remove what a killed run left.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable
+
+from infra import wait
 
 #: seconds a service may take to become ready
 READY_TIMEOUT = 60.0
@@ -29,17 +30,12 @@ def free_port() -> int:
 
 
 def wait_until(what: str, predicate: Callable[[], bool], timeout: float = READY_TIMEOUT) -> None:
-    """Poll `predicate()` every 50 ms until true. Raises ServiceError after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if predicate():
-                return
-        except Exception:
-            pass
-        if time.monotonic() > deadline:
-            raise ServiceError(f"{what}: not ready within {timeout:g} s")
-        time.sleep(0.05)
+    """Poll `predicate()` every 50 ms until true (infra/wait.py; an exception it raises
+    counts as not ready). Raises ServiceError after `timeout` s."""
+    try:
+        wait.wait_until(what, predicate, timeout, ignore_errors=True)
+    except wait.WaitTimeout:
+        raise ServiceError(f"{what}: not ready within {timeout:g} s") from None
 
 
 _SPAWN = r"""

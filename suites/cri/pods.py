@@ -10,15 +10,16 @@ Waiting polls with a deadline; the polls' own calls are kept out of the evidence
 from __future__ import annotations
 
 import itertools
-import time
 import uuid
+from collections.abc import Callable
 
 from cri_api.v1 import api_pb2 as pb
 
 from infra.drivers.cri import CriClient, CriResult
-from infra.evidence import Evidence, EvidenceLog
+from infra.evidence import EvidenceLog
 from infra.services.containerd import cgroup_parent
 from infra.subjects import Subject
+from infra.wait import wait_recorded
 
 #: prints a marker, then waits without end
 LONG_RUNNING = ["sh", "-c", "echo ocitest-started; exec sleep 100000"]
@@ -150,30 +151,13 @@ class PodSession:
             "ExecSync", container_id=cid, cmd=cmd, timeout=timeout, deadline=timeout + 20
         )
 
-    def wait_for(self, what: str, predicate, timeout: float = WAIT_TIMEOUT) -> bool:
-        """Poll `predicate()` until true or `timeout` s; one evidence line for the wait."""
-        quiet = EvidenceLog()
-        loud, self.cri.log = self.cri.log, quiet
-        start = time.monotonic()
-        try:
-            while not (ok := bool(predicate())):
-                if time.monotonic() - start > timeout:
-                    break
-                time.sleep(0.05)
-        finally:
-            self.cri.log = loud
-        waited = time.monotonic() - start
-        if quiet.records:
-            loud.add(quiet.records[-1])
-        loud.add(
-            Evidence(
-                command=f"(wait) {what}",
-                exit_status=0 if ok else 1,
-                duration=round(waited, 3),
-                note=f"held after {waited:.2f} s" if ok else f"deadline of {timeout:g} s passed",
-            )
-        )
-        return ok
+    def wait_for(
+        self, what: str, predicate: Callable[[], object], timeout: float = WAIT_TIMEOUT
+    ) -> bool:
+        """Poll `predicate()` until true or `timeout` s (infra/wait.py); one evidence line
+        for the wait, the polls' own calls left out (only the last one kept). False when
+        the deadline passed."""
+        return wait_recorded(what, predicate, timeout, self.cri)
 
     def wait_state(self, cid: str, state: int, timeout: float = WAIT_TIMEOUT) -> bool:
         name = pb.ContainerState.Name(state)
