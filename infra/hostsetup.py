@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".ocitest-installed"
 
-#: Debian packages the suites need (DESIGN.md; the Foundation issue's list)
+#: Debian packages the suites need (README: The two commands, The CRI suite)
 PACKAGES = [
     "python3-venv",
     "runc",
@@ -132,7 +132,7 @@ def ensure_venv() -> Path:
     return python
 
 
-# --- host fixes (DESIGN.md, quirks) ------------------------------------------------------
+# --- host fixes: what this kind of host needs before the suites can run ------------------
 def cgroup2_controllers() -> list[str]:
     """Controllers still held by the cgroup2 tree of a hybrid host ([] otherwise)."""
     f = Path("/sys/fs/cgroup/unified/cgroup.controllers")

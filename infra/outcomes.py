@@ -1,8 +1,8 @@
 """Outcomes other than pass/fail that a test or fixture can declare.
 
-DESIGN.md's outcomes `unsupported` and `not-required` are pytest skips whose reason
-starts with a fixed prefix; the reports plugin maps them back. Use these helpers
-rather than writing the prefix by hand.
+The outcomes `unsupported` and `not-required` (docs/architecture.md, Outcomes; README,
+Reading the report) are pytest skips whose reason starts with a fixed prefix; the
+reports plugin maps them back. Use these helpers rather than writing the prefix by hand.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Subjects: what is under test (DESIGN.md, Contracts / Subjects).
+"""Subjects: what is under test (docs/architecture.md, Subjects).
 
 A runtime subject is resolved from a `--runtime NAME|PATH` option (plus the
 `--runtime-arg`s that follow it) on a target: the binary must exist and be executable

@@ -1,7 +1,7 @@
 """The sweeper: removes what a run left behind, also a run whose worker was killed.
 
-Everything of a run is found by its id (DESIGN.md, Runs under xdist): state roots under
-/run/ocitest/RUN_ID, bundles under /var/lib/ocitest/runs/RUN_ID, cgroups named
+Everything of a run is found by its id (docs/architecture.md, Runs under xdist): state
+roots under /run/ocitest/RUN_ID, bundles under /var/lib/ocitest/runs/RUN_ID, cgroups named
 RUN_ID-*, mounts below those directories. `sweep_run` removes them and returns one line
 per thing it had to remove (empty when the tests' own teardown had left nothing).
 `sweep_stale` does the same for every run whose owner process is gone.

@@ -1,4 +1,5 @@
-"""The requirement catalogue: `suites/<suite>/requirements.yaml` (DESIGN.md, Contracts).
+"""The requirement catalogue: `suites/<suite>/requirements.yaml` (docs/architecture.md,
+Catalogue entry).
 
 A suite's catalogue may be split by area into `requirements-<area>.yaml` files beside
 `requirements.yaml`; all are loaded and merged (ids stay unique across them).

@@ -1,4 +1,4 @@
-"""The CI gate (DESIGN.md, Contracts / Gate).
+"""The CI gate (docs/architecture.md, Gate).
 
 - MUST: the run fails on a failed, error or stale result whose level is MUST.
 - SHOULD: also on those at SHOULD.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-#: outcome values of DESIGN.md (results.json, report, junit)
+#: outcome values (docs/architecture.md, Outcomes): results.json, report, junit
 OUTCOMES = ("passed", "failed", "error", "skipped", "unsupported", "not-required", "xfail", "stale")
 PROP = "ocitest"
 EVIDENCE_PROP = "ocitest.evidence"

@@ -1,4 +1,4 @@
-"""The report directory: we write only our own files there (DESIGN.md, Report directory).
+"""The report directory: we write only our own files there (docs/architecture.md, Report directory).
 
 A directory is ours when it is new, empty, or holds our marker file. Anything else is
 refused before the run starts, so nothing of the user's is overwritten.

@@ -1,4 +1,4 @@
-"""The gate (DESIGN.md, Gate): each mode's verdict and the exit status of a real run."""
+"""The gate (docs/architecture.md, Gate): each mode's verdict and the exit status of a real run."""
 
 from __future__ import annotations
 

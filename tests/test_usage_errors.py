@@ -1,4 +1,5 @@
-"""Bad input: one line, exit 4, no traceback, nothing of the user's touched (DESIGN.md, Options)."""
+"""Bad input: one line, exit 4, no traceback, nothing of the user's touched
+(docs/architecture.md, Options)."""
 
 from __future__ import annotations
 

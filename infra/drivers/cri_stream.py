@@ -86,7 +86,8 @@ def websocket_url(url: str) -> str:
 
 def is_loopback(url: str) -> bool:
     """True when the URL's host is a loopback address or `localhost` (the only streaming
-    servers the harness dials; DESIGN.md: traffic goes to loopback and pods only)."""
+    servers the harness dials: it sends traffic only to loopback and to its own pods;
+    README, The CRI suite)."""
     host = urlparse(url).hostname or ""
     if host == "localhost":
         return True

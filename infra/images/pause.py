@@ -1,6 +1,7 @@
 """The pause program of pod sandboxes: a tiny static C program, built once and cached.
 
-A pod's infra container must run a real pause process (DESIGN.md, quirks): it sleeps in
+A pod's infra container must run a real pause process (a `sleep` at pid 1 of a pod's shared
+pid namespace would confuse tests that look for a sleeping process): it sleeps in
 pause(2), reaps the children it inherits as pid 1, and exits 0 on SIGINT or SIGTERM.
 Built with `gcc -static` from the source below; the cache key is the source's digest.
 """

@@ -4,7 +4,8 @@
 `unsupported` when the runtime has a features document and it does not list the
 feature. A runtime without `features` (it predates runtime-spec 1.1, like crun 1.8.1)
 is judged by its declared version alone: the catalogue's `since` makes a newer
-requirement `not-required` for it. Guessing from anything else is a bug (CONVENTIONS.md).
+requirement `not-required` for it. Guessing from anything else is a bug: `unsupported` is
+what the runtime itself says it lacks (README, Reading the report).
 """
 
 from __future__ import annotations
