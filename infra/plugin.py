@@ -1,6 +1,6 @@
 """ocitest's infra plugin: options, run context, subject kinds, conditions, the sweep.
 
-Options follow DESIGN.md (Contracts / Options). Usage errors raise `pytest.UsageError`
+Options follow docs/architecture.md (Contracts / Options). Usage errors raise `pytest.UsageError`
 with one line, which pytest prints as "ERROR: ..." and exits 4.
 On the controller (or a run without xdist) `pytest_configure` opens the target, makes
 the run context and lets every registered subject kind (infra/kinds/) check its

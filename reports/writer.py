@@ -46,7 +46,7 @@ def harness_version() -> str:
 def coverage(
     catalogue: list[dict], results: list[dict], named: dict[str, list[str]], scopes: dict[str, str]
 ) -> dict:
-    """Coverage per suite (DESIGN.md, Catalogue): testable requirements that some test of
+    """Coverage per suite (docs/architecture.md, Contracts / Catalogue entry): testable requirements that some test of
     the suite names, over the suite's testable requirements, each id counted once;
     `ran` counts those with a result in this run (fewer after -k or a path selection).
 

@@ -2,7 +2,7 @@
 
 The product is infra/, reports/ and suites/ (selftest/ is self-test code; infra.mutants,
 its former place, stays refused). Its imports, read with ast (also those inside functions), must obey
-DESIGN.md (Layout): no product module imports the self-test code (selftest, infra.mutants);
+docs/architecture.md (What may import what): no product module imports the self-test code (selftest, infra.mutants);
 infra/ and reports/ never import suites; infra/ never imports reports; and the product's
 import graph has no cycle (a module importing `a.b.c` depends on `a.b.c`, not on its
 parent packages). Prints one line per problem, or one line saying all is well.

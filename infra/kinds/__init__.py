@@ -1,4 +1,4 @@
-"""The registry of subject kinds (DESIGN.md, Contracts / Subjects).
+"""The registry of subject kinds (docs/architecture.md, Contracts / Subjects).
 
 `KINDS` maps a kind's name to its class (infra/kinds/base.py); infra/plugin.py loops
 over it to add options, check them, parametrize the kinds' fixtures, stop services, and

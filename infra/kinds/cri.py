@@ -1,6 +1,6 @@
 """The cri kind: Kubernetes CRI endpoints over gRPC (RuntimeService, ImageService).
 
-Options (DESIGN.md, Contracts / Options): `--cri-endpoint URI|embedded|PREFIX:NAME`
+Options (docs/architecture.md, Contracts / Options): `--cri-endpoint URI|embedded|PREFIX:NAME`
 (default embedded), `--cri-image-endpoint URI`, `--runtime-handler NAME` (repeatable;
 default: each handler the endpoint has). Subjects: one per runtime handler, id
 `NAME-HANDLER` (containerd-runc); the declared spec version is Version's

@@ -1,6 +1,6 @@
 """The layout kind: OCI image layouts (image-spec image-layout.md), judged as written.
 
-Options (DESIGN.md, Contracts / Options): `--image-layout PATH` (repeatable; a layout
+Options (docs/architecture.md, Contracts / Options): `--image-layout PATH` (repeatable; a layout
 directory, or a tar of one). Subjects: one per `--image-layout`, id the path's base name
 without `.tar`/`.tar.gz`/`.tgz` (`-2`, `-3` ... for repeats); without the option, the
 layouts made on this host from our reference image (infra/images/reference_layout.py):

@@ -6,7 +6,7 @@ other processes (xdist workers) wait for the lock and read that file:
 - `resolve`: when collection first meets the kind's fixture (pytest_generate_tests), the
   subjects, so that every process parametrizes with the same subject ids;
 - `start`: after deselection (-k, -m, --deselect), when a selected test uses the kind:
-  its services, once per run (DESIGN.md, Runs under xdist).
+  its services, once per run (docs/architecture.md, Runs under xdist).
 The controller reads the files at the end of the run to stop the services and to list
 the subjects of the kinds the selected tests `needed` in the report. The files sit at the
 top of the run's state directory, which the sweeper removes. (Targets are local so far;

@@ -1,6 +1,6 @@
 """The runtime kind: OCI runtimes driven through their CLI (runtime-spec, runtime.md).
 
-Options (DESIGN.md, Contracts / Options): `--runtime NAME|PATH` (repeatable; default:
+Options (docs/architecture.md, Contracts / Options): `--runtime NAME|PATH` (repeatable; default:
 runc and crun, those found on the target's PATH), `--runtime-arg ARG` (a global argument
 of the `--runtime` before it), `--schema-dir DIR` (runtime-spec schemas newer than the
 packaged ones). Subjects: one per `--runtime`, ids from `assign_ids` (runc, crun,
