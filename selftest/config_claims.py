@@ -57,7 +57,7 @@ claims_mutant(
     spec_version="1.3.0",
     breaks="declares runtime-spec 1.3.0 (--version's spec line) while implementing crun 1.8.1",
     fails=[
-        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[startContainer]",
+        "test_lifecycle_hooks.py::test_the_operation_a_hook_fails_in_exits_non_zero[startContainer]",
         "test_lifecycle_hooks.py::test_a_failing_poststart_hook_is_an_error",
         "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[startContainer]",
         "test_idmap_mounts.py::test_idmap_without_mappings_or_user_namespace_fails[ridmap]",

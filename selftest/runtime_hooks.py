@@ -39,6 +39,7 @@ def _(cfg: dict) -> bool:
     fails=[
         "test_lifecycle_hooks.py::test_prestart_hook_runs_before_the_program",
         "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
+        "test_lifecycle_hooks.py::test_the_operation_a_hook_fails_in_exits_non_zero[prestart]",
         "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[prestart]",
         "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[prestart]",
         "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[prestart]",
@@ -60,6 +61,7 @@ def _(cfg: dict) -> bool:
     fails=[
         "test_lifecycle_hooks.py::test_create_hooks_run_during_create_in_order",
         "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
+        "test_lifecycle_hooks.py::test_the_operation_a_hook_fails_in_exits_non_zero[createRuntime]",
         "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[createRuntime]",
         "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[createRuntime]",
         "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[createRuntime]",
@@ -89,6 +91,7 @@ def _(cfg: dict) -> bool:
     fails=[
         "test_lifecycle_hooks.py::test_create_hooks_run_during_create_in_order",
         "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
+        "test_lifecycle_hooks.py::test_the_operation_a_hook_fails_in_exits_non_zero[createContainer]",
         "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[createContainer]",
         "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[createContainer]",
         "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[createContainer]",
@@ -110,6 +113,7 @@ def _(cfg: dict) -> bool:
     breaks="startContainer hooks never run",
     fails=[
         "test_lifecycle_hooks.py::test_start_container_hook_runs_at_start_before_the_program",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[startContainer]",
         "test_config_hooks.py::test_each_hook_kind_resolves_and_runs_in_its_namespace[startContainer]",
         "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[startContainer]",
         "test_config_hooks.py::test_hooks_receive_the_state_on_stdin[startContainer]",
@@ -132,6 +136,10 @@ def _(cfg: dict) -> bool:
         "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[prestart]",
         "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createRuntime]",
         "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[createContainer]",
+        "test_lifecycle_hooks.py::test_a_failing_hook_stops_the_container_before_the_program[startContainer]",
+        "test_lifecycle_hooks.py::test_the_operation_a_hook_fails_in_exits_non_zero[prestart]",
+        "test_lifecycle_hooks.py::test_the_operation_a_hook_fails_in_exits_non_zero[createRuntime]",
+        "test_lifecycle_hooks.py::test_the_operation_a_hook_fails_in_exits_non_zero[createContainer]",
         "test_config_hooks.py::test_a_hook_past_its_timeout_is_aborted",
         "test_config_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
     ],
@@ -139,6 +147,8 @@ def _(cfg: dict) -> bool:
         "runtime.lifecycle.prestart-failure",
         "runtime.lifecycle.create-runtime-failure",
         "runtime.lifecycle.create-container-failure",
+        "runtime.lifecycle.start-container-failure",
+        "runtime.lifecycle.hook-failure-reported",
     ],
     also_passes=[
         "test_lifecycle_hooks.py::test_a_failing_poststart_hook_only_warns",

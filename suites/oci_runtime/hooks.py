@@ -11,11 +11,23 @@ from __future__ import annotations
 
 import json
 
+from infra import specversion
 from infra.containers import ContainerSession
 from infra.drivers.host import HostInspector
 from infra.evidence import Evidence
 from infra.images.bundle import Bundle
+from infra.outcomes import not_required
 from suites.oci_runtime.helpers import LONG_RUNNING
+
+#: hook kinds that runtime-spec added in 1.0.2
+SINCE_1_0_2 = ("createRuntime", "createContainer", "startContainer")
+
+
+def require_hook_kind(runtime, kind: str) -> None:
+    """End the test as not-required when the runtime's declared version predates `kind`."""
+    version = runtime.subject.spec_version
+    if kind in SINCE_1_0_2 and version and specversion.before(version, "1.0.2"):
+        not_required(f"{runtime.subject.id} declares {version}; {kind} hooks came in 1.0.2")
 
 
 def logging_hook(bundle: Bundle, kind: str, fail: bool = False, log: str | None = None) -> dict:

@@ -12,11 +12,9 @@ import json
 
 import pytest
 
-from infra import specversion
-from infra.outcomes import not_required
 from suites.messages import violation
 from suites.oci_runtime.helpers import LONG_RUNNING, assert_created
-from suites.oci_runtime.hooks import bundle_with_hooks, hooks_log
+from suites.oci_runtime.hooks import bundle_with_hooks, hooks_log, require_hook_kind
 
 KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
 #: where each kind's path resolves and where it runs: "runtime" or "container"
@@ -46,7 +44,6 @@ NS_IDS = {
 #: a program that runs briefly (so one test can walk the whole lifecycle) and prints its
 #: mount namespace (busybox's readlink runs inside the shell: this is the program's own)
 BRIEF = ["sh", "-c", "echo ocitest-started; readlink /proc/self/ns/mnt"]
-SINCE_1_0_2 = ("createRuntime", "createContainer", "startContainer")
 
 
 def _file(bundle, kind: str, name: str) -> tuple[str, str]:
@@ -75,11 +72,6 @@ def _lifecycle(containers, runtime, host, bundle) -> dict:
     return {"container": c, "mnt": mnt, "results": [c.create_result, started, deleted]}
 
 
-def _kind_exists(runtime, kind: str) -> None:
-    """End the test as not-required when the runtime's declared version predates `kind`."""
-    version = runtime.subject.spec_version
-    if kind in SINCE_1_0_2 and version and specversion.before(version, "1.0.2"):
-        not_required(f"{runtime.subject.id} declares {version}; {kind} hooks came in 1.0.2")
 
 
 def _kind_params(ids):
@@ -88,7 +80,7 @@ def _kind_params(ids):
 
 @pytest.mark.parametrize("kind", _kind_params(lambda k: ["config.hooks.order"]))
 def test_hooks_of_a_kind_are_called_in_the_listed_order(containers, runtime, host, kind):
-    _kind_exists(runtime, kind)
+    require_hook_kind(runtime, kind)
     b = containers.bundle(args=BRIEF)
     inside, outside = _file(b, kind, "order")
     b.config["hooks"] = {kind: [_sh(f"cat >/dev/null; echo {n} >> {inside}") for n in "123"]}
@@ -104,7 +96,7 @@ def test_hooks_of_a_kind_are_called_in_the_listed_order(containers, runtime, hos
 
 @pytest.mark.parametrize("kind", _kind_params(lambda k: ["config.hooks.state-on-stdin"]))
 def test_hooks_receive_the_state_on_stdin(containers, runtime, host, kind):
-    _kind_exists(runtime, kind)
+    require_hook_kind(runtime, kind)
     b = containers.bundle(args=BRIEF)
     inside, outside = _file(b, kind, "state")
     b.config["hooks"] = {kind: [_sh(f"cat > {inside}")]}
