@@ -72,8 +72,6 @@ def _lifecycle(containers, runtime, host, bundle) -> dict:
     return {"container": c, "mnt": mnt, "results": [c.create_result, started, deleted]}
 
 
-
-
 def _kind_params(ids):
     return [pytest.param(k, marks=pytest.mark.requirement(*ids(k)), id=k) for k in KINDS]
 
