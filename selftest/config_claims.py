@@ -44,7 +44,6 @@ claims_mutant(
     also_passes=[
         "test_config_errors.py::test_create_refuses_a_relative_mount_destination_before_1_2_0",
         "test_lifecycle_hooks.py::test_a_failing_poststart_hook_only_warns",
-        "test_process_caps.py::test_an_unknown_capability_is_an_error",
     ],
 )
 claims_mutant(
