@@ -140,8 +140,10 @@ class Requirement:
     suite: str = ""
     basis: str = ""
 
-    def as_entry(self, proven_by: list[str]) -> dict:
-        """The catalogue entry of results.json (with the mutants that prove it)."""
+    def as_entry(self, proven_by: list[str], failed_by: list[str] = ()) -> dict:
+        """The catalogue entry of results.json, with its proofs: the mutants that
+        prove its tests can fail (`proven_by`) and the real subjects of this run that
+        fail it at an assertion naming it (`failed_by`)."""
         return {
             "id": self.id,
             "spec": self.spec,
@@ -155,6 +157,7 @@ class Requirement:
             "why": self.why or None,
             "suite": self.suite,
             "proven_by": sorted(proven_by),
+            "failed_by": sorted(failed_by),
             "basis": self.basis or None,
             "basis_text": self._basis[0] if self._basis else None,
             "basis_url": self.basis_url or None,

@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 
 from reports.gate import MODES, judge
+from reports.proofs import real_failures
 from reports.records import Record
 from reports.reportdir import ReportDirError, check_report_dir
 from reports.writer import SCHEMA_VERSION, counts, coverage, harness_version, write_doc
@@ -91,7 +92,11 @@ def merge(docs: list[dict], gate_mode: str | None = None) -> dict:
     if leftovers:
         verdict.passed = False
         verdict.reasons.append(f"leak: the sweepers removed {len(leftovers)} objects")
-    cat = sorted(catalogue.values(), key=lambda q: q["id"])
+    failed = real_failures(results, set(catalogue))
+    cat = [
+        {**q, "failed_by": failed.get(q["id"], [])}
+        for q in sorted(catalogue.values(), key=lambda q: q["id"])
+    ]
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {

@@ -8,14 +8,20 @@ loading any mutant. Shape (schema_version 1):
      "mutants": {"<mutant name>": {"kind": "runtime" | "cri", "base": "runc",
                                    "requirements": ["<catalogue id>", ...],
                                    "caught_by": ["test_x.py::test_y", ...],
+                                   "violated": ["<catalogue id>", ...],
                                    "caught": true}}}
 
-Only mutants with `caught: true` prove anything.
+Only mutants with `caught: true` prove anything, and only the requirements their caught
+tests failed at: `violated`, the ids named by the assertions that failed (see
+`record_violates`). An entry without `violated` (written before it existed) proves its
+declared `requirements`.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 DEFAULT = Path(__file__).with_name("proofs.json")
@@ -41,8 +47,54 @@ def load_proofs(path: Path | str = DEFAULT) -> dict[str, list[str]]:
     try:
         for name, m in doc["mutants"].items():
             if m["caught"]:
-                for rid in m["requirements"]:
+                for rid in m.get("violated", m["requirements"]):
                     out.setdefault(rid, set()).add(name)
     except (KeyError, TypeError, AttributeError) as exc:
         raise ProofsError(f"{path}: malformed mutant entry: {exc}") from None
     return {rid: sorted(names) for rid, names in sorted(out.items())}
+
+
+#: the header line of a violation message (suites/messages.py): "<id> (<LEVEL>, <spec> ..."
+_HEADER = re.compile(r"(?:^|[\s'\"])([a-z0-9][a-z0-9_.-]*[a-z0-9]) \((?:MUST|SHOULD|MAY), ", re.M)
+
+
+def violated_ids(message: str, known: Collection[str]) -> list[str]:
+    """The catalogue ids (among `known`) that the violation headers of a failure
+    `message` name, in order of first appearance, without repeats."""
+    out: list[str] = []
+    for m in _HEADER.finditer(message or ""):
+        rid = m.group(1)
+        if rid in known and rid not in out:
+            out.append(rid)
+    return out
+
+
+def record_violates(requirements: Iterable[str], message: str, known: Collection[str]) -> list[str]:
+    """The requirements a failed or xfailed record shows broken: those its failure
+    message names (assertion-level attribution), else its only requirement when the test
+    names exactly one, else none (a failure that names no id cannot say which of the
+    test's requirements broke, so it proves none of them)."""
+    named = violated_ids(message, known)
+    if named:
+        return named
+    reqs = [r for r in requirements if r in known]
+    return reqs if len(reqs) == 1 else []
+
+
+def is_mutant_subject(subject_id: str | None) -> bool:
+    """Subjects of the self-tests' mutants carry ids "mutant-<key>" (selftest/)."""
+    return bool(subject_id) and subject_id.startswith("mutant-")
+
+
+def real_failures(results: Iterable[dict], known: Collection[str]) -> dict[str, list[str]]:
+    """Requirement id -> sorted ids of the real (non-mutant) subjects of a run that fail
+    it: records that failed, or xfailed as known failures, at an assertion naming it.
+    `results` are results.json records (dicts with subject, outcome, requirements,
+    message)."""
+    out: dict[str, set[str]] = {}
+    for r in results:
+        if r.get("outcome") not in ("failed", "xfail") or is_mutant_subject(r.get("subject")):
+            continue
+        for rid in record_violates(r.get("requirements", []), r.get("message", ""), known):
+            out.setdefault(rid, set()).add(r.get("subject") or "")
+    return {rid: sorted(s) for rid, s in sorted(out.items())}

@@ -24,6 +24,7 @@ from reports.gate import Verdict
 from reports.html import render_html
 from reports.junit import render_junit
 from reports.known_failures import KnownFailure
+from reports.proofs import real_failures
 from reports.records import OUTCOMES, Record
 from reports.reportdir import MARKER
 from reports.schemas import load_schema
@@ -136,8 +137,9 @@ def build_results(inp: ReportInput) -> dict:
     suites = {cat[i].suite for r in records for i in r.requirements if i in cat}
     suites = suites or {q.suite for q in cat.values()}
     results = [r.to_dict() for r in sorted(records, key=lambda r: r.nodeid)]
+    failed = real_failures(results, cat)
     catalogue = [
-        q.as_entry(inp.proofs.get(q.id, []))
+        q.as_entry(inp.proofs.get(q.id, []), failed.get(q.id, []))
         for q in sorted(cat.values(), key=lambda q: q.id)
         if q.suite in suites
     ]

@@ -10,6 +10,8 @@ what the real containerd fails there.
 
 from __future__ import annotations
 
+from cri_api.v1 import api_pb2 as pb
+
 from selftest.declare import cri_mutant
 
 
@@ -127,3 +129,49 @@ def _(req) -> None:
 def _(req) -> None:
     _sc(req).ClearField("seccomp")
     _sc(req).seccomp_profile_path = ""
+
+
+def _ns_case(ns: str) -> str:
+    return f"test_pod_sandbox.py::test_node_namespace_mode_uses_the_host_namespace[{ns}]"
+
+
+@cri_mutant(
+    "pod-ignores-host-network",
+    rpc="RunPodSandbox",
+    alters="request",
+    breaks="RunPodSandbox gives the pod its own network namespace when NODE is asked",
+    fails=[_ns_case("net")],
+    requirements=["cri.pod.host-network"],
+)
+def _(req) -> None:
+    opts = req.config.linux.security_context.namespace_options
+    if opts.network == pb.NODE:
+        opts.network = pb.POD
+
+
+@cri_mutant(
+    "pod-ignores-host-ipc",
+    rpc="RunPodSandbox",
+    alters="request",
+    breaks="RunPodSandbox gives the pod its own IPC namespace when NODE is asked",
+    fails=[_ns_case("ipc")],
+    requirements=["cri.pod.host-ipc"],
+)
+def _(req) -> None:
+    opts = req.config.linux.security_context.namespace_options
+    if opts.ipc == pb.NODE:
+        opts.ipc = pb.POD
+
+
+@cri_mutant(
+    "create-ignores-host-pid",
+    rpc="CreateContainer",
+    alters="request",
+    breaks="CreateContainer gives the container its own PID namespace when NODE is asked",
+    fails=[_ns_case("pid")],
+    requirements=["cri.pod.host-pid"],
+)
+def _(req) -> None:
+    opts = _sc(req).namespace_options
+    if opts.pid == pb.NODE:
+        opts.pid = pb.CONTAINER

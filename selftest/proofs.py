@@ -4,10 +4,11 @@ violates and the tests that caught it in the last self-test run that ran it.
     {"schema_version": 1, "generated": "2025-01-01T00:00:00+00:00",
      "mutants": {"<registry key>": {"kind": "runtime"|"cri", "base": "runc",
                  "requirements": [ids], "caught_by": ["test_x.py::test_y[param]"],
-                 "caught": true}}}
+                 "violated": [ids], "caught": true}}}
 
 The self-tests (tests/test_mutants.py, tests/test_cri_mutants.py) `record` each mutant's
-result, the tests it made fail beyond its baseline, as RESULTS/KEY.json; then
+result, the tests it made fail beyond its baseline and the requirement ids their failed
+assertions named (reports.proofs.record_violates), as RESULTS/KEY.json; then
 `python -m selftest.proofs write` rewrites the file from them. A mutant with no result
 (a sampled run) keeps its entry as it was; one never run gets caught false. Keys are
 registry keys (unique: "kill-wrong-signal", "crun-claims-1.3.0", "cri-exec-sync-exit-zero").
@@ -53,29 +54,44 @@ def _write_json(path: Path, doc: dict) -> None:
     tmp.replace(path)
 
 
-def record(mutant: Mutant, caught_by: Iterable[str], directory: Path | None = None) -> Path:
+def record(
+    mutant: Mutant,
+    caught_by: Iterable[str],
+    directory: Path | None = None,
+    violated: Iterable[str] = (),
+) -> Path:
     """Record one self-test's result: the tests `mutant` made fail beyond its baseline
-    ("test_x.py::test_y[param]", subject-free). Writes DIR/KEY.json; its path."""
+    ("test_x.py::test_y[param]", subject-free) and the requirement ids those failures
+    named (`violated`). Writes DIR/KEY.json; its path."""
     path = (directory or results_dir()) / f"{mutant.key}.json"
-    _write_json(path, {"key": mutant.key, "caught_by": sorted(caught_by), "recorded": _now()})
+    doc = {
+        "key": mutant.key,
+        "caught_by": sorted(caught_by),
+        "violated": sorted(set(violated)),
+        "recorded": _now(),
+    }
+    _write_json(path, doc)
     return path
 
 
-def entry(mutant: Mutant, caught_by: Iterable[str]) -> dict:
+def entry(mutant: Mutant, caught_by: Iterable[str], violated: Iterable[str] | None = None) -> dict:
     """The proofs.json entry of `mutant` caught by `caught_by` (requirements in declared
-    order, tests sorted)."""
+    order, tests and `violated` sorted). `violated` None: the declared requirements (a
+    result recorded before failures were attributed, or the declarations' promise)."""
     tests = sorted(set(caught_by))
     return {
         "kind": mutant.kind,
         "base": mutant.base,
         "requirements": list(mutant.requirements),
         "caught_by": tests,
+        "violated": sorted(set(mutant.requirements if violated is None else violated)),
         "caught": bool(tests),
     }
 
 
 def declared(registry: dict[str, Mutant]) -> dict:
-    """The document as the declarations promise it: each mutant caught by its `fails`."""
+    """The document as the declarations promise it: each mutant caught by its `fails`,
+    violating its declared requirements."""
     mutants = {k: entry(m, m.fails) for k, m in sorted(registry.items())}
     return _document(mutants)
 
@@ -84,23 +100,24 @@ def _document(mutants: dict) -> dict:
     return {"schema_version": SCHEMA_VERSION, "generated": _now(), "mutants": mutants}
 
 
-def read_results(directory: Path) -> dict[str, list[str]]:
-    """registry key -> caught_by, of every result recorded in `directory`."""
+def read_results(directory: Path) -> dict[str, dict]:
+    """registry key -> {"caught_by": [tests], "violated": [ids] or None}, of every result
+    recorded in `directory` (None: recorded without attribution)."""
     out = {}
     for path in sorted(directory.glob("*.json")):
         doc = json.loads(path.read_text())
-        out[doc["key"]] = doc["caught_by"]
+        out[doc["key"]] = {"caught_by": doc["caught_by"], "violated": doc.get("violated")}
     return out
 
 
-def rewrite(old: dict | None, registry: dict[str, Mutant], results: dict[str, list[str]]) -> dict:
+def rewrite(old: dict | None, registry: dict[str, Mutant], results: dict[str, dict]) -> dict:
     """The new document: `results` for the mutants that ran, the `old` entry for those
     that did not (a new mutant never run: caught false); undeclared mutants dropped."""
     before = (old or {}).get("mutants", {})
     mutants = {}
     for key, m in sorted(registry.items()):
         if key in results:
-            mutants[key] = entry(m, results[key])
+            mutants[key] = entry(m, results[key]["caught_by"], results[key]["violated"])
         else:
             mutants[key] = before.get(key) or entry(m, [])
     return _document(mutants)

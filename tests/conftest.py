@@ -47,6 +47,20 @@ class InnerRun:
     def failing(self, subject: str | None = None) -> set[str]:
         return {k for k, o in self.outcomes(subject).items() if o in ("failed", "error")}
 
+    def violated(self, tests: set[str], subject: str | None = None) -> set[str]:
+        """The requirement ids that the failures of `tests` (subject-free keys, as
+        `failing` gives) name at their failed assertions (reports.proofs.record_violates)."""
+        from reports.proofs import record_violates
+
+        known = {q["id"] for q in self.results["catalogue"]}
+        out: set[str] = set()
+        for r in self.results["results"]:
+            if subject is not None and r["subject"] != subject:
+                continue
+            if subject_free(r["nodeid"], r["subject"]) in tests:
+                out.update(record_violates(r["requirements"], r["message"], known))
+        return out
+
 
 def subject_free(nodeid: str, subject: str | None) -> str:
     """ "suites/oci_runtime/test_x.py::test_y[runc-created]" -> "test_x.py::test_y[created]"."""

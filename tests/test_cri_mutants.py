@@ -44,7 +44,7 @@ def test_cri_mutant_fails_exactly_its_targeted_tests(name, cri_baseline, tmp_pat
     assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
     base = {k for k in cri_baseline.failing() if k.split("::")[0] in m.modules}
     new = run.failing() - base
-    proofs.record(m, new)
+    proofs.record(m, new, violated=run.violated(new))
     assert new == set(m.fails), (
         f"CRI mutant {name} ({m.breaks}):\n"
         f"  fails but should not: {sorted(new - set(m.fails))}\n"

@@ -141,7 +141,7 @@ def test_mutant_fails_exactly_its_targeted_tests(name, baselines, mutant_runs):
     base_failing = {k for k, o in base_outcomes.items() if o in ("failed", "error")} & ran
     new = failing - base_failing
     fixed = base_failing - failing
-    proofs.record(mutant, new)
+    proofs.record(mutant, new, violated=run.violated(new, subject))
     assert new == set(mutant.fails) and fixed == set(mutant.also_passes), (
         f"mutant {name} ({mutant.breaks}), against {base}:\n"
         f"  fails but should not: {sorted(new - set(mutant.fails))}\n"

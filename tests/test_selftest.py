@@ -57,3 +57,18 @@ def test_proofs_write_without_results_is_a_usage_error(tmp_path):
         check=False,
     )
     assert res.returncode == 4 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_a_mutant_proves_only_the_requirements_its_failed_assertions_name(tmp_path):
+    from reports.proofs import load_proofs
+
+    m = next(m for m in MUTANTS.values() if len(m.requirements) >= 2)
+    first = m.requirements[0]
+    proofs.record(m, list(m.fails), tmp_path, violated=[first])
+    doc = proofs.rewrite(None, REGISTRY, proofs.read_results(tmp_path))
+    assert doc["mutants"][m.key]["violated"] == [first]
+    path = tmp_path / "proofs.json"
+    path.write_text(json.dumps(doc))
+    proven = load_proofs(path)
+    assert m.key in proven[first]
+    assert all(m.key not in proven.get(rid, []) for rid in m.requirements[1:])

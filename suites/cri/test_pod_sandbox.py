@@ -243,13 +243,15 @@ def _ns_of(pods, cid: str, ns: str, rid: str) -> str:
     return _exec_out(pods, cid, ["readlink", f"/proc/self/ns/{ns}"], rid).strip()
 
 
-@pytest.mark.requirement("cri.pod.host-network", "cri.pod.host-pid", "cri.pod.host-ipc")
 @pytest.mark.parametrize(
     "ns, mode_field, rid",
-    [
-        ("net", "network", "cri.pod.host-network"),
-        ("pid", "pid", "cri.pod.host-pid"),
-        ("ipc", "ipc", "cri.pod.host-ipc"),
+    [  # one requirement per case: a failure of one namespace is charged to it alone
+        pytest.param(ns, field, rid, id=ns, marks=pytest.mark.requirement(rid))
+        for ns, field, rid in (
+            ("net", "network", "cri.pod.host-network"),
+            ("pid", "pid", "cri.pod.host-pid"),
+            ("ipc", "ipc", "cri.pod.host-ipc"),
+        )
     ],
 )
 def test_node_namespace_mode_uses_the_host_namespace(pods, host, ns, mode_field, rid):
