@@ -414,3 +414,24 @@ def _(cfg: dict) -> bool:
 )
 def _(cfg: dict) -> bool:
     return _drop_options(cfg, PROPAGATION_OPTIONS)
+
+
+@edit_mutant(
+    "norelatime-means-strictatime",
+    breaks="norelatime and rnorelatime are taken for strictatime and rstrictatime",
+    fails=[
+        MO + "test_mount_option_is_applied[norelatime]",
+        MO + "test_recursive_mount_option_reaches_submounts[rnorelatime]",
+    ],
+    requirements=["config.mounts.option-norelatime", "config.mounts.option-rnorelatime"],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    swap = {"norelatime": "strictatime", "rnorelatime": "rstrictatime"}
+    hit = False
+    for m in _test_mounts(cfg):
+        opts = m.get("options") or []
+        new = [swap.get(o, o) for o in opts]
+        if new != opts:
+            m["options"], hit = new, True
+    return hit

@@ -36,6 +36,10 @@ def _leftovers(containers, runtime, host, c) -> list[str]:
 
 
 def _broken(containers, edit) -> tuple:
+    """A bundle broken by `edit` and the container of its create, after a positive
+    control: the same baseline config unbroken creates (else the test errs at setup,
+    since a refusal would prove nothing about the one broken field)."""
+    containers.created(args=LONG_RUNNING)
     b = containers.bundle(args=LONG_RUNNING)
     cfg = json.loads(json.dumps(b.config))
     text = edit(cfg)

@@ -60,7 +60,9 @@ FRESH: dict[str, tuple[list[str], list[Check]]] = {
     "noiversion": (["noiversion"], []),
     "silent": (["silent"], []),
     "loud": (["loud"], []),
-    "norelatime": (["norelatime"], []),
+    # norelatime names no atime mode of its own: the mount keeps the kernel's default
+    # (relatime), neither strict nor noatime
+    "norelatime": (["norelatime"], [("options", "relatime", True), ("options", "noatime", False)]),
 }
 
 #: option -> (options of the /a/sub tmpfs, options of the /b bind after "rbind", checks on /b/sub)
@@ -83,7 +85,11 @@ RECURSIVE: dict[str, tuple[list[str], list[str], list[Check]]] = {
     ),
     "rrelatime": (["strictatime"], ["rrelatime"], [("options", "relatime", True)]),
     "rnostrictatime": (["strictatime"], ["rnostrictatime"], [("options", "relatime", True)]),
-    "rnorelatime": ([], ["rnorelatime"], []),
+    "rnorelatime": (
+        [],
+        ["rnorelatime"],
+        [("options", "relatime", True), ("options", "noatime", False)],
+    ),
     "rnosymfollow": ([], ["rnosymfollow"], [("options", "nosymfollow", True)]),
     "rsymfollow": (["nosymfollow"], ["rsymfollow"], [("options", "nosymfollow", False)]),
 }
