@@ -29,6 +29,47 @@ def _(req, resp, err, ctx):
     return resp
 
 
+EXEC_TIMEOUT = "test_exec.py::test_exec_sync_gives_up_after_its_timeout_and_stops_the_command"
+
+
+@cri_mutant(
+    "exec-sync-ignores-timeout",
+    rpc="ExecSync",
+    alters="request",
+    breaks="ExecSync runs the command to its end whatever its timeout",
+    fails=[EXEC_TIMEOUT],
+    requirements=["cri.exec-sync.timeout"],
+)
+def _(req) -> None:
+    req.timeout = 0
+
+
+@cri_mutant(
+    "exec-sync-timeout-errs-at-once",
+    rpc="ExecSync",
+    alters="request",
+    breaks="ExecSync with a short timeout fails at once, without running the command",
+    fails=[EXEC_TIMEOUT],
+    requirements=["cri.exec-sync.timeout"],
+)
+def _(req) -> None:
+    if 0 < req.timeout < 5:
+        req.cmd[:] = ["/ocitest-no-such-program"]
+
+
+@cri_mutant(
+    "exec-sync-timeout-leaves-the-command",
+    rpc="ExecSync",
+    alters="request",
+    breaks="ExecSync's timeout stops the exec's first process only; the command runs on",
+    fails=[EXEC_TIMEOUT],
+    requirements=["cri.exec-sync.timeout"],
+)
+def _(req) -> None:
+    if 0 < req.timeout < 5:  # the command runs as a child the timeout's kill misses
+        req.cmd[:] = ["sh", "-c", '"$@" & wait', "sh", *req.cmd]
+
+
 @cri_mutant(
     "exec-sync-swaps-streams",
     rpc="ExecSync",

@@ -38,14 +38,30 @@ def test_exec_sync_returns_the_exit_code(pods, code):
 
 
 @pytest.mark.requirement("cri.exec-sync.timeout")
-def test_exec_sync_gives_up_after_its_timeout(pods):
+def test_exec_sync_gives_up_after_its_timeout_and_stops_the_command(pods):
+    rid = "cri.exec-sync.timeout"
     cid = pods.running()
-    res = pods.exec(cid, ["sleep", "30"], timeout=1)
-    assert not res.ok and res.duration < 15, violation(
-        "cri.exec-sync.timeout",
-        wanted="an error within a few seconds of the 1 s timeout",
+    pidfile = "/tmp/ocitest-exec-timeout.pid"
+    res = pods.exec(cid, ["sh", "-c", f"echo $$ > {pidfile}; exec sleep 30"], timeout=1)
+    # not before the timeout (an instant error for another reason proves nothing), and
+    # well before the command would have ended by itself
+    assert not res.ok and 0.9 <= res.duration < 15, violation(
+        rid,
+        wanted="an error between 1 s (the timeout) and 15 s, the 30 s command cut short",
         seen=f"{res.code_name} after {res.duration:.1f} s",
         evidence=[res],
+    )
+    read = must_succeed(pods.exec(cid, ["cat", pidfile]), rid)
+    pid = read.response.stdout.decode().strip()
+    alive = lambda: pods.exec(cid, ["kill", "-0", pid]).response.exit_code == 0  # noqa: E731
+    stopped = pods.wait_for(
+        f"the timed-out command (pid {pid}) is stopped", lambda: not alive(), 10
+    )
+    assert stopped, violation(
+        rid,
+        wanted="the command stopped once its timeout passed",
+        seen=f"its process {pid} still runs in the container 10 s later",
+        evidence=[res, read],
     )
 
 
