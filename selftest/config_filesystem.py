@@ -435,3 +435,26 @@ def _(cfg: dict) -> bool:
         if new != opts:
             m["options"], hit = new, True
     return hit
+
+
+@edit_mutant(
+    "relative-destination-from-cwd",
+    breaks="a relative mount destination is taken from the process's cwd, not the root",
+    fails=[
+        "test_mounts.py::test_relative_destination_is_taken_from_the_container_root",
+        "test_config_errors.py::test_a_relative_mount_destination_is_taken_from_the_root",
+    ],
+    requirements=[
+        "config.mounts.destination-relative-from-root",
+        "config.errors.mount-destination-relative-from-root",
+    ],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    cwd = (cfg.get("process") or {}).get("cwd") or "/"
+    hit = False
+    for m in _test_mounts(cfg):
+        dest = m.get("destination") or ""
+        if dest and not dest.startswith("/"):
+            m["destination"], hit = cwd.rstrip("/") + "/" + dest, True
+    return hit

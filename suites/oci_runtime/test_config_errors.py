@@ -151,13 +151,15 @@ def test_create_refuses_a_relative_mount_destination_before_1_2_0(containers, ru
 @pytest.mark.requirement("config.errors.mount-destination-relative-from-root")
 def test_a_relative_mount_destination_is_taken_from_the_root(containers):
     b = containers.bundle(args=probe_args())
+    b.config["process"]["cwd"] = "/tmp"  # so "from the root" and "from the cwd" differ
     b.config["mounts"].append(dict(RELATIVE_TMPFS))
     b.write_unvalidated(b.config)  # the schemas before 1.2.0 may call it invalid
     report = containers.probe(b)
-    mount = report.mount("/ocitest-rel")
-    assert mount is not None and mount.fstype == "tmpfs", violation(
+    mount, wrong = report.mount("/ocitest-rel"), report.mount("/tmp/ocitest-rel")
+    assert mount is not None and mount.fstype == "tmpfs" and wrong is None, violation(
         "config.errors.mount-destination-relative-from-root",
-        wanted='the tmpfs with destination "ocitest-rel" mounted at /ocitest-rel',
-        seen=f"mount at /ocitest-rel: {mount}",
+        wanted='the tmpfs with destination "ocitest-rel" mounted at /ocitest-rel '
+        "(process cwd /tmp), not at /tmp/ocitest-rel",
+        seen=f"mount at /ocitest-rel: {mount}; at /tmp/ocitest-rel: {wrong}",
         evidence=[report.evidence],
     )

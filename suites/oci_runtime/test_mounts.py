@@ -95,12 +95,13 @@ def test_relative_bind_source_is_taken_from_the_bundle(containers):
 @pytest.mark.requirement("config.mounts.destination-relative-from-root")
 def test_relative_destination_is_taken_from_the_container_root(containers):
     b = containers.bundle()
+    b.config["process"]["cwd"] = "/tmp"  # so "from the root" and "from the cwd" differ
     b.config["mounts"].append(mount_entry("mnt/rel"))
     probe = containers.probe(b)
-    m = probe.mount("/mnt/rel")
-    assert m and m.fstype == "tmpfs", violation(
+    m, wrong = probe.mount("/mnt/rel"), probe.mount("/tmp/mnt/rel")
+    assert m and m.fstype == "tmpfs" and wrong is None, violation(
         "config.mounts.destination-relative-from-root",
-        wanted='destination "mnt/rel" mounted at /mnt/rel',
+        wanted='destination "mnt/rel" mounted at /mnt/rel (process cwd /tmp), not /tmp/mnt/rel',
         seen=_line(m) + "; mount points: " + " ".join(x.mount_point for x in probe.mounts),
         evidence=[probe],
     )
