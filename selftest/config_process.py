@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from selftest.declare import edit_mutant
 
+#: infra.probe.PROBE_PATH (not imported: mutants run with the system Python, without the
+#: virtualenv's packages that infra.probe's package needs)
+PROBE_PATH = "/ocitest/probe"
+
 P = "test_process.py::"
 CAPS = "test_process_caps.py::"
 LINUX = "test_process_linux.py::"
@@ -474,4 +478,22 @@ def _(cfg: dict) -> bool:
     if cwd.startswith("/"):
         return False
     cfg["process"]["cwd"] = "/" + cwd
+    return True
+
+
+@edit_mutant(
+    "args-through-a-shell",
+    breaks="process.args are joined into one `sh -c` command line (split, expanded, dropped)",
+    fails=[
+        f"test_process.py::test_the_program_receives_args_as_its_argv[{v}]"
+        for v in ("empty", "newline", "shell", "spaces")
+    ]
+    + ["test_process.py::test_the_environment_is_process_env"],  # the shell adds PWD, SHLVL
+    requirements=["config.process.args-argv", "config.process.env"],
+)
+def _(cfg: dict) -> bool:
+    args = (cfg.get("process") or {}).get("args") or []
+    if args[:1] != [PROBE_PATH]:  # the probe's runs only: the harness's own commands work
+        return False
+    cfg["process"]["args"] = ["/bin/sh", "-c", "exec " + " ".join(args)]
     return True

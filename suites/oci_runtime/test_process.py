@@ -7,15 +7,34 @@ import pytest
 from infra.probe import probe_args
 from suites.messages import violation
 
+#: argv variants where runtimes could differ: each token must arrive byte for byte (a
+#: runtime that joins args into a shell command line splits, expands or drops them)
+ARGV = {
+    "plain": ["sleep:0", "exit:0"],
+    "spaces": ["a b", "  lead", "trail  "],
+    "empty": ["", "x", ""],
+    "shell": ["$HOME", "*", "a;b", "`id`", "'q'", '"dq"', "\\"],
+    "newline": ["a\nb", "\t"],
+    "utf8": ["\u00e9", "\u65e5\u672c"],
+    "many": [f"arg{i}" for i in range(300)],
+    "long": ["x" * 100_000],
+}
+
+
+def _as_probe_prints(arg: str) -> str:
+    """The probe prints argv bytes >= 0x7f as Latin-1 code points (probe.c, jstr)."""
+    return arg.encode().decode("latin-1")
+
 
 @pytest.mark.requirement("config.process.args-argv")
-def test_the_program_receives_args_as_its_argv(containers):
-    report = containers.probe("sleep:0", "exit:0")
-    wanted = probe_args("sleep:0", "exit:0")
+@pytest.mark.parametrize("variant", list(ARGV))
+def test_the_program_receives_args_as_its_argv(containers, variant):
+    report = containers.probe(*ARGV[variant])
+    wanted = [_as_probe_prints(a) for a in probe_args(*ARGV[variant])]
     assert report.args == wanted, violation(
         "config.process.args-argv",
-        wanted=f"argv {wanted}",
-        seen=f"argv {report.args}",
+        wanted=f"argv {wanted}"[:400],
+        seen=f"argv {report.args}"[:400],
         evidence=[report.evidence],
     )
 
