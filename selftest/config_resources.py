@@ -173,3 +173,13 @@ def _(cfg: dict) -> bool:
 )
 def _(cfg: dict) -> bool:
     return _pop(cfg, "cpu", "cpus")
+
+
+@edit_mutant(
+    "ignores-realtime-period",
+    breaks="cpu.realtimePeriod is not applied (the kernel's default period stays)",
+    fails=["test_resources_cpu.py::test_realtime_runtime_and_period_become_the_rt_bandwidth"],
+    requirements=["config-linux.cpu.realtime"],
+)
+def _(cfg: dict) -> bool:
+    return _resources(cfg).get("cpu", {}).pop("realtimePeriod", None) is not None
