@@ -1,6 +1,8 @@
 """The `./ocitest` command: setup, run, test, sweep (standard library only).
 
-    ./ocitest run [PYTEST ARGS...]   set up if needed, run every suite against the
+    ./ocitest run [SUITE...] [PYTEST ARGS...]
+                                     set up if needed, run the named suites (oci_runtime,
+                                     oci_image, cri; default: every suite) against the
                                      embedded defaults, write the report, print its path
     ./ocitest test [PYTEST ARGS...]  set up, lint, run tests/ (the harness's own tests),
                                      then the suites with the project's known-failures file,
@@ -10,6 +12,11 @@
     ./ocitest corpus write DIR       write the image suite's corpus of broken layouts
     ./ocitest report merge --out DIR REPORT_DIR...
                                      one report from several runs (hosts, targets)
+    ./ocitest --version              the harness version and its catalogues' spec versions
+
+Installed with pip, the command is `ocitest` and takes the same commands; `test` then
+runs the suites with the project's known-failures file only (the harness's own tests
+and lint need a checkout).
 
 Paths given to pytest options are taken relative to the current directory; the report
 goes to ./ocitest-report unless --report-dir says otherwise. Usage errors print one
@@ -26,7 +33,7 @@ import sys
 import tempfile
 import time
 
-from infra import gobuild, hostsetup, redact
+from infra import gobuild, hostsetup, redact, version
 
 USAGE_EXIT = 4
 REPORT_DIR = "ocitest-report"
@@ -73,6 +80,25 @@ def _abs_value(option: str, value: str, cwd: str) -> str:
     if option == "--runtime" and "/" not in value:
         return value  # a name looked up on PATH
     return os.path.join(cwd, value)
+
+
+def _suite_paths(args: list[str], cwd: str) -> list[str]:
+    """Leading arguments (before the first option) that name a suite (`oci_runtime`) or
+    a file or test in one (`oci_runtime/test_state.py::test_x`) and are not a path of
+    the current directory become paths in the harness's suites/, so that `ocitest run
+    oci_runtime cri` works from any directory."""
+    suites = hostsetup.ROOT / "suites"
+    out = list(args)
+    for i, a in enumerate(args):
+        if a.startswith("-"):
+            break
+        path = a.split("::")[0]
+        if os.path.exists(os.path.join(cwd, path)):
+            continue
+        name = path.split("/")[0]
+        if name and (suites / name / "requirements.yaml").is_file():
+            out[i] = str(suites / a)
+    return out
 
 
 def _report_dir(args: list[str]) -> str:
@@ -134,7 +160,7 @@ def _print_report(args: list[str], started: float) -> None:
 
 def cmd_run(args: list[str]) -> int:
     python = hostsetup.setup()
-    args = _with_defaults(_absolute(args, os.getcwd()))
+    args = _with_defaults(_absolute(_suite_paths(args, os.getcwd()), os.getcwd()))
     started = time.time()
     rc = _pytest(python, args)  # no path given: pytest's testpaths, i.e. every suite
     _print_report(args, started)
@@ -144,7 +170,11 @@ def cmd_run(args: list[str]) -> int:
 def cmd_test(args: list[str]) -> int:
     python = hostsetup.setup()
     suite_args = _with_defaults(
-        ["--known-failures", str(hostsetup.ROOT / KNOWN_FAILURES), *_absolute(args, os.getcwd())]
+        [
+            "--known-failures",
+            str(hostsetup.ROOT / KNOWN_FAILURES),
+            *_absolute(_suite_paths(args, os.getcwd()), os.getcwd()),
+        ]
     )
     # bad options fail in seconds, before the harness's own tests run
     check = subprocess.run(
@@ -168,6 +198,9 @@ def cmd_test(args: list[str]) -> int:
     if check.returncode == USAGE_EXIT:
         sys.stderr.write(check.stderr.strip() + "\n")
         return USAGE_EXIT
+    if not hostsetup.CHECKOUT:
+        print("ocitest: installed copy: the harness's own tests and lint need a checkout")
+        return _run_suites(python, suite_args)
     lint = subprocess.run(
         [str(python), "-m", "ruff", "check", "--quiet", "."], cwd=hostsetup.ROOT, check=False
     )
@@ -178,6 +211,11 @@ def cmd_test(args: list[str]) -> int:
     if rc != 0:
         print(f"ocitest: the harness's own tests failed (exit {rc})", file=sys.stderr)
         return rc
+    return _run_suites(python, suite_args)
+
+
+def _run_suites(python, suite_args: list[str]) -> int:
+    """The suites with the secrets list, then the scan of their report for secrets."""
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="ocitest-secrets-") as private:
         secrets = os.path.join(private, "secrets.json")
@@ -277,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         return usage("no command given")
     if argv[0] in ("-h", "--help", "help"):
         print(__doc__.strip())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        print(version.version_text())
         return 0
     cmd = COMMANDS.get(argv[0])
     if cmd is None:

@@ -17,8 +17,14 @@ from pathlib import Path
 from infra import gobuild
 
 ROOT = Path(__file__).resolve().parent.parent
+#: True in a clone of the repository (./ocitest, its own .venv); False in an installed
+#: wheel, where ROOT is site-packages/ocitest/harness and the user's environment has
+#: every Python dependency already
+CHECKOUT = (ROOT / "setup.py").is_file() and (ROOT / "pkg" / "ocitest").is_dir()
 VENV = ROOT / ".venv"
 STAMP = VENV / ".ocitest-installed"
+#: the .pth file that puts the checkout on the virtualenv's sys.path (import infra, ...)
+PTH_NAME = "ocitest-checkout.pth"
 
 #: Debian packages the suites need (README: The two commands, The CRI suite)
 PACKAGES = [
@@ -108,7 +114,10 @@ def _requirements_digest() -> str:
 
 
 def ensure_venv() -> Path:
-    """The project's virtualenv with ocitest installed (editable, with dev extras)."""
+    """The project's virtualenv with ocitest installed (editable, with dev extras) and
+    the checkout on its sys.path; in an installed wheel, the running python."""
+    if not CHECKOUT:
+        return Path(sys.executable)
     python = VENV / "bin" / "python"
     if not python.exists():
         say(f"creating the virtualenv {VENV}")
@@ -129,7 +138,20 @@ def ensure_venv() -> Path:
             ]
         )
         STAMP.write_text(digest + "\n")
+    _write_pth()
     return python
+
+
+def _write_pth() -> None:
+    """A .pth in the virtualenv's site-packages naming ROOT: the editable install gives
+    the `ocitest` package, its console script and its pytest11 entry point; the harness
+    imports itself as `infra`, `reports`, `suites`, ... from the checkout."""
+    found = sorted(VENV.glob("lib/python3*/site-packages"))
+    if not found:
+        raise SetupError(f"no site-packages in {VENV} (remove it and run setup again)")
+    pth = found[0] / PTH_NAME
+    if not pth.exists() or pth.read_text().strip() != str(ROOT):
+        pth.write_text(f"{ROOT}\n")
 
 
 # --- host fixes: what this kind of host needs before the suites can run ------------------

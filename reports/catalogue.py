@@ -147,6 +147,7 @@ class Requirement:
         return {
             "id": self.id,
             "spec": self.spec,
+            "spec_version": self.spec_version,
             "section": self.section,
             "url": self.url,
             "level": self.level,

@@ -60,8 +60,9 @@ def render_summary(doc: dict) -> str:
         )
     lines.append("")
     for suite, cov in doc["coverage"].items():
+        specs = ", ".join(f"{k} {v}" for k, v in sorted(cov.get("specs", {}).items()))
         lines.append(
-            f"Coverage of `{suite}`: {cov['covered']}/{cov['testable']} testable requirements "
+            f"Coverage of `{suite}`{f' ({specs})' if specs else ''}: {cov['covered']}/{cov['testable']} testable requirements "
             f"({cov['percent']}%), {len(cov['untestable'])} untestable."
         )
     bad = [r for r in doc["results"] if r["outcome"] in ("failed", "error", "stale")]

@@ -15,10 +15,10 @@ import os
 import platform
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import jsonschema
 
+from infra import version
 from reports.catalogue import Catalogue, ids_named_in_tests
 from reports.gate import Verdict
 from reports.html import render_html
@@ -38,10 +38,8 @@ def _iso(ts: float) -> str:
 
 
 def harness_version() -> str:
-    try:
-        return metadata.version("ocitest")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    """The ocitest version that writes this report (infra/version.py)."""
+    return version.harness_version()
 
 
 def coverage(
@@ -49,7 +47,9 @@ def coverage(
 ) -> dict:
     """Coverage per suite (docs/architecture.md, Contracts / Catalogue entry): testable requirements that some test of
     the suite names, over the suite's testable requirements, each id counted once;
-    `ran` counts those with a result in this run (fewer after -k or a path selection).
+    `ran` counts those with a result in this run (fewer after -k or a path selection);
+    `specs` maps each spec the suite's catalogue follows to its version ({"runtime-spec":
+    "1.3.0"}).
 
     `catalogue`, `results`: the lists of a results document; `named`: suite -> ids its
     tests name (see catalogue.ids_named_in_tests); `scopes`: suite -> its scope line."""
@@ -62,6 +62,7 @@ def coverage(
         covered = [i for i in testable if i in with_test]
         out[suite] = {
             "scope": scopes.get(suite, ""),
+            "specs": {q["spec"]: q["spec_version"] for q in reqs if q.get("spec_version")},
             "named": sorted(named.get(suite, [])),
             "requirements": len(reqs),
             "testable": len(testable),
