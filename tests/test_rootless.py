@@ -104,7 +104,7 @@ def _python_for(user: RootlessUser) -> tuple[list[str], dict[str, str]] | str:
     ver = f"{sys.version_info.major}.{sys.version_info.minor}"
     system = f"/usr/bin/python{ver}"
     site = ROOT / ".venv" / "lib" / f"python{ver}" / "site-packages"
-    env = {"PYTHONPATH": f"{ROOT}:{site}"}
+    env = {"PYTHONPATH": f"{ROOT}:{ROOT}/pkg:{site}"}  # pkg: the ocitest package (entry point)
     if os.path.exists(system) and user.run([system, *check], **env).returncode == 0:
         return [system], env
     return (
