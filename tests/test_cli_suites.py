@@ -1,0 +1,43 @@
+"""Suite names on the command line and `--version` (issue 16), without building a wheel."""
+
+from __future__ import annotations
+
+import subprocess
+
+from infra import cli, hostsetup, version
+from tests.conftest import ROOT
+
+
+def test_leading_suite_names_become_paths_of_the_harness(tmp_path):
+    suites = hostsetup.ROOT / "suites"
+    args = ["oci_runtime", "cri", "oci_runtime/test_state.py::test_x", "-k", "cri"]
+    assert cli._suite_paths(args, str(tmp_path)) == [
+        str(suites / "oci_runtime"),
+        str(suites / "cri"),
+        str(suites / "oci_runtime/test_state.py::test_x"),
+        "-k",
+        "cri",  # an option's value, not a suite
+    ]
+
+
+def test_a_path_of_the_callers_directory_wins_over_a_suite_name(tmp_path):
+    (tmp_path / "cri").mkdir()
+    assert cli._suite_paths(["cri", "nosuch"], str(tmp_path)) == ["cri", "nosuch"]
+
+
+def test_spec_versions_are_read_from_each_catalogue():
+    found = version.spec_versions()
+    assert found["oci_runtime"] == {"runtime-spec": "1.3.0"}
+    assert found["oci_image"] == {"image-spec": "1.1.1"}
+    assert set(found) == {"oci_runtime", "oci_image", "cri"}
+
+
+def test_the_version_option_prints_harness_and_spec_versions():
+    res = subprocess.run(
+        [str(ROOT / "ocitest"), "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == f"ocitest {version.harness_version()}" == "ocitest 0.1.0"
+    assert "  oci_runtime: runtime-spec 1.3.0" in lines
+    assert "  oci_image: image-spec 1.1.1" in lines
