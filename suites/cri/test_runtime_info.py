@@ -58,15 +58,34 @@ def test_verbose_status_info_holds_json_values(cri):
     )
 
 
+def _cgroup_driver_in_use(cgroup_file: str) -> int:
+    """The driver that made a process's cgroups (the text of /proc/PID/cgroup): systemd
+    names them as units (".slice", ".scope"), cgroupfs as plain directories."""
+    paths = [ln.split(":", 2)[2] for ln in cgroup_file.splitlines() if ln.count(":") >= 2]
+    systemd = any(p.endswith(".scope") or ".slice/" in p for p in paths)
+    return pb.SYSTEMD if systemd else pb.CGROUPFS
+
+
 @pytest.mark.requirement("cri.runtime-config.cgroup-driver")
-def test_runtime_config_names_the_cgroup_driver(cri):
-    res = must_succeed(cri.call("RuntimeConfig"), "cri.runtime-config.cgroup-driver")
+def test_runtime_config_names_the_cgroup_driver_in_use(cri, pods, host):
+    rid = "cri.runtime-config.cgroup-driver"
+    res = must_succeed(cri.call("RuntimeConfig"), rid)
     driver = res.response.linux.cgroup_driver
-    assert res.response.HasField("linux") and driver in (pb.SYSTEMD, pb.CGROUPFS), violation(
-        "cri.runtime-config.cgroup-driver",
-        wanted="linux.cgroup_driver SYSTEMD or CGROUPFS",
-        seen=f"linux set: {res.response.HasField('linux')}, cgroup_driver {driver}",
-        evidence=[res],
+    # the driver in use, read on the host from the cgroups of a container's process
+    cid = pods.running()
+    st = must_succeed(cri.call("ContainerStatus", container_id=cid, verbose=True), rid)
+    pid = json.loads(st.response.info.get("info", "{}")).get("pid")
+    if not pid:
+        pytest.skip("ContainerStatus verbose info names no pid, so the driver in use is unknown")
+    cgroups = host.read_text(f"/proc/{pid}/cgroup") or ""
+    in_use = _cgroup_driver_in_use(cgroups)
+    name = pb.CgroupDriver.Name
+    assert res.response.HasField("linux") and driver == in_use, violation(
+        rid,
+        wanted=f"linux.cgroup_driver {name(in_use)}, the driver that made the container's cgroups",
+        seen=f"linux set: {res.response.HasField('linux')}, cgroup_driver {name(driver)}; "
+        f"/proc/{pid}/cgroup: {cgroups.strip()[:300]!r}",
+        evidence=[res, st],
     )
 
 
