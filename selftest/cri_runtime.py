@@ -317,3 +317,16 @@ def _(req, resp, err, ctx):
 )
 def _(r) -> None:
     r.ClearField("filter")
+
+
+@cri_mutant(
+    "pod-stats-without-usage",
+    rpc="PodSandboxStats",
+    breaks="PodSandboxStats reports timestamps but zero CPU and memory usage",
+    fails=["test_stats.py::test_pod_sandbox_stats_report_cpu_and_memory"],
+    requirements=["cri.pod.stats"],
+)
+def _(req, resp, err, ctx):
+    resp.stats.linux.cpu.ClearField("usage_core_nano_seconds")
+    resp.stats.linux.memory.ClearField("working_set_bytes")
+    return resp

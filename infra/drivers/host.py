@@ -140,6 +140,11 @@ class HostInspector:
         res = self._run('stat -c %u -- "$1"', path)
         return int(res.stdout) if res.exit_status == 0 and res.stdout.strip() else None
 
+    def file_size(self, path: str) -> int | None:
+        """The size of file `path` in bytes, or None when it does not exist."""
+        res = self._run('stat -c %s -- "$1"', path)
+        return int(res.stdout) if res.exit_status == 0 and res.stdout.strip() else None
+
     def owners_in(self, directory: str) -> dict[str, int]:
         """file name -> owning uid, for the regular files directly in `directory`."""
         res = self._run(

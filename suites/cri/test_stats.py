@@ -79,17 +79,23 @@ def test_pod_sandbox_stats_report_cpu_and_memory(pods, cri):
     )
     s = one.response.stats
     ids = [x.attributes.id for x in many.response.stats]
+    cpu, mem = s.linux.cpu, s.linux.memory
+    # usage, not only timestamps: the pod runs a container, so it has used CPU and memory
     good = (
         s.attributes.id == pod[0]
-        and s.linux.cpu.timestamp > 0
-        and s.linux.memory.timestamp > 0
+        and cpu.timestamp > 0
+        and cpu.usage_core_nano_seconds.value > 0
+        and mem.timestamp > 0
+        and mem.working_set_bytes.value > 0
         and ids == [pod[0]]
     )
     assert good, violation(
         "cri.pod.stats",
-        wanted=f"stats of pod {pod[0][:12]} with CPU and memory; the id filter lists only it",
-        seen=f"id {s.attributes.id[:12]}, cpu ts {s.linux.cpu.timestamp}, memory ts "
-        f"{s.linux.memory.timestamp}, listed {[i[:12] for i in ids]}",
+        wanted=f"stats of pod {pod[0][:12]} (a container running in it) with CPU usage > 0 "
+        "and memory working set > 0; the id filter lists only it",
+        seen=f"id {s.attributes.id[:12]}, cpu ts {cpu.timestamp} usage "
+        f"{cpu.usage_core_nano_seconds.value} ns, memory ts {mem.timestamp} working set "
+        f"{mem.working_set_bytes.value} B, listed {[i[:12] for i in ids]}",
         evidence=[one, many],
     )
 
@@ -101,6 +107,7 @@ def test_container_events_stream_the_lifecycle(pods, cri):
         pod = pods.pod()
         cid = pods.running(pod)
         cri.call("StopContainer", container_id=cid, timeout=5)
+        cri.call("RemoveContainer", container_id=cid)
 
         def seen_all(msgs):
             kinds = {m.container_event_type for m in msgs if m.container_id == cid}
@@ -108,6 +115,7 @@ def test_container_events_stream_the_lifecycle(pods, cri):
                 pb.CONTAINER_CREATED_EVENT,
                 pb.CONTAINER_STARTED_EVENT,
                 pb.CONTAINER_STOPPED_EVENT,
+                pb.CONTAINER_DELETED_EVENT,
             } <= kinds
 
         got = stream.wait(seen_all, 10)
@@ -121,24 +129,27 @@ def test_container_events_stream_the_lifecycle(pods, cri):
     )
     assert got, violation(
         "cri.container.events",
-        wanted="CREATED, STARTED and STOPPED events of the container",
+        wanted="CREATED, STARTED, STOPPED and DELETED events of the container",
         seen=f"{kinds} ({res.code_name})",
         evidence=[res],
     )
 
 
 @pytest.mark.requirement("cri.container.checkpoint")
-def test_checkpoint_container(pods, cri, ocitest_run):
+def test_checkpoint_container(pods, cri, ocitest_run, host):
     cid = pods.running()
+    location = f"{ocitest_run.work_base}/cri-logs/checkpoint-{cid[:12]}.tar"
     res = supported(
-        cri.call(
-            "CheckpointContainer",
-            container_id=cid,
-            location=f"{ocitest_run.work_base}/cri-logs/checkpoint-{cid[:12]}.tar",
-            timeout=30,
-        )
+        cri.call("CheckpointContainer", container_id=cid, location=location, timeout=30)
     )
     must_succeed(res, "cri.container.checkpoint")
+    size = host.file_size(location)  # read back: an OK answer alone proves nothing
+    assert size, violation(
+        "cri.container.checkpoint",
+        wanted=f"a checkpoint archive written at {location}",
+        seen=f"CheckpointContainer answered OK; the file: {size!r} bytes (None: absent)",
+        evidence=[res],
+    )
 
 
 @pytest.mark.requirement("cri.metrics.descriptors")
