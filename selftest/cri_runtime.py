@@ -330,3 +330,15 @@ def _(req, resp, err, ctx):
     resp.stats.linux.cpu.ClearField("usage_core_nano_seconds")
     resp.stats.linux.memory.ClearField("working_set_bytes")
     return resp
+
+
+@cri_mutant(
+    "reopen-log-does-nothing",
+    rpc="ReopenContainerLog",
+    alters="call",
+    breaks="ReopenContainerLog answers OK without reopening: output goes on to the moved file",
+    fails=["test_container.py::test_reopen_container_log_writes_to_a_new_file"],
+    requirements=["cri.container.reopen-log"],
+)
+def _(upstream: grpc.Channel, raw: bytes, forward, deadline: float) -> bytes:
+    return pb.ReopenContainerLogResponse().SerializeToString()

@@ -397,6 +397,10 @@ def _log_lines(target, path: str) -> list[re.Match | bytes]:
         return [_LOG_LINE.match(line) or line for line in f.read().splitlines()]
 
 
+#: bytes of the line that is longer than a runtime's log line buffer (containerd: 16 KiB)
+LONG_LINE = 40_000
+
+
 @pytest.mark.requirement("cri.container.log-format")
 def test_container_log_follows_the_cri_format(pods, target):
     pod = pods.pod()
@@ -404,7 +408,9 @@ def test_container_log_follows_the_cri_format(pods, target):
         command=[
             "sh",
             "-c",
-            "echo ocitest-out; echo ocitest-err >&2; printf ocitest-partial; exec sleep 100000",
+            "echo ocitest-out; echo ocitest-err >&2; "
+            f"head -c {LONG_LINE} /dev/zero | tr '\\0' L; echo; echo ocitest-end; "
+            "exec sleep 100000",
         ]
     )
     cid = must_succeed(pods.create(pod, cfg), "cri.container.log-format").response.container_id
@@ -412,19 +418,29 @@ def test_container_log_follows_the_cri_format(pods, target):
     path = pods.log_file(pod[1], cfg)
     wanted = {(b"stdout", b"F", b"ocitest-out"), (b"stderr", b"F", b"ocitest-err")}
 
-    def parsed_lines(lines) -> set:
-        return {(m.group(4), m.group(5), m.group(6)) for m in lines if isinstance(m, re.Match)}
+    def parsed_lines(lines) -> list:
+        return [(m.group(4), m.group(5), m.group(6)) for m in lines if isinstance(m, re.Match)]
 
-    # the partial line stays in the runtime's buffer until more output or the end: the
-    # wait is for the two full lines
-    pods.wait_for("the 2 full log lines", lambda: wanted <= parsed_lines(_log_lines(target, path)))
+    def ended(lines) -> bool:
+        return (b"stdout", b"F", b"ocitest-end") in parsed_lines(lines)
+
+    pods.wait_for("the log's last line, ocitest-end", lambda: ended(_log_lines(target, path)))
     lines = _log_lines(target, path)
     parsed = parsed_lines(lines)
-    bad = [line for line in lines if not isinstance(line, re.Match)]
-    assert wanted <= parsed and not bad, violation(
+    bad = [line[:80] for line in lines if not isinstance(line, re.Match)]
+    # the long line: one F line, or P chunks closed by an F one, that put together give it
+    stdout = [(tag, text) for stream, tag, text in parsed if stream == b"stdout"]
+    long_parts = [t for t in stdout if t[1][:1] == b"L"]
+    joined = b"".join(text for _, text in long_parts)
+    tags = b"".join(tag for tag, _ in long_parts)
+    long_ok = joined == b"L" * LONG_LINE and re.fullmatch(rb"P*F", tags) is not None
+    assert wanted <= set(parsed) and not bad and long_ok, violation(
         "cri.container.log-format",
-        wanted="lines 'TIME stdout F ocitest-out' and 'TIME stderr F ocitest-err', all in the format",
-        seen=f"parsed {sorted(parsed)}, not in the format {bad[:3]}",
+        wanted="lines 'TIME stdout F ocitest-out' and 'TIME stderr F ocitest-err', all in the "
+        f"format; a {LONG_LINE}-byte line as F, or P chunks then F, that join to it",
+        seen=f"parsed {sorted(set(parsed) & wanted)} of the short lines, not in the format "
+        f"{bad[:3]}; the long line in {len(long_parts)} parts tagged {tags.decode()!r}, "
+        f"joined {len(joined)} bytes",
     )
 
 
@@ -436,15 +452,24 @@ def test_reopen_container_log_writes_to_a_new_file(pods, cri, target):
     )
     cid = must_succeed(pods.create(pod, cfg), "cri.container.reopen-log").response.container_id
     must_succeed(cri.call("StartContainer", container_id=cid), "cri.container.reopen-log")
-    path = pods.log_file(pod[1], cfg)
-    pods.wait_for("a first log line", lambda: len(_log_lines(target, path)) >= 1)
-    target.run(["mv", path, path + ".old"], timeout=10)
+    path, old = pods.log_file(pod[1], cfg), pods.log_file(pod[1], cfg) + ".old"
+    first = pods.wait_for("a first log line", lambda: len(_log_lines(target, path)) >= 1)
+    assert first, f"setup: no line in {path}, so there is no log to reopen"
+    moved = target.run(["mv", path, old], timeout=10)
+    assert moved.exit_status == 0, f"setup: mv {path} {old} failed: {moved.stderr}"
     res = must_succeed(cri.call("ReopenContainerLog", container_id=cid), "cri.container.reopen-log")
-    grew = pods.wait_for("lines in the reopened log", lambda: len(_log_lines(target, path)) >= 1)
-    assert grew, violation(
+    grew = pods.wait_for("a line in the reopened log", lambda: len(_log_lines(target, path)) >= 1)
+    kept = len(_log_lines(target, old))
+    # three more lines (at least 0.4 s of output) go to the new file, none to the old one
+    more = grew and pods.wait_for(
+        "3 lines in the reopened log", lambda: len(_log_lines(target, path)) >= 3
+    )
+    after = len(_log_lines(target, old))
+    assert grew and more and after == kept, violation(
         "cri.container.reopen-log",
-        wanted=f"new output written to a fresh {path}",
-        seen="no file or no lines after ReopenContainerLog",
+        wanted=f"new output written to a fresh {path}, none to the moved {old}",
+        seen=f"lines in the new file: {len(_log_lines(target, path))}; the moved file grew "
+        f"from {kept} to {after} lines meanwhile",
         evidence=[res],
     )
 
