@@ -12,6 +12,10 @@
     ./ocitest corpus write DIR       write the image suite's corpus of broken layouts
     ./ocitest report merge --out DIR REPORT_DIR...
                                      one report from several runs (hosts, targets)
+    ./ocitest mutation [PYTEST ARGS...]
+                                     (checkout only) every mutant of every suite against
+                                     the whole suite, proofs.json rewritten, the score per
+                                     kind and the survivors printed
     ./ocitest --version              the harness version and its catalogues' spec versions
 
 Installed with pip, the command is `ocitest` and takes the same commands; `test` then
@@ -44,7 +48,7 @@ GRACE = 120
 
 def usage(msg: str) -> int:
     print(
-        f"ocitest: {msg} (commands: run, test, setup, sweep, report, corpus; see README.md)",
+        f"ocitest: {msg} (commands: run, test, setup, sweep, report, corpus, mutation; see README.md)",
         file=sys.stderr,
     )
     return USAGE_EXIT
@@ -299,8 +303,30 @@ def cmd_corpus(args: list[str]) -> int:
     ).returncode
 
 
+def cmd_mutation(args: list[str]) -> int:
+    """The full mutation run (docs/architecture.md, Proofs): the self-tests of every
+    mutant against the whole suite, then reports/proofs.json rewritten from their results
+    and the score printed. Exit 0 when every mutant fails exactly its tests."""
+    root = hostsetup.ROOT
+    selftests = sorted(str(p) for p in (root / "tests").glob("test_*mutants.py"))
+    if not (root / "selftest").is_dir() or not selftests:
+        return usage("mutation needs a checkout (selftest/ and tests/ are not shipped)")
+    python = hostsetup.setup()
+    with tempfile.TemporaryDirectory(prefix="ocitest-mutation-") as results:
+        env = {**os.environ, "OCITEST_MUTANTS_FULL": "1", "OCITEST_SELFTEST_RESULTS": results}
+        rc = _finish(_pytest(python, [*selftests, "-n", "2", *args], env), "mutation")
+        for step in (["write", "--results", results], ["score"]):
+            done = subprocess.run(
+                [str(python), "-m", "selftest.proofs", *step], cwd=root, check=False, timeout=120
+            )
+            if done.returncode != 0:
+                return done.returncode
+    return rc
+
+
 COMMANDS = {
     "corpus": cmd_corpus,
+    "mutation": cmd_mutation,
     "run": cmd_run,
     "test": cmd_test,
     "setup": cmd_setup,

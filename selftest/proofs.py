@@ -15,6 +15,7 @@ registry keys (unique: "kill-wrong-signal", "crun-claims-1.3.0", "cri-exec-sync-
 
     python -m selftest.proofs write [--results DIR] [--out FILE]
     python -m selftest.proofs declared [--out FILE]   # caught_by = the declared fails
+    python -m selftest.proofs score [--proofs FILE]   # caught / all per kind, survivors
 """
 
 from __future__ import annotations
@@ -123,6 +124,31 @@ def rewrite(old: dict | None, registry: dict[str, Mutant], results: dict[str, di
     return _document(mutants)
 
 
+def score(doc: dict) -> dict[str, dict]:
+    """Mutation score per mutant kind ("runtime", "cri", ...) of a proofs document:
+    {kind: {"caught": n, "all": n, "score": caught/all, "survivors": [keys]}}."""
+    out: dict[str, dict] = {}
+    for key, m in sorted(doc.get("mutants", {}).items()):
+        k = out.setdefault(m.get("kind", "?"), {"caught": 0, "all": 0, "survivors": []})
+        k["all"] += 1
+        if m.get("caught"):
+            k["caught"] += 1
+        else:
+            k["survivors"].append(key)
+    for k in out.values():
+        k["score"] = round(k["caught"] / k["all"], 4) if k["all"] else 0.0
+    return out
+
+
+def score_lines(doc: dict) -> list[str]:
+    """One line per kind: "runtime: 118/118 caught (score 1.0000)", then survivors."""
+    lines = []
+    for kind, k in score(doc).items():
+        lines.append(f"{kind}: {k['caught']}/{k['all']} caught (score {k['score']:.4f})")
+        lines += [f"  survivor: {key}" for key in k["survivors"]]
+    return lines
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors: one line, exit 4
         self.exit(4, f"selftest.proofs: {message}\n")
@@ -136,7 +162,17 @@ def main(argv: list[str]) -> int:
     w.add_argument("--out", type=Path, default=PROOFS)
     d = sub.add_parser("declared", help="write the proofs the declarations promise")
     d.add_argument("--out", type=Path, default=PROOFS)
+    sc = sub.add_parser("score", help="print the mutation score per kind and the survivors")
+    sc.add_argument("--proofs", type=Path, default=PROOFS)
     a = ap.parse_args(argv)
+    if a.command == "score":
+        try:
+            doc = json.loads(a.proofs.read_text())
+        except (OSError, ValueError) as exc:
+            sys.stderr.write(f"selftest.proofs: {a.proofs}: cannot read: {exc}\n")
+            return 4
+        print("\n".join(score_lines(doc)))
+        return 0
     from selftest.registry import REGISTRY
 
     if a.command == "declared":

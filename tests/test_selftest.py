@@ -72,3 +72,17 @@ def test_a_mutant_proves_only_the_requirements_its_failed_assertions_name(tmp_pa
     proven = load_proofs(path)
     assert m.key in proven[first]
     assert all(m.key not in proven.get(rid, []) for rid in m.requirements[1:])
+
+
+def test_the_score_counts_caught_mutants_per_kind_and_names_the_survivors():
+    doc = {
+        "mutants": {
+            "a": {"kind": "runtime", "caught": True},
+            "b": {"kind": "runtime", "caught": False},
+            "c": {"kind": "cri", "caught": True},
+        }
+    }
+    got = proofs.score(doc)
+    assert got["runtime"] == {"caught": 1, "all": 2, "survivors": ["b"], "score": 0.5}
+    assert got["cri"]["score"] == 1.0
+    assert proofs.score_lines(doc)[:2] == ["runtime: 1/2 caught (score 0.5000)", "  survivor: b"]
