@@ -31,6 +31,11 @@ spec text rather than to how important the behaviour seems. One of its spec's `B
     definition, or a "must"/"should" sentence).
   - `critest`, `kubelet`: api.proto does not state it; the entry follows what critest
     checks or what the kubelet relies on. Level SHOULD at most.
+- distribution-spec
+  - `keyword`: the sentence's own RFC 2119 keyword binds the registry.
+  - `endpoint-table`: spec.md's endpoint table gives the status code (no sentence).
+  - `client-only`: a rule for clients, at its own level; never testable against a
+    registry. `guidance`: advice to implementers (SHOULD at most). `since: dev` marks a change merged after the catalogue's release.
 - image-spec
   - `keyword`: the sentence's own RFC 2119 keyword (or REQUIRED) binds the producer or
     implementation; the level is that keyword's.
@@ -100,6 +105,15 @@ BASES: dict[str, dict[str, tuple[str, str]]] = {
             "",
         ),
         "guidance": ("the spec's guidance for portable content (SHOULD at most)", ""),
+    },
+    "distribution-spec": {
+        "keyword": ("the sentence's own RFC 2119 keyword (or REQUIRED) binds the registry", ""),
+        "endpoint-table": (
+            "spec.md's table of endpoints gives the success and failure status codes",
+            "https://github.com/opencontainers/distribution-spec/blob/{version}/spec.md#endpoints",
+        ),
+        "client-only": ("a rule for clients; no duty of the registry", ""),
+        "guidance": ("the spec's advice to implementers (SHOULD at most)", ""),
     },
     "cri-api": {
         "proto": ("api.proto's comment on this RPC or field states it", ""),
@@ -180,7 +194,9 @@ class Requirement:
     @property
     def url(self) -> str:
         tpl = SPEC_URLS.get(self.spec, "")
-        return tpl.format(version="v" + self.spec_version, section=self.section) if tpl else ""
+        # a change merged after the release (since X-dev) is read on the main branch
+        version = "main" if self.since.endswith("-dev") else "v" + self.spec_version
+        return tpl.format(version=version, section=self.section) if tpl else ""
 
 
 class Catalogue(dict[str, Requirement]):
@@ -229,7 +245,7 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
             basis = entry.get("basis", "")
             if basis and basis not in BASES.get(spec, {}):
                 raise CatalogueError(f"{path}: {rid}: basis {basis} is not one of {spec}'s")
-            if basis == "author-only" and entry.get("testable", True):
+            if basis in ("author-only", "client-only") and entry.get("testable", True):
                 raise CatalogueError(f"{path}: {rid}: an author-only entry is testable: false")
             if basis in NOT_MUST and entry["level"] == "MUST":
                 raise CatalogueError(
@@ -242,8 +258,8 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
                 section=entry["section"],
                 level=entry["level"],
                 summary=entry["summary"],
-                since=str(entry.get("since", "")),
-                until=str(entry.get("until", "")),
+                since=_since(entry, doc),
+                until=_since(entry, doc, "until"),
                 applies=entry.get("applies", "all"),
                 testable=entry.get("testable", True),
                 why=entry.get("why", ""),
@@ -252,6 +268,16 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
                 basis=basis,
             )
     return cat
+
+
+def _since(entry: dict, doc: dict, key: str = "since") -> str:
+    """An entry's `since` (or `until`); `dev` (a change merged after the release the
+    catalogue follows) becomes "RELEASE-dev", which infra/specversion.py orders after
+    RELEASE."""
+    since = str(entry.get(key, ""))
+    if since == "dev":
+        return entry.get("spec_version", doc["spec_version"]) + "-dev"
+    return since
 
 
 def ids_named_in_tests(suite_dir: Path, ids: set[str]) -> set[str]:

@@ -68,7 +68,7 @@ storage:
   filesystem:
     rootdirectory: {storage}
   delete:
-    enabled: true
+    enabled: {delete}
   maintenance:
     uploadpurging:
       enabled: false
@@ -79,9 +79,15 @@ http:
 
 
 def start_registry(
-    target: Target, directory: str, storage: str = "", username: str = "", password: str = ""
+    target: Target,
+    directory: str,
+    storage: str = "",
+    username: str = "",
+    password: str = "",
+    delete: bool = True,
 ) -> Registry:
-    """Start a registry in `directory` (created), serving `storage` (default: its own).
+    """Start a registry in `directory` (created), serving `storage` (default: its own);
+    `delete`: DELETE of manifests and blobs enabled (else the registry answers 405).
 
     Raises:
         ServiceError: the binary is missing, or it did not answer /v2/ in time.
@@ -100,7 +106,10 @@ def start_registry(
         target.write_text(f"{directory}/htpasswd", f"{username}:{hashed}\n", 0o600)
         auth = f"auth:\n  htpasswd:\n    realm: ocitest\n    path: {directory}/htpasswd\n"
     config = f"{directory}/config.yml"
-    target.write_text(config, _CONFIG.format(storage=storage, host=host, port=port, auth=auth))
+    target.write_text(config, _CONFIG.format(
+            storage=storage, host=host, port=port, auth=auth, delete=str(delete).lower()
+        ),
+    )
     pid = spawn(
         target, [BINARY, "serve", config], f"{directory}/registry.pid", f"{directory}/registry.log"
     )

@@ -1,0 +1,227 @@
+"""Driver for an OCI registry: the distribution-spec HTTP API (spec.md, API / Endpoints).
+
+The only code that talks HTTP to a registry. Standard library only (http.client). Every
+request:
+- has a timeout (DEFAULT_TIMEOUT seconds unless the caller gives one);
+- is recorded as Evidence: command `METHOD PATH` (query included), exit status the HTTP
+  status (None when no response came), stdout the response headers and a body excerpt,
+  stderr the request headers (and a body excerpt for small bodies), note what failed,
+  duration in seconds. `Authorization` values are replaced by MARKER here, and the
+  evidence log scrubs the run's secrets (infra/redact.py) again.
+A status code is a result, not an exception: the tests judge it. A transport failure
+(refused, reset, timeout) is a `Response` with `status` 0 and `error` set.
+
+Authentication: HTTP basic with the given credentials, sent on every request (the
+embedded registry asks for basic auth; bearer token services are not supported yet).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+
+from infra.evidence import Evidence, EvidenceLog
+
+#: seconds one request may take unless the caller says otherwise
+DEFAULT_TIMEOUT = 30.0
+#: characters of a body kept in the evidence
+BODY_CHARS = 600
+#: header names whose values are never recorded
+SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
+MARKER = "[REDACTED]"
+
+
+class RegistryURLError(Exception):
+    """A registry URL is malformed (a usage error)."""
+
+
+def parse_url(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, base path) of `url` (http or https, a host, no query).
+
+    Raises RegistryURLError (one line)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistryURLError(f"{url!r}: expected http://HOST[:PORT] or https://HOST[:PORT]")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise RegistryURLError(f"{url!r}: no query, fragment or credentials in the URL")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise RegistryURLError(f"{url!r}: bad port") from None
+    return parts.scheme, parts.hostname, port, parts.path.rstrip("/")
+
+
+@dataclass
+class Response:
+    """One HTTP exchange as seen by the client.
+
+    Attributes:
+        method, path: the request (path with its query).
+        status: HTTP status code, 0 when no response came (then `error` says why).
+        headers: response headers, names lower-cased; repeated ones joined with ", ".
+        header_list: every (name, value) pair as received (names lower-cased).
+        body: the response body (bytes; HEAD: empty).
+        error: the transport error, or "".
+        evidence: the record of the exchange.
+    """
+
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    header_list: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    error: str = ""
+    evidence: Evidence | None = None
+
+    def header(self, name: str) -> str:
+        """The value of header `name` ("" when absent)."""
+        return self.headers.get(name.lower(), "")
+
+    def all(self, name: str) -> list[str]:
+        """Every value of header `name`, each header line's value split at commas."""
+        out = []
+        for k, v in self.header_list:
+            if k == name.lower():
+                out += [p.strip() for p in v.split(",") if p.strip()]
+        return out
+
+    def json(self):
+        """The body parsed as JSON; raises ValueError when it is not."""
+        return json.loads(self.body.decode("utf-8"))
+
+    def brief(self) -> str:
+        """The exchange, for failure messages."""
+        return self.evidence.brief() if self.evidence else f"{self.method} {self.path}"
+
+
+class RegistryClient:
+    """A client for one registry.
+
+    Args:
+        url: "http://127.0.0.1:5000" (a base path is kept).
+        log: the evidence log of the test.
+        username, password: basic-auth credentials, or "".
+        timeout: seconds per request.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        log: EvidenceLog,
+        username: str = "",
+        password: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.scheme, self.host, self.port, self.base = parse_url(url)
+        self.log = log
+        self.timeout = timeout
+        self._auth = ""
+        if username:
+            token = base64.b64encode(f"{username}:{password}".encode()).decode()
+            self._auth = "Basic " + token
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        *,
+        timeout: float | None = None,
+        record_body: bool = True,
+    ) -> Response:
+        """Send one request; `path` starts with /v2/ (or is an absolute URL on this
+        registry, e.g. a Location header). Never raises for HTTP or transport errors."""
+        path = self.path_of(path)
+        hdrs = dict(headers or {})
+        if self._auth:
+            hdrs["Authorization"] = self._auth
+        if body or method in ("PUT", "POST", "PATCH"):
+            hdrs.setdefault("Content-Length", str(len(body)))
+        conn_cls = (
+            http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        )
+        conn = conn_cls(self.host, self.port, timeout=timeout or self.timeout)
+        start = time.monotonic()
+        resp = Response(method, path, 0)
+        try:
+            conn.request(method, self.base + path, body=body or None, headers=hdrs)
+            r = conn.getresponse()
+            resp.status = r.status
+            resp.header_list = [(k.lower(), v) for k, v in r.getheaders()]
+            for k, v in resp.header_list:
+                resp.headers[k] = f"{resp.headers[k]}, {v}" if k in resp.headers else v
+            resp.body = r.read() if method != "HEAD" else b""
+        except (OSError, http.client.HTTPException) as exc:
+            resp.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+        resp.evidence = self.log.add(
+            _evidence(resp, hdrs, body if record_body else b"", time.monotonic() - start)
+        )
+        return resp
+
+    def path_of(self, location: str) -> str:
+        """The request path of `location` (absolute URL or path), without our base."""
+        if location.startswith(("http://", "https://")):
+            parts = urllib.parse.urlsplit(location)
+            location = parts.path + (f"?{parts.query}" if parts.query else "")
+        if self.base and location.startswith(self.base + "/"):
+            location = location[len(self.base) :]
+        return location
+
+    # convenience wrappers, one per endpoint of spec.md's table (end-N)
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
+        return self.request("GET", path, headers=headers)
+
+    def head(self, path: str, headers: dict[str, str] | None = None) -> Response:
+        return self.request("HEAD", path, headers=headers)
+
+    def delete(self, path: str) -> Response:
+        return self.request("DELETE", path)
+
+
+def _headers_text(items) -> str:
+    lines = []
+    for k, v in items:
+        if k.lower() in SECRET_HEADERS:
+            v = v.split(" ", 1)[0] + " " + MARKER if " " in v else MARKER
+        lines.append(f"{k}: {v}")
+    return "\n".join(lines)
+
+
+def _body_text(body: bytes) -> str:
+    if not body:
+        return ""
+    cut = body[:BODY_CHARS]
+    try:
+        text = cut.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"[{len(body)} bytes of binary data]"
+    more = f"\n[... {len(body) - len(cut)} more bytes]" if len(body) > len(cut) else ""
+    return text + more
+
+
+def _evidence(resp: Response, req_headers: dict, req_body: bytes, seconds: float) -> Evidence:
+    out = [f"HTTP {resp.status}" if resp.status else "no response"]
+    out.append(_headers_text(resp.header_list))
+    if resp.body:
+        out.append("")
+        out.append(_body_text(resp.body))
+    err = [_headers_text(req_headers.items())]
+    if req_body:
+        err += ["", _body_text(req_body)]
+    return Evidence(
+        command=f"{resp.method} {resp.path}",
+        exit_status=resp.status or None,
+        stdout="\n".join(out),
+        stderr="\n".join(err),
+        duration=round(seconds, 4),
+        note=resp.error,
+    )

@@ -1,0 +1,304 @@
+"""The registry kind: OCI registries, judged through the distribution-spec HTTP API.
+
+Options (docs/architecture.md, Contracts / Options):
+- `--registry URL|embedded` (repeatable; default embedded): a registry's base URL
+  (`http://HOST[:PORT]` or https), or the embedded one.
+- `--registry-user NAME`, `--registry-password PASS` (or the environment variables
+  OCITEST_REGISTRY_USER, OCITEST_REGISTRY_PASSWORD): HTTP basic credentials for the
+  given URLs; the password is a secret of the run (infra/redact.py).
+- `--registry-namespace NS` (default `ocitest/RUN_ID`): every repository the tests
+  write lives below it (`NS/NAME`).
+- `--distribution-spec 1.1.1|dev`: the text to judge against. With `dev`, the changes
+  merged after 1.1.1 (catalogue entries `since: dev`) apply too; with 1.1.1 they are
+  `not-required`. The subject declares `1.1.1` or `1.1.1-dev` accordingly.
+
+Subjects: one per `--registry`; a URL's id is its host and port (`127.0.0.1-5000`);
+the embedded one is `distribution-VERSION` (`docker-registry --version`: 2.8.2).
+
+Embedded: Debian's docker-registry started once per run (`start`, under the run's lock)
+on 127.0.0.1 with a free port, basic auth (a random password, bcrypt htpasswd), storage
+under the run's work directory, deletes enabled; and a second process on the same
+storage with deletes disabled (the 405 tests). `stop` ends both. A given URL must answer
+`GET /v2/` with 200 or 401 at start, else the run ends with a usage error (exit 4).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+
+from infra import redact
+from infra.drivers.registry import RegistryURLError, parse_url
+from infra.kinds.base import Kind, KindUnavailable, KindUsageError
+from infra.kinds.runs import current
+from infra.run import RunContext
+from infra.subjects import Subject
+
+#: seconds for the probe of a given registry at start
+PROBE_TIMEOUT = 10.0
+#: the distribution-spec release the catalogue follows; `dev` is the line after it
+SPEC_RELEASE = "1.1.1"
+SPEC_CHOICES = (SPEC_RELEASE, "dev")
+USER_ENV, PASSWORD_ENV = "OCITEST_REGISTRY_USER", "OCITEST_REGISTRY_PASSWORD"
+#: the embedded registry's user
+EMBEDDED_USER = "ocitest"
+
+
+@dataclass
+class RegistryAccess:
+    """How the tests reach one registry subject (services, per subject id).
+
+    Attributes:
+        url: base URL ("http://127.0.0.1:PORT").
+        username, password: basic-auth credentials ("" for none).
+        namespace: repositories the tests write live below it ("ocitest/RUN_ID").
+        nodelete_url: the same storage served with deletes disabled, or "" (external).
+        embedded: the harness started it.
+    """
+
+    url: str
+    username: str = ""
+    password: str = field(default="", repr=False)
+    namespace: str = ""
+    nodelete_url: str = ""
+    embedded: bool = False
+
+    def __post_init__(self) -> None:
+        if self.password:
+            redact.add_secret(self.password, self.username)
+
+
+class RegistryKind(Kind):
+    """OCI registries; fixture `registry_subject`."""
+
+    name = "registry"
+    fixture = "registry_subject"
+
+    @classmethod
+    def add_options(cls, group) -> None:
+        group.addoption(
+            "--registry",
+            dest="ocitest_registries",
+            action="append",
+            default=None,
+            metavar="URL|embedded",
+            help="registry to test: http(s)://HOST[:PORT] or embedded (repeatable; default: "
+            "Debian's docker-registry on 127.0.0.1, started by the harness)",
+        )
+        group.addoption(
+            "--registry-user",
+            dest="ocitest_registry_user",
+            default=None,
+            metavar="NAME",
+            help=f"basic-auth user for --registry URLs (or ${USER_ENV})",
+        )
+        group.addoption(
+            "--registry-password",
+            dest="ocitest_registry_password",
+            default=None,
+            metavar="PASS",
+            help=f"basic-auth password for --registry URLs (or ${PASSWORD_ENV}; redacted)",
+        )
+        group.addoption(
+            "--registry-namespace",
+            dest="ocitest_registry_namespace",
+            default="",
+            metavar="NS",
+            help="repository namespace the registry tests write below (default ocitest/RUN_ID)",
+        )
+        group.addoption(
+            "--distribution-spec",
+            dest="ocitest_distribution_spec",
+            default=SPEC_RELEASE,
+            metavar="1.1.1|dev",
+            help="distribution-spec text to judge against (default 1.1.1; dev adds the "
+            "changes merged after it)",
+        )
+
+    # -- options -----------------------------------------------------------------
+    def _credentials(self) -> tuple[str, str]:
+        user = self.options.ocitest_registry_user
+        password = self.options.ocitest_registry_password
+        if user is None:
+            user = os.environ.get(USER_ENV, "")
+        if password is None:
+            password = os.environ.get(PASSWORD_ENV, "")
+        return user, password
+
+    def _declared(self) -> str:
+        spec = self.options.ocitest_distribution_spec
+        return f"{SPEC_RELEASE}-dev" if spec == "dev" else SPEC_RELEASE
+
+    def check(self) -> list[Subject] | None:
+        """Check the options; each given URL is probed (GET /v2/: 200 or 401)."""
+        spec = self.options.ocitest_distribution_spec
+        if spec not in SPEC_CHOICES:
+            raise KindUsageError(f"--distribution-spec {spec}: expected one of 1.1.1, dev")
+        ns = self.options.ocitest_registry_namespace
+        if ns and not re.fullmatch(NAME_RE, ns):
+            raise KindUsageError(
+                f"--registry-namespace {ns}: not a repository name (lower-case "
+                "letters, digits, separators . _ __ -, components joined by /)"
+            )
+        user, password = self._credentials()
+        if password:
+            redact.add_secret(password, user)
+        if bool(user) != bool(password):
+            raise KindUsageError(
+                "--registry-user and --registry-password go together (or "
+                f"${USER_ENV} and ${PASSWORD_ENV})"
+            )
+        given = self.options.ocitest_registries
+        if given is None:
+            return None
+        subjects: list[Subject] = []
+        for value in given:
+            if value == "embedded":
+                try:
+                    sub = self._embedded_subject()
+                except KindUnavailable as exc:
+                    raise KindUsageError(f"--registry embedded: {exc}") from None
+            else:
+                sub = self._url_subject(value, user, password)
+            if any(s.id == sub.id for s in subjects):
+                raise KindUsageError(f"--registry {value}: given twice")
+            subjects.append(sub)
+        return subjects
+
+    def _url_subject(self, url: str, user: str, password: str) -> Subject:
+        from infra.drivers.registry import RegistryClient
+        from infra.evidence import EvidenceLog
+
+        try:
+            _, host, port, _ = parse_url(url)
+        except RegistryURLError as exc:
+            raise KindUsageError(f"--registry: {exc} (or embedded)") from None
+        res = RegistryClient(url, EvidenceLog(), user, password, timeout=PROBE_TIMEOUT).get("/v2/")
+        if res.status not in (200, 401):
+            seen = res.error or f"HTTP {res.status}"
+            raise KindUsageError(f"--registry {url}: GET /v2/ did not answer 200 or 401 ({seen})")
+        if res.status == 401 and user:
+            raise KindUsageError(f"--registry {url}: the credentials were refused (401)")
+        sid = re.sub(r"[^A-Za-z0-9._-]", "-", f"{host}-{port}")
+        return Subject(
+            kind=self.name,
+            id=sid,
+            name=host,
+            version=res.header("docker-distribution-api-version"),
+            spec_version=self._declared(),
+            endpoint=url.rstrip("/"),
+        )
+
+    def _embedded_subject(self) -> Subject:
+        binary = shutil.which("docker-registry") or BINARY
+        if not os.path.exists(binary):
+            raise KindUnavailable(
+                f"{BINARY} is missing: install Debian's docker-registry (./ocitest setup)"
+            )
+        try:
+            out = subprocess.run(
+                [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise KindUnavailable(f"{binary} --version failed: {exc}") from None
+        m = re.search(r"\s(v?\d+\.\d+\.\d+)(\S*)", out)
+        version = (m.group(1) + m.group(2)).lstrip("v") if m else ""
+        short = m.group(1).lstrip("v") if m else "unknown"
+        return Subject(
+            kind=self.name,
+            id=f"distribution-{short}",
+            name="distribution",
+            version=version,
+            spec_version=self._declared(),
+            path=binary,
+            endpoint="embedded",
+            version_output=out.strip(),
+        )
+
+    def resolve(self) -> list[Subject]:
+        """The embedded registry (Debian's docker-registry)."""
+        return [self._embedded_subject()]
+
+    # -- services ----------------------------------------------------------------
+    def start(self, subjects: list[Subject]) -> tuple[dict | None, str]:
+        """Start the embedded registry (if a subject is embedded); services = {subject id:
+        RegistryAccess as a dict}."""
+        from infra.services import ServiceError
+        from infra.services.registry import start_registry, stop_registry
+
+        ns = self.options.ocitest_registry_namespace or f"ocitest/{self.ctx.run_id}"
+        user, password = self._credentials()
+        out: dict[str, dict] = {}
+        for s in subjects:
+            if s.endpoint != "embedded":
+                out[s.id] = asdict(RegistryAccess(s.endpoint, user, password, ns))
+                continue
+            base = self._base()
+            secret = secrets.token_urlsafe(18)
+            try:
+                main = start_registry(
+                    self.target, f"{base}/main", f"{base}/storage", EMBEDDED_USER, secret
+                )
+            except ServiceError as exc:
+                return None, f"the embedded registry did not start: {exc}"
+            out[s.id] = asdict(
+                RegistryAccess(main.url, EMBEDDED_USER, secret, ns, embedded=True)
+            ) | {"pids": [main.pid]}
+            try:
+                nodel = start_registry(
+                    self.target,
+                    f"{base}/nodelete",
+                    f"{base}/storage",
+                    EMBEDDED_USER,
+                    secret,
+                    delete=False,
+                )
+            except ServiceError as exc:
+                stop_registry(self.target, main)
+                return None, f"the embedded registry (deletes disabled) did not start: {exc}"
+            out[s.id]["nodelete_url"] = nodel.url
+            out[s.id]["pids"].append(nodel.pid)
+            s.endpoint = main.url
+        return out, ""
+
+    def _base(self) -> str:
+        return f"{self.ctx.work_base}/registry"
+
+    def stop(self, subjects: list[Subject], services: dict | None) -> list[str]:
+        """Stop the embedded registries and remove their storage."""
+        from infra.services import stop_pid
+
+        for access in (services or {}).values():
+            for pid in access.get("pids", []) if isinstance(access, dict) else []:
+                stop_pid(self.target, pid, grace=5)
+        shutil.rmtree(self._base(), ignore_errors=True)
+        return []
+
+    def facts(self, subject: Subject) -> dict:
+        return subject.summary()
+
+
+#: distribution-spec's repository name grammar (spec.md, Pulling manifests)
+NAME_RE = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"
+BINARY = "/usr/bin/docker-registry"
+
+
+def access(ctx: RunContext, subject: Subject) -> tuple[RegistryAccess | None, str]:
+    """(how to reach `subject` in this run, or None and why not)."""
+    run = current(ctx, RegistryKind.name)
+    if run is None:
+        return None, "no registry subject was resolved in this process"
+    if run.error:
+        return None, run.error
+    data = (run.services or {}).get(subject.id)
+    if not data:
+        return None, f"{subject.id}: the registry was not started"
+    data = {k: v for k, v in data.items() if k != "pids"}
+    return RegistryAccess(**data), ""
+
+
+__all__ = ["RegistryAccess", "RegistryKind", "access"]
