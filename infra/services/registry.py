@@ -102,11 +102,15 @@ def start_registry(
     auth = ""
     if username:
         redact.add_secret(password, username)
-        hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+        hashed = crypt.crypt(
+            password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)
+        )  # cost 4: checked on every request
         target.write_text(f"{directory}/htpasswd", f"{username}:{hashed}\n", 0o600)
         auth = f"auth:\n  htpasswd:\n    realm: ocitest\n    path: {directory}/htpasswd\n"
     config = f"{directory}/config.yml"
-    target.write_text(config, _CONFIG.format(
+    target.write_text(
+        config,
+        _CONFIG.format(
             storage=storage, host=host, port=port, auth=auth, delete=str(delete).lower()
         ),
     )

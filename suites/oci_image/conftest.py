@@ -1,4 +1,5 @@
-"""Fixtures of the image suite: the layout under test, judged once per process.
+"""Fixtures of the image suite: the layout under test, judged once per process; the
+registry under test (`registry`, see RegistryUnderTest).
 
 `layout_subject` is parametrized by the infra plugin with the layout kind's subjects
 (infra/kinds/layout.py: `--image-layout PATH`, else our reference layout and the
@@ -9,14 +10,23 @@ tests as `error` with the reason (the tool's command and output).
 
 from __future__ import annotations
 
+import itertools
+import os
 from pathlib import Path
 
 import pytest
 
 from infra import schemas
+from infra.drivers.registry import RegistryClient
+from infra.evidence import EvidenceLog
+from infra.kinds.registry import access as registry_access
+from infra.outcomes import unsupported
 from infra.kinds.layout import LayoutError, layout_dir
 from infra.run import RunContext
 from infra.subjects import Subject
+from suites.oci_image import registry_data
+from suites.oci_image.registry_data import DataSet
+from suites.oci_image.registry_flows import Failed, seed
 from suites.oci_image.validate import Judgement, judge
 from suites.oci_image.validate.schema import default_dir
 
@@ -70,3 +80,61 @@ def holds(layout: Judgement, request: pytest.FixtureRequest):
             raise AssertionError(f"layout {layout.root}:\n" + "\n".join(lines) + more)
 
     return check
+
+
+# -- the registry suite (test_registry_*.py) ------------------------------------------
+class RegistryUnderTest:
+    """The registry a test talks to: a client (evidence into the test's log), where the
+    tests write (`namespace`), and the data sets seeded once per run.
+
+    Attributes:
+        subject: the registry subject.
+        client: RegistryClient with the run's credentials.
+        namespace: "ocitest/RUN_ID" unless --registry-namespace says otherwise.
+        nodelete: a client of the same storage with deletes disabled, or None.
+    """
+
+    _counter = itertools.count(1)
+
+    def __init__(self, subject: Subject, access, ctx: RunContext, log: EvidenceLog) -> None:
+        self.subject = subject
+        self.access = access
+        self.ctx = ctx
+        self.client = RegistryClient(access.url, log, access.username, access.password)
+        self.namespace = access.namespace
+        self.nodelete = (
+            RegistryClient(access.nodelete_url, log, access.username, access.password)
+            if access.nodelete_url
+            else None
+        )
+
+    def fresh_repo(self, what: str = "t") -> str:
+        """A repository name of this test's own (nothing is in it yet)."""
+        return f"{self.namespace}/{what}-{os.getpid()}-{next(self._counter)}"
+
+    def seeded(self, name: str) -> tuple[str, DataSet]:
+        """(repository, data set) with data set `name` pushed into it once per run; fails
+        the test when the registry refused the push (the push tests say which step)."""
+        ds = registry_data.get(name)
+        repo = f"{self.namespace}/ds-{name}"
+        seeder = RegistryClient(
+            self.access.url, EvidenceLog(), self.access.username, self.access.password
+        )
+        why = seed(seeder, self.ctx.state_base, self.subject.id, repo, ds)
+        if why and ds.traits & registry_data.OPTIONAL:
+            # storing such content is not a MUST: its own push test judges it
+            unsupported(why.splitlines()[0])
+        if why:
+            raise Failed(
+                "wanted: the data set stored, to read it back\nseen: " + why.replace("\n", "\n  ")
+            )
+        return repo, ds
+
+
+@pytest.fixture
+def registry(registry_subject: Subject, ocitest_run: RunContext, evidence: EvidenceLog):
+    """The registry under test (see RegistryUnderTest); `error` when it did not start."""
+    acc, why = registry_access(ocitest_run, registry_subject)
+    if acc is None:
+        pytest.fail(f"no registry: {why}", pytrace=False)
+    return RegistryUnderTest(registry_subject, acc, ocitest_run, evidence)
