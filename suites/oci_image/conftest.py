@@ -19,9 +19,9 @@ import pytest
 from infra import schemas
 from infra.drivers.registry import RegistryClient
 from infra.evidence import EvidenceLog
+from infra.kinds.layout import LayoutError, layout_dir
 from infra.kinds.registry import access as registry_access
 from infra.outcomes import unsupported
-from infra.kinds.layout import LayoutError, layout_dir
 from infra.run import RunContext
 from infra.subjects import Subject
 from suites.oci_image import registry_data
