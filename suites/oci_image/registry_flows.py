@@ -188,15 +188,17 @@ def push_dataset(client: RegistryClient, repo: str, ds: DataSet) -> None:
 
     _parallel(ds.blobs, one)
     referrers = {m.digest for m in ds.referrers}
-    for m in ds.manifests:
-        if m.digest not in referrers:
+    # a run of referrers in a row does not depend on itself: pushed side by side (after
+    # the manifests before them), like the tags
+    run: list[Manifest] = []
+    for m in [*ds.manifests, None]:
+        if m is not None and m.digest in referrers:
+            run.append(m)
+            continue
+        _parallel(run, lambda r: _ok(push_manifest(client, repo, r), (201,), f"PUT {r.digest}"))
+        run = []
+        if m is not None:
             _ok(push_manifest(client, repo, m), (201,), f"PUT manifest {m.digest}")
-    # referrers do not depend on each other: pushed side by side (after their subject
-    # and children), like the tags
-    _parallel(
-        [m for m in ds.manifests if m.digest in referrers],
-        lambda m: _ok(push_manifest(client, repo, m), (201,), f"PUT manifest {m.digest}"),
-    )
     _parallel(
         list(ds.tags.items()),
         lambda t: _ok(

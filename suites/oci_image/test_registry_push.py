@@ -524,7 +524,7 @@ def test_a_manifest_push_by_digest_may_apply_several_tags(registry):
 
 @pytest.mark.requirement("dist.push.multiple-tags-oci-tag")
 def test_tags_applied_by_a_push_are_named_in_oci_tag(registry):
-    resp, tags, applied = _multi_tag(registry, 3)
+    resp, _, applied = _multi_tag(registry, 3)
     if not applied:
         unsupported("the registry applies no tag= parameter")
     got = resp.all("oci-tag")
