@@ -48,11 +48,26 @@ def test_every_testable_image_requirement_has_a_test(catalogue):
 
 
 def test_the_image_catalogue_covers_the_nine_documents_of_image_spec(catalogue):
-    sections = {q.section.split("#")[0] for q in catalogue.values() if q.suite == "oci_image"}
+    sections = {
+        q.section.split("#")[0]
+        for q in catalogue.values()
+        if q.suite == "oci_image" and q.spec == "image-spec"
+    }
     assert sections == {
         "image-layout.md", "descriptor.md", "manifest.md", "image-index.md", "config.md",
         "layer.md", "conversion.md", "annotations.md", "media-types.md",
     }  # fmt: skip
+
+
+def test_the_distribution_catalogue_covers_spec_md_and_the_changes_after_1_1_1(catalogue):
+    dist = [q for q in catalogue.values() if q.spec == "distribution-spec"]
+    assert {q.section.split("#")[0] for q in dist} == {"spec.md"}
+    assert {q.suite for q in dist} == {"oci_image"}
+    levels = {lvl: sum(1 for q in dist if q.level == lvl) for lvl in ("MUST", "SHOULD", "MAY")}
+    assert levels["MUST"] >= 80 and levels["SHOULD"] >= 36 and levels["MAY"] >= 14, levels
+    dev = {q.id for q in dist if q.since.endswith("-dev")}
+    for rid in ("dist.push.upload-cancel", "dist.pull.manifest-digest-header-required"):
+        assert rid in dev, rid
 
 
 def test_every_untestable_requirement_says_why(catalogue):
