@@ -272,8 +272,10 @@ class RegistryKind(Kind):
         """Stop the embedded registries and remove their storage."""
         from infra.services import stop_pid
 
-        for access in (services or {}).values():
-            for pid in access.get("pids", []) if isinstance(access, dict) else []:
+        for data in (services or {}).values():
+            # the controller learns the run's registry passwords here, for the secret scan
+            RegistryAccess(**{k: v for k, v in data.items() if k != "pids"})
+            for pid in data.get("pids", []):
                 stop_pid(self.target, pid, grace=5)
         shutil.rmtree(self._base(), ignore_errors=True)
         return []
