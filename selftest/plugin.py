@@ -2,8 +2,10 @@
 (tests/conftest.py, SELFTEST_PLUGIN): registers the CRI endpoint scheme `mutant`, so that
 `--cri-endpoint mutant:NAME` runs the embedded containerd behind the gRPC proxy of the
 CRI mutant NAME (cri_proxy.py), through the hook of infra/kinds/cri.py
-(`register_endpoint_scheme`). The product registers no scheme and never imports this
-package.
+(`register_endpoint_scheme`); and the registry scheme `mutant`: `--registry mutant:NAME`
+puts the proxy of registry mutant NAME (registry_proxy.py) in front of the embedded
+registry (infra/kinds/registry.py, `register_registry_scheme`). The product registers no
+scheme and never imports this package.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from infra.kinds.base import KindUsageError
 from infra.kinds.cri import register_endpoint_scheme, version
+from infra.kinds.registry import register_registry_scheme
 from infra.run import RunContext
 from infra.services import spawn, wait_until
 from infra.services.cri import CriServices
@@ -55,3 +58,36 @@ class MutantScheme:
 
 
 register_endpoint_scheme("mutant", MutantScheme())
+
+
+class RegistryMutantScheme:
+    """`--registry mutant:NAME`: the proxy of the registry mutant NAME
+    (selftest/registry_mutants.py) in front of the embedded registry (interface:
+    infra.kinds.registry.RegistryScheme)."""
+
+    def check(self, name: str) -> None:
+        from selftest.registry_mutants import MUTANTS
+
+        if name not in MUTANTS:
+            raise KindUsageError(
+                f"--registry mutant:{name}: no such registry mutant "
+                f"(known: {', '.join(sorted(MUTANTS))})"
+            )
+
+    def start(self, target: Target, ctx: RunContext, upstream: str, name: str) -> tuple[str, int]:
+        """Start the proxy on a free port of 127.0.0.1; (its URL, its pid)."""
+        from infra.services import free_port
+        from infra.services.registry import Registry, probe
+
+        host = f"127.0.0.1:{free_port()}"
+        argv = ["env", f"PYTHONPATH={ROOT}", sys.executable, "-m", "selftest.registry_proxy"]
+        argv += ["--listen", host, "--upstream", upstream, "--mutant", name, "--run", ctx.run_id]
+        base = f"{ctx.work_base}/registry"
+        target.make_dirs(base)
+        pid = spawn(target, argv, f"{base}/proxy-{name}.pid", f"{base}/proxy-{name}.log")
+        reg = Registry(host, base, base, pid)
+        wait_until(f"registry mutant proxy at {host}", lambda: probe(reg) in (200, 401))
+        return f"http://{host}", pid
+
+
+register_registry_scheme("mutant", RegistryMutantScheme())

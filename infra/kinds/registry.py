@@ -30,6 +30,7 @@ import secrets
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 from infra import redact
 from infra.drivers.registry import RegistryURLError, parse_url
@@ -46,6 +47,31 @@ SPEC_CHOICES = (SPEC_RELEASE, "dev")
 USER_ENV, PASSWORD_ENV = "OCITEST_REGISTRY_USER", "OCITEST_REGISTRY_PASSWORD"
 #: the embedded registry's user
 EMBEDDED_USER = "ocitest"
+
+
+class RegistryScheme(Protocol):
+    """Something started in front of the embedded registry, named `--registry PREFIX:NAME`
+    (the self-tests register `mutant`; the product registers none)."""
+
+    def check(self, name: str) -> None:
+        """Raise KindUsageError (one line) for an unknown NAME."""
+
+    def start(self, target, ctx: RunContext, upstream: str, name: str) -> tuple[str, int]:
+        """Start it in front of the registry at URL `upstream`; (its URL, its pid)."""
+
+
+#: prefix -> scheme (`register_registry_scheme`)
+REGISTRY_SCHEMES: dict[str, RegistryScheme] = {}
+
+
+def register_registry_scheme(prefix: str, scheme: RegistryScheme) -> None:
+    """Make `--registry PREFIX:NAME` reach `scheme` (a plugin calls this at import)."""
+    REGISTRY_SCHEMES[prefix] = scheme
+
+
+def _scheme(value: str) -> tuple[RegistryScheme | None, str]:
+    prefix, _, name = value.partition(":")
+    return (REGISTRY_SCHEMES.get(prefix), name) if name and "/" not in name else (None, "")
 
 
 @dataclass
@@ -157,11 +183,16 @@ class RegistryKind(Kind):
             return None
         subjects: list[Subject] = []
         for value in given:
-            if value == "embedded":
+            scheme, name = _scheme(value)
+            if value == "embedded" or scheme is not None:
+                if scheme is not None:
+                    scheme.check(name)
                 try:
                     sub = self._embedded_subject()
                 except KindUnavailable as exc:
-                    raise KindUsageError(f"--registry embedded: {exc}") from None
+                    raise KindUsageError(f"--registry {value}: {exc}") from None
+                if scheme is not None:
+                    sub.id, sub.endpoint = f"{value.partition(':')[0]}-{name}", value
             else:
                 sub = self._url_subject(value, user, password)
             if any(s.id == sub.id for s in subjects):
@@ -234,10 +265,11 @@ class RegistryKind(Kind):
         user, password = self._credentials()
         out: dict[str, dict] = {}
         for s in subjects:
-            if s.endpoint != "embedded":
+            scheme, name = _scheme(s.endpoint)
+            if s.endpoint != "embedded" and scheme is None:
                 out[s.id] = asdict(RegistryAccess(s.endpoint, user, password, ns))
                 continue
-            base = self._base()
+            base = f"{self._base()}/{s.id}"
             secret = secrets.token_urlsafe(18)
             try:
                 main = start_registry(
@@ -263,6 +295,13 @@ class RegistryKind(Kind):
             out[s.id]["nodelete_url"] = nodel.url
             out[s.id]["pids"].append(nodel.pid)
             s.endpoint = main.url
+            if scheme is not None:
+                try:
+                    url, pid = scheme.start(self.target, self.ctx, main.url, name)
+                except Exception as exc:
+                    return out, f"--registry {s.id}: did not start: {exc}"
+                out[s.id]["url"] = s.endpoint = url
+                out[s.id]["pids"].insert(0, pid)
         return out, ""
 
     def _base(self) -> str:

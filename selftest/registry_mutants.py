@@ -1,0 +1,157 @@
+"""Registry mutants: each breaks one behaviour of the embedded registry, through the
+proxy of selftest/registry_proxy.py (`--registry mutant:NAME` with selftest.plugin).
+
+A mutant names the tests it must fail beyond what the embedded registry fails
+(`fails`: "test_file.py::test_function", every parametrization of that function), the
+requirement ids those tests check, and the modules to run. tests/test_registry_mutants.py
+checks that exactly those functions fail. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Exchange:
+    """One request through the proxy and, once upstream answered, its response."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int = 0
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    response_body: bytes = b""
+    drop_length: bool = False  # HEAD: leave Content-Length out
+
+    def is_(self, method: str, part: str) -> bool:
+        return self.method == method and part in self.path.split("?")[0]
+
+    def set_header(self, name: str, value: str | None) -> None:
+        self.response_headers = [(k, v) for k, v in self.response_headers if k.lower() != name]
+        if value is not None:
+            self.response_headers.append((name, value))
+
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.response_headers if k.lower() == name), "")
+
+
+def _nothing(ex: Exchange) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class RegistryMutant:
+    name: str
+    breaks: str
+    fails: tuple[str, ...]
+    requirements: tuple[str, ...]
+    modules: tuple[str, ...]
+    edit_request: Callable[[Exchange], None] = _nothing
+    alter_response: Callable[[Exchange], None] = _nothing
+
+
+MUTANTS: dict[str, RegistryMutant] = {}
+
+
+def mutant(name, *, breaks, fails, requirements, modules, request=False):
+    """Declare the decorated function as mutant `name` (it alters the response, or with
+    `request=True` edits the request before it goes upstream)."""
+
+    def deco(fn):
+        kw = {"edit_request": fn} if request else {"alter_response": fn}
+        MUTANTS[name] = RegistryMutant(
+            name, breaks, tuple(fails), tuple(requirements), tuple(modules), **kw
+        )
+        return fn
+
+    return deco
+
+
+@mutant(
+    "wrong-manifest-digest",
+    breaks="Docker-Content-Digest of a manifest GET names other bytes",
+    fails=["test_registry_pull.py::test_manifest_docker_content_digest_is_the_digest_of_the_body"],
+    requirements=["dist.pull.manifest-digest-header-value"],
+    modules=["test_registry_pull.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("GET", "/manifests/") and ex.status == 200:
+        ex.set_header("Docker-Content-Digest", "sha256:" + "0" * 64)
+
+
+@mutant(
+    "chunk-range-lost",
+    breaks="a PATCH's 202 answer has no Range header",
+    fails=["test_registry_push.py::test_chunked_upload_answers_202_with_range_then_201"],
+    requirements=["dist.push.chunk-202"],
+    modules=["test_registry_push.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.method == "PATCH":
+        ex.set_header("range", None)
+
+
+@mutant(
+    "missing-blob-500",
+    breaks="GET of a missing blob answers 500",
+    fails=["test_registry_pull.py::test_missing_blob_answers_404_blob_unknown"],
+    requirements=["dist.pull.blob-404"],
+    modules=["test_registry_pull.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("GET", "/blobs/sha") and ex.status == 404:
+        ex.status = 500
+
+
+@mutant(
+    "content-type-parameters",
+    breaks="a manifest's Content-Type gets a charset parameter",
+    fails=["test_registry_pull.py::test_manifest_content_type_carries_no_parameters"],
+    requirements=["dist.pull.content-type-no-parameters"],
+    modules=["test_registry_pull.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("GET", "/manifests/") and ex.status == 200:
+        ex.set_header("Content-Type", ex.header("content-type") + "; charset=utf-8")
+
+
+@mutant(
+    "tag-list-without-name",
+    breaks="the tag list's JSON loses its name",
+    fails=["test_registry_discovery.py::test_tag_list_answers_200_with_name_and_tags"],
+    requirements=["dist.tags.json-body"],
+    modules=["test_registry_discovery.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("GET", "/tags/list") and ex.status == 200:
+        doc = json.loads(ex.response_body)
+        doc.pop("name", None)
+        ex.response_body = json.dumps(doc).encode()
+
+
+@mutant(
+    "range-ignored",
+    breaks="a blob GET ignores its Range header (200 with the whole blob)",
+    fails=["test_registry_pull.py::test_blob_range_request_answers_206_with_the_slice"],
+    requirements=["dist.pull.blob-range"],
+    modules=["test_registry_pull.py"],
+    request=True,
+)
+def _(ex: Exchange) -> None:
+    ex.headers = {k: v for k, v in ex.headers.items() if k.lower() != "range"}
+
+
+@mutant(
+    "head-without-length",
+    breaks="HEAD answers leave out Content-Length",
+    fails=["test_registry_pull.py::test_head_carries_the_content_length"],
+    requirements=["dist.pull.head-content-length"],
+    modules=["test_registry_pull.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.method == "HEAD":
+        ex.drop_length = True

@@ -1,0 +1,85 @@
+"""The mutant registry proxy: an HTTP proxy in front of the embedded registry that
+breaks one behaviour (the mutant NAME of selftest/registry_mutants.py).
+
+    python -m selftest.registry_proxy --listen 127.0.0.1:PORT --upstream URL --mutant NAME --run RUN_ID
+
+Every request goes upstream unchanged (method, path, headers, body) unless the mutant
+edits it; the answer comes back unchanged unless the mutant alters it. `--run` only
+puts the run id on the command line, so the sweeper finds a proxy a killed run left.
+Standard library only; never imported by the product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from selftest.registry_mutants import MUTANTS, Exchange
+
+#: seconds an upstream request may take
+UPSTREAM_TIMEOUT = 60
+HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+
+
+def handler_for(upstream: str, mutant_name: str):
+    up = urllib.parse.urlsplit(upstream)
+    mutant = MUTANTS[mutant_name]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # quiet
+            return
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+            ex = Exchange(self.command, self.path, headers, body)
+            mutant.edit_request(ex)
+            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=UPSTREAM_TIMEOUT)
+            try:
+                conn.request(ex.method, ex.path, body=ex.body or None, headers=ex.headers)
+                r = conn.getresponse()
+                ex.status = r.status
+                ex.response_headers = [(k, v) for k, v in r.getheaders() if k.lower() not in HOP]
+                ex.response_body = r.read() if ex.method != "HEAD" else b""
+                length_head = r.getheader("Content-Length", "")
+            finally:
+                conn.close()
+            mutant.alter_response(ex)
+            self.send_response(ex.status)
+            for k, v in ex.response_headers:
+                self.send_header(k, v)
+            if ex.method == "HEAD":
+                if length_head and not ex.drop_length:
+                    self.send_header("Content-Length", length_head)
+            else:
+                self.send_header("Content-Length", str(len(ex.response_body)))
+            self.end_headers()
+            if ex.method != "HEAD":
+                self.wfile.write(ex.response_body)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--listen", required=True)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--mutant", required=True, choices=sorted(MUTANTS))
+    p.add_argument("--run", default="")
+    a = p.parse_args(argv)
+    host, _, port = a.listen.rpartition(":")
+    server = ThreadingHTTPServer((host, int(port)), handler_for(a.upstream, a.mutant))
+    server.daemon_threads = True
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

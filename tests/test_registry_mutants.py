@@ -1,0 +1,68 @@
+"""Self-tests of the registry suite: each registry mutant (the HTTP proxy of
+selftest/registry_proxy.py in front of the embedded registry, `--registry mutant:NAME`
+with selftest.plugin loaded) fails exactly the test functions declared for it
+(selftest/registry_mutants.py), beyond what the embedded registry itself fails. The
+slow data sets (many-*, large-layer) are left out to stay quick."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from selftest.registry_mutants import MUTANTS
+from tests.conftest import ROOT, run_pytest, shared_run
+
+SUITE = "suites/oci_image"
+MODULES = sorted({mod for m in MUTANTS.values() for mod in m.modules})
+COMMON = ["-k", "not many and not large", "--gate", "none", "-n", "2"]
+
+
+def _functions(keys: set[str]) -> set[str]:
+    return {re.sub(r"\[.*\]$", "", k) for k in keys}
+
+
+@pytest.fixture(scope="session")
+def registry_baseline(tmp_path_factory):
+    run = shared_run(
+        tmp_path_factory, "registry-baseline", [*(f"{SUITE}/{m}" for m in MODULES), *COMMON]
+    )
+    assert (run.report_dir / "results.json").exists(), run.stdout[-3000:] + run.stderr[-2000:]
+    return run
+
+
+def test_the_embedded_registry_passes_every_targeted_test(registry_baseline):
+    failing = _functions(registry_baseline.failing())
+    targeted = {t for m in MUTANTS.values() for t in m.fails}
+    assert not targeted & failing, sorted(targeted & failing)
+
+
+@pytest.mark.selftest
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_registry_mutant_fails_exactly_its_tests(name, registry_baseline, tmp_path):
+    m = MUTANTS[name]
+    args = [*(f"{SUITE}/{mod}" for mod in m.modules), *COMMON, "--registry", f"mutant:{name}"]
+    run = run_pytest(args, tmp_path / "report")
+    assert (run.report_dir / "results.json").exists(), run.stdout[-3000:] + run.stderr[-2000:]
+    base = {f for f in _functions(registry_baseline.failing()) if f.split("::")[0] in m.modules}
+    new = _functions(run.failing()) - base
+    assert new == set(m.fails), (
+        f"registry mutant {name} ({m.breaks}):\n"
+        f"  fails but should not: {sorted(new - set(m.fails))}\n"
+        f"  should fail but does not: {sorted(set(m.fails) - new)}"
+    )
+    assert run.results["run"]["leftovers"] == [], "the run leaked: " + str(
+        run.results["run"]["leftovers"]
+    )
+
+
+def test_every_registry_mutant_names_existing_tests_and_requirements():
+    from reports.catalogue import catalogue_files, load_catalogue
+
+    cat = load_catalogue(catalogue_files(ROOT))
+    for m in MUTANTS.values():
+        assert all(r in cat for r in m.requirements), m.name
+        for test in m.fails:
+            module, func = test.split("::")
+            assert module in m.modules, m.name
+            assert f"def {func}(" in (ROOT / SUITE / module).read_text(), f"{m.name}: {test}"
