@@ -31,7 +31,9 @@ class Exchange:
         return self.method == method and part in self.path.split("?")[0]
 
     def set_header(self, name: str, value: str | None) -> None:
-        self.response_headers = [(k, v) for k, v in self.response_headers if k.lower() != name]
+        self.response_headers = [
+            (k, v) for k, v in self.response_headers if k.lower() != name.lower()
+        ]
         if value is not None:
             self.response_headers.append((name, value))
 
