@@ -157,3 +157,90 @@ def _(ex: Exchange) -> None:
 def _(ex: Exchange) -> None:
     if ex.method == "HEAD":
         ex.drop_length = True
+
+
+@mutant(
+    "accepts-digest-mismatch",
+    breaks="a closing PUT whose digest does not match the bytes answers 201",
+    fails=["test_registry_push.py::test_a_blob_whose_digest_does_not_match_is_refused"],
+    requirements=["dist.push.digest-mismatch"],
+    modules=["test_registry_push.py"],
+)
+def _(ex: Exchange) -> None:
+    if (
+        ex.is_("PUT", "/blobs/uploads/")
+        and ex.status == 400
+        and b"DIGEST_INVALID" in ex.response_body
+    ):
+        ex.status, ex.response_body = 201, b""
+
+
+@mutant(
+    "manifest-unknown-code",
+    breaks="a missing manifest's error code is NOT_FOUND, not MANIFEST_UNKNOWN",
+    fails=[
+        "test_registry_pull.py::test_missing_manifest_answers_404_manifest_unknown",
+        "test_registry_pull.py::test_error_bodies_have_the_spec_format",
+        "test_registry_pull.py::test_pull_from_a_repository_that_does_not_exist_answers_404",
+    ],
+    requirements=[
+        "dist.pull.manifest-404",
+        "dist.errors.code-known",
+        "dist.push.nonexistent-repo-404",
+    ],
+    modules=["test_registry_pull.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("GET", "/manifests/") and ex.status == 404:
+        ex.response_body = ex.response_body.replace(b"MANIFEST_UNKNOWN", b"NOT_FOUND")
+
+
+@mutant(
+    "upload-status-without-range",
+    breaks="GET of an upload session answers without Range",
+    fails=["test_registry_push.py::test_an_open_upload_session_answers_204_with_its_range"],
+    requirements=["dist.push.upload-status-204"],
+    modules=["test_registry_push.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("GET", "/blobs/uploads/"):
+        ex.set_header("Range", None)
+
+
+@mutant(
+    "mount-ignored",
+    breaks="the mount parameter is ignored (a plain upload session, 202)",
+    fails=["test_registry_push.py::test_a_blob_mounted_from_another_repository_answers_201"],
+    requirements=["dist.push.mount-201"],
+    modules=["test_registry_push.py"],
+    request=True,
+)
+def _(ex: Exchange) -> None:
+    if ex.method == "POST" and "mount=" in ex.path and "from=" in ex.path:
+        ex.path = ex.path.split("?")[0]
+
+
+@mutant(
+    "manifest-delete-200",
+    breaks="DELETE of a manifest answers 200 instead of 202",
+    fails=[
+        "test_registry_management.py::test_delete_of_a_manifest_by_digest_answers_202_and_removes_it"
+    ],
+    requirements=["dist.manage.delete-manifest-202"],
+    modules=["test_registry_management.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("DELETE", "/manifests/") and ex.status == 202:
+        ex.status = 200
+
+
+@mutant(
+    "manifest-put-without-location",
+    breaks="a manifest push's 201 has no Location header",
+    fails=["test_registry_push.py::test_push_of_a_data_set_post_then_put"],
+    requirements=["dist.push.manifest-201"],
+    modules=["test_registry_push.py"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("PUT", "/manifests/") and ex.status == 201:
+        ex.set_header("Location", None)
