@@ -10,6 +10,7 @@ from the gate. Written also when the run is interrupted, marked incomplete.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -189,7 +190,8 @@ def _message(rep) -> str:
     text = str(rep.longrepr) if rep.longrepr is not None else ""
     if crash is not None and getattr(rep, "_ocitest_assertion", False):
         # our own message, without pytest's "assert ..." introspection after it
-        msg = crash.message.removeprefix("AssertionError: ")
+        # without the exception's type ("AssertionError: ", "suites....Failed: ")
+        msg = re.sub(r"^[A-Za-z_][\w.]*: ", "", crash.message, count=1)
         return msg.split("\nassert ", 1)[0]
     return text
 

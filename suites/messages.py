@@ -39,3 +39,13 @@ def violation(rid: str, *, wanted: str, seen: str, evidence: list = ()) -> str:
         ev = getattr(ev, "evidence", ev)
         lines.append("  " + ev.brief().replace("\n", "\n  "))
     return "\n".join(lines)
+
+
+def requirement_headers(rids: list[str]) -> str:
+    """The violation header lines of each of `rids` (id, level, section, summary, link),
+    one requirement after another, ending in a newline; "" for no ids."""
+    out = []
+    for rid in rids:
+        req = catalogue()[rid]
+        out += [f"{rid} ({req.level}, {req.spec} {req.section}): {req.summary}", f"  {req.url}"]
+    return "".join(line + "\n" for line in out)

@@ -24,6 +24,7 @@ from infra.kinds.registry import access as registry_access
 from infra.outcomes import unsupported
 from infra.run import RunContext
 from infra.subjects import Subject
+from suites.messages import requirement_headers
 from suites.oci_image import registry_data
 from suites.oci_image.registry_data import DataSet
 from suites.oci_image.registry_flows import Failed, seed
@@ -138,3 +139,14 @@ def registry(registry_subject: Subject, ocitest_run: RunContext, evidence: Evide
     if acc is None:
         pytest.fail(f"no registry: {why}", pytrace=False)
     return RegistryUnderTest(registry_subject, acc, ocitest_run, evidence)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A registry test's failure opens with the header of each requirement it checks (as
+    suites/messages.py's violation does): id, level, spec section, summary, link."""
+    try:
+        return (yield)
+    except Failed as exc:
+        ids = [i for m in item.iter_markers("requirement") for i in m.args]
+        raise Failed(requirement_headers(ids) + str(exc)) from None
