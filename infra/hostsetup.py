@@ -50,6 +50,9 @@ PACKAGES = [
     # headless browser for the report's browser tests and benchmark (Selenium drives it)
     "chromium",
     "chromium-driver",
+    # the ssh target's client, and the server its tests reach on 127.0.0.1
+    "openssh-client",
+    "openssh-server",
 ]
 #: seconds allowed for apt-get and pip
 INSTALL_TIMEOUT = 1800

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 
@@ -43,6 +44,7 @@ SWEEP = pytest.StashKey[bool]()  # controller: the run's directories exist, swee
 CONDS = pytest.StashKey[ConditionCache]()  # conditions evaluated on this process's target
 LEFTOVERS = pytest.StashKey[list]()  # controller: what the end-of-run sweep found
 DEVICES = pytest.StashKey[dict]()  # controller: host device nodes at the start
+OPENED = pytest.StashKey[Target]()  # controller: the target to close at the end
 USED = pytest.StashKey[dict]()  # controller: kind name -> KindRun of the kinds the run used
 
 
@@ -52,7 +54,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target",
         dest="ocitest_target",
         default="local",
-        help="where subjects run: local (default), ssh://..., vagrant:NAME, qemu:IMAGE",
+        help="where subjects run: local (default), ssh://USER@HOST[:PORT], qemu:debian",
+    )
+    g.addoption(
+        "--ssh-key",
+        dest="ocitest_ssh_key",
+        default="",
+        help="private key for an ssh target (default: $OCITEST_SSH_KEY, else the ssh agent)",
     )
     for kind in KINDS.values():
         kind.add_options(g)
@@ -74,18 +82,34 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         ctx = RunContext.from_dict(json.loads(config.workerinput[_KEY]))
         config.stash[CTX] = ctx
-        config.stash[TARGET] = open_target(ctx.target_spec)
+        config.stash[TARGET] = open_target(ctx.target_spec, ctx.ssh_key)
         return
+    key = config.option.ocitest_ssh_key
     try:
-        target = open_target(config.option.ocitest_target)
+        target = open_target(config.option.ocitest_target, key)
     except TargetError as exc:
         raise _usage(str(exc)) from None
+    config.stash[OPENED] = target
+    try:
+        _configure(config, target, key)
+    except BaseException:
+        del config.stash[OPENED]
+        target.close()
+        raise
+
+
+def _configure(config: pytest.Config, target: Target, key: str) -> None:
     try:
         layout = user_layout(target)
     except OSError as exc:
         raise _usage(str(exc)) from None
     ctx = RunContext(
-        run_id=new_run_id(), target_spec=target.spec, cache_dir=layout.cache, layout=layout
+        run_id=new_run_id(),
+        target_spec=target.spec,
+        cache_dir=layout.cache,
+        layout=layout,
+        ssh_key=getattr(target, "key", key),
+        remote=target.remote,
     )
     config.stash[CTX], config.stash[TARGET] = ctx, target
     for name in KINDS:
@@ -137,7 +161,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config.stash[SWEEP] = True
     _terminate_as_interrupt()
     config.stash[DEVICES] = device_snapshot(target)
-    prepare_run(target, ctx.run_id, os.getpid(), ctx.layout)
+    prepare_run(target, ctx.run_id, target.owner_pid(), ctx.layout)
+    if ctx.remote:
+        os.makedirs(ctx.control_base, exist_ok=True)
 
 
 def _terminate_as_interrupt() -> None:
@@ -237,8 +263,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """A second chance for the sweep when the session never finished normally."""
-    _sweep(config)
+    """A second chance for the sweep when the session never finished normally; then
+    the target is closed (its connection, its VM)."""
+    try:
+        _sweep(config)
+    finally:
+        opened = config.stash.get(OPENED, None)
+        if opened is not None and not _is_worker(config):
+            del config.stash[OPENED]
+            opened.close()
 
 
 def _sweep(config: pytest.Config) -> None:
@@ -258,6 +291,8 @@ def _sweep(config: pytest.Config) -> None:
         time.sleep(1)
         removed += [r for r in sweep_run(target, ctx.run_id, ctx.layout) if r not in removed]
     removed += device_changes(config.stash.get(DEVICES, {}), device_snapshot(target))
+    if ctx.remote:
+        shutil.rmtree(ctx.control_base, ignore_errors=True)
     config.stash[LEFTOVERS] = removed
     if removed:
         print(

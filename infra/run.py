@@ -26,6 +26,8 @@ from infra.targets import Target
 STATE_BASE = "/run/ocitest"
 WORK_BASE = "/var/lib/ocitest/runs"
 CACHE_DIR = os.environ.get("OCITEST_CACHE", "/var/cache/ocitest")
+#: the harness's local bookkeeping for runs on remote targets (`RunContext.control_base`)
+CONTROL_BASE = "/tmp/ocitest-control"
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class RunContext:
         explicit: kind name -> the subjects its explicitly given options named, resolved
             at start on the controller (infra/kinds/base.py, `Kind.check`). The subjects
             a run uses are recorded per kind in the run directory (infra/kinds/runs.py).
+        ssh_key: the private key for an ssh target ("" for OCITEST_SSH_KEY or the agent).
+        remote: the target is another machine (`Target.remote`).
     """
 
     run_id: str
@@ -114,6 +118,8 @@ class RunContext:
     explicit: dict[str, list[Subject]] = field(default_factory=dict)
     cache_dir: str = CACHE_DIR
     layout: Layout = ROOT_LAYOUT
+    ssh_key: str = ""
+    remote: bool = False
 
     @property
     def rootless(self) -> bool:
@@ -127,6 +133,15 @@ class RunContext:
     @property
     def work_base(self) -> str:
         return f"{self.layout.work}/{self.run_id}"
+
+    @property
+    def control_base(self) -> str:
+        """The run's bookkeeping directory on the harness's own machine (the kinds' lock
+        and files, infra/kinds/runs.py): the state dir on the local target, else
+        CONTROL_BASE/RUN_ID (a remote target's directories are not files here)."""
+        if self.remote:
+            return f"{CONTROL_BASE}/{self.run_id}"
+        return self.state_base
 
     def state_root(self, subject: Subject) -> str:
         return f"{self.state_base}/{subject.id}"

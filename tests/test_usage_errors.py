@@ -180,7 +180,13 @@ def test_a_malformed_known_failures_file_is_a_usage_error(tmp_path, text, needle
 
 
 @pytest.mark.parametrize(
-    "spec, needle", [("bogus", "unknown target kind"), ("ssh://user@host", "not implemented yet")]
+    "spec, needle",
+    [
+        ("bogus", "unknown target kind"),
+        ("vagrant:debian", "not implemented yet"),
+        ("ssh://user@no-such-host.invalid", "does not answer"),
+        ("ssh://user@host:99999", "port 99999"),
+    ],
 )
 def test_an_unusable_target_is_a_usage_error(tmp_path, spec, needle):
     assert_one_line_usage_error(

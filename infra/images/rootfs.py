@@ -10,7 +10,9 @@ Concurrent builders (xdist workers) serialise on a flock; the build lands with a
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
 from pathlib import Path
 
 from infra.targets import Target, TargetError
@@ -54,12 +56,32 @@ echo "$final"
 """
 
 
+#: on a remote target: unpack the shipped rootfs under its cache name, once
+_UNPACK = r"""
+set -eu
+cache=$1; name=$2
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock -w 120 9 || true
+if [ -e "$cache/$name/.complete" ]; then cat >/dev/null; exit 0; fi
+rm -rf "$cache/$name.tmp"; mkdir -p "$cache/$name.tmp"
+tar -x -C "$cache/$name.tmp" -f -
+rm -rf "$cache/$name"; mv "$cache/$name.tmp" "$cache/$name"
+"""
+
+
 def cached_rootfs(target: Target, cache_dir: str) -> str:
     """Path of the cached busybox rootfs on `target`, building it if needed.
+
+    A remote target (ssh, VMs) needs neither busybox-static nor gcc: the rootfs is
+    built here (the local target's cache) and shipped once as a tar stream into the
+    target's `cache_dir` under the same name (its key covers busybox and the probe).
 
     Raises:
         TargetError: busybox-static is missing or the build failed.
     """
+    if target.remote:
+        return _shipped_rootfs(target, cache_dir)
     res = target.run(
         ["sh", "-c", _BUILD, "build-rootfs", cache_dir, BUSYBOX, LAYOUT_VERSION, PROBE_SOURCE],
         timeout=180,
@@ -86,3 +108,30 @@ def copy_rootfs(target: Target, cached: str, dest: str) -> None:
     )
     if res.exit_status != 0:
         raise TargetError(f"copying the rootfs to {dest} failed: {res.stderr.strip()}")
+
+
+def _shipped_rootfs(target: Target, cache_dir: str) -> str:
+    from infra.run import CACHE_DIR
+    from infra.targets.local import LocalTarget
+
+    local = cached_rootfs(LocalTarget(), CACHE_DIR)
+    name = os.path.basename(local)
+    final = f"{cache_dir}/{name}"
+    if target.exists(f"{final}/.complete"):
+        return final
+    with subprocess.Popen(
+        ["tar", "-C", local, "-c", "-f", "-", "."], stdout=subprocess.PIPE
+    ) as tar:
+        res = target.put_stream(
+            f"set -- {shlex.quote(cache_dir)} {shlex.quote(name)}; {_UNPACK}", tar.stdout, 300
+        )
+        try:
+            tar.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            tar.kill()
+    if res.exit_status != 0 or not target.exists(f"{final}/.complete"):
+        raise TargetError(
+            f"shipping the busybox rootfs to {target.spec}:{final} failed "
+            f"({res.exit_status}): {res.stderr.strip()[-500:]}"
+        )
+    return final

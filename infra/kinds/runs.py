@@ -9,8 +9,9 @@ other processes (xdist workers) wait for the lock and read that file:
   its services, once per run (docs/architecture.md, Runs under xdist).
 The controller reads the files at the end of the run to stop the services and to list
 the subjects of the kinds the selected tests `needed` in the report. The files sit at the
-top of the run's state directory, which the sweeper removes. (Targets are local so far;
-a remote target will need a harness-side directory here.)
+top of the run's state directory, which the sweeper removes; for a remote target (ssh,
+VMs) in the harness's own CONTROL_BASE/RUN_ID (`RunContext.control_base`), which the
+controller removes.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class KindRun:
 
 def kind_file(ctx: RunContext, name: str) -> str:
     """Where the run records kind `name`."""
-    return os.path.join(ctx.state_base, f"kind-{name}.json")
+    return os.path.join(ctx.control_base, f"kind-{name}.json")
 
 
 def resolve(kind: Kind, *, share: bool) -> KindRun:
@@ -120,7 +121,7 @@ def start(kind: Kind) -> KindRun:
 
 @contextlib.contextmanager
 def _locked(ctx: RunContext) -> Iterator[None]:
-    with open(os.path.join(ctx.state_base, LOCK_NAME), "a") as lock:
+    with open(os.path.join(ctx.control_base, LOCK_NAME), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 

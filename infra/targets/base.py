@@ -7,6 +7,7 @@ deadline, and a detached `create` would otherwise hold the caller's pipes foreve
 
 from __future__ import annotations
 
+import os
 import shlex
 import time
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ class Target:
     """A place where subjects run. Subclasses provide `host` (a testinfra Host)."""
 
     kind = "abstract"
+    #: commands and files live on another machine (ssh, VMs): the harness keeps its own
+    #: bookkeeping locally (infra/run.py, `RunContext.control_base`) and ships files
+    remote = False
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
@@ -83,6 +87,16 @@ class Target:
             duration=time.monotonic() - start,
             timeout=timeout,
         )
+
+    def owner_pid(self) -> int:
+        """A pid on the target that lives exactly as long as this harness process: what
+        a run records as its owner, so that the sweeper of a later run (on any harness)
+        knows it is stale once the pid is gone. Locally: our own pid."""
+        return os.getpid()
+
+    def close(self) -> None:
+        """Release what opening the target made (connections, VMs); the controller
+        calls it once at the end of the run. Nothing for the local target."""
 
     def facts(self) -> dict[str, str]:
         """Host facts for the report's environment section: hostname, kernel, arch,
