@@ -53,6 +53,10 @@ PACKAGES = [
     # the ssh target's client, and the server its tests reach on 127.0.0.1
     "openssh-client",
     "openssh-server",
+    # the qemu:debian target: the image builder and the emulator
+    "mmdebstrap",
+    "qemu-system-x86",
+    "qemu-utils",
 ]
 #: seconds allowed for apt-get and pip
 INSTALL_TIMEOUT = 1800

@@ -82,34 +82,38 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         ctx = RunContext.from_dict(json.loads(config.workerinput[_KEY]))
         config.stash[CTX] = ctx
-        config.stash[TARGET] = open_target(ctx.target_spec, ctx.ssh_key)
+        config.stash[TARGET] = open_target(
+            ctx.target_spec, ctx.ssh_key, run_id=ctx.run_id, attach=ctx.attach_spec
+        )
         return
     key = config.option.ocitest_ssh_key
+    run_id = new_run_id()
     try:
-        target = open_target(config.option.ocitest_target, key)
+        target = open_target(config.option.ocitest_target, key, run_id=run_id)
     except TargetError as exc:
         raise _usage(str(exc)) from None
     config.stash[OPENED] = target
     try:
-        _configure(config, target, key)
+        _configure(config, target, key, run_id)
     except BaseException:
         del config.stash[OPENED]
         target.close()
         raise
 
 
-def _configure(config: pytest.Config, target: Target, key: str) -> None:
+def _configure(config: pytest.Config, target: Target, key: str, run_id: str) -> None:
     try:
         layout = user_layout(target)
     except OSError as exc:
         raise _usage(str(exc)) from None
     ctx = RunContext(
-        run_id=new_run_id(),
+        run_id=run_id,
         target_spec=target.spec,
         cache_dir=layout.cache,
         layout=layout,
         ssh_key=getattr(target, "key", key),
         remote=target.remote,
+        attach_spec=getattr(target, "attach_spec", ""),
     )
     config.stash[CTX], config.stash[TARGET] = ctx, target
     for name in KINDS:

@@ -110,6 +110,8 @@ class RunContext:
             a run uses are recorded per kind in the run directory (infra/kinds/runs.py).
         ssh_key: the private key for an ssh target ("" for OCITEST_SSH_KEY or the agent).
         remote: the target is another machine (`Target.remote`).
+        attach_spec: for a VM target, the `ssh://` spec of the VM the controller booted
+            (the workers attach to it), else "".
     """
 
     run_id: str
@@ -120,6 +122,7 @@ class RunContext:
     layout: Layout = ROOT_LAYOUT
     ssh_key: str = ""
     remote: bool = False
+    attach_spec: str = ""
 
     @property
     def rootless(self) -> bool:

@@ -3,8 +3,9 @@
     python -m reports.merge --out DIR [--gate MUST|SHOULD|none] REPORT_DIR_OR_RESULTS_JSON...
 
 (also `./ocitest report merge ...`). Subjects keep their ids; when two runs have a
-subject with the same id, both get "@HOSTNAME" (or "@RUN_ID" when the hosts agree)
-appended, in every record too. Counts, coverage and the gate are computed anew over
+subject with the same id, both get "@TARGET" appended (the run's target spec, e.g.
+`runc@qemu:debian`, when the runs' targets differ), else "@HOSTNAME" (when the hosts
+differ), else "@RUN_ID", in every record too. Counts, coverage and the gate are computed anew over
 the merged results. Usage errors print one line and exit 4.
 """
 
@@ -49,13 +50,21 @@ def _host(doc: dict) -> str:
     return facts.get("hostname") or doc["run"]["id"]
 
 
+def _target(doc: dict) -> str:
+    return (doc.get("targets") or [{}])[0].get("spec", "") or "local"
+
+
 def merge(docs: list[dict], gate_mode: str | None = None) -> dict:
     """One results document holding every subject and result of `docs`."""
     ids = Counter(s["id"] for d in docs for s in d["subjects"])
     hosts = Counter(_host(d) for d in docs)
+    specs = Counter(_target(d) for d in docs)
     subjects, results, targets, catalogue, leftovers = [], [], [], {}, []
     for d in docs:
-        suffix = "@" + (_host(d) if hosts[_host(d)] == 1 else d["run"]["id"])
+        if specs[_target(d)] == 1:
+            suffix = "@" + _target(d)
+        else:
+            suffix = "@" + (_host(d) if hosts[_host(d)] == 1 else d["run"]["id"])
         rename = {
             s["id"]: (s["id"] + suffix if ids[s["id"]] > 1 else s["id"]) for s in d["subjects"]
         }

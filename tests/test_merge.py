@@ -6,6 +6,7 @@ import json
 import subprocess
 
 from reports.merge import main as merge_main
+from reports.merge import merge
 from tests.conftest import ROOT
 
 
@@ -23,6 +24,12 @@ def test_two_runs_merge_into_one_report_with_distinct_subjects(inner, tmp_path):
     assert len(doc["results"]) == len(a.results["results"]) + len(b.results["results"])
     assert {r["subject"] for r in doc["results"]} == set(ids)
     assert (out / "report.html").is_file() and (out / "junit.xml").is_file()
+    # runs on different targets: the ids carry the target (runc@local, runc@qemu:debian)
+    vm = json.loads(json.dumps(a.results))
+    vm["targets"][0]["spec"] = "qemu:debian"
+    merged = merge([a.results, vm])
+    assert sorted(s["id"] for s in merged["subjects"]) == ["runc@local", "runc@qemu:debian"]
+    assert any("[runc@qemu:debian" in r["nodeid"] for r in merged["results"])
 
 
 def test_merge_rejects_bad_input_in_one_line(tmp_path):

@@ -19,7 +19,7 @@ import pytest
 
 from infra.targets import TargetError, open_target
 from infra.targets.ssh import SshTarget, parse_spec
-from tests.conftest import run_pytest
+from tests.conftest import PYTEST, ROOT, run_pytest
 from tests.test_usage_errors import assert_one_line_usage_error, pytest_usage
 
 SSHD = "/usr/sbin/sshd"
@@ -172,7 +172,6 @@ def test_the_run_owner_on_the_host_dies_with_the_harness(sshd):
         "import sys, time; from infra.targets.ssh import SshTarget; "
         f"t = SshTarget({spec!r}, {key!r}); print(t.owner_pid(), flush=True); time.sleep(60)"
     )
-    from tests.conftest import ROOT
 
     proc = subprocess.Popen(
         [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -188,3 +187,118 @@ def test_the_run_owner_on_the_host_dies_with_the_harness(sshd):
     while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not os.path.exists(f"/proc/{pid}"), "the owner process outlived the harness"
+
+
+# --- qemu:debian: what needs no full boot (a full run is the documented command) -----
+
+
+def _cached_debian_image() -> str:
+    from infra.images.vm import image_key
+
+    d = f"/var/cache/ocitest/vm/debian-{image_key()}"
+    if not os.path.exists(f"{d}/.complete") or shutil.which("qemu-system-x86_64") is None:
+        pytest.skip("needs qemu and the qemu:debian image built (run the VM command in README)")
+    return d
+
+
+def test_an_unknown_vm_image_is_a_usage_error(tmp_path):
+    res = pytest_usage("--target", "qemu:nonesuch", report_dir=str(tmp_path / "r"))
+    assert_one_line_usage_error(res, "unknown image")
+
+
+def test_the_sweeper_kills_the_vm_of_a_dead_run(tmp_path):
+    """A run directory under /run/ocitest-vm whose owner is gone: its process (named by
+    qemu.pid and naming the directory) is killed and the directory removed."""
+    from infra.targets.qemu import VM_BASE, sweep_vms
+
+    d = f"{VM_BASE}/oct{os.urandom(3).hex()}"
+    os.makedirs(d)
+    dead = subprocess.Popen(["true"])
+    dead.wait(timeout=10)
+    vm = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", d])
+    try:
+        with open(f"{d}/owner.pid", "w") as fh:
+            fh.write(str(dead.pid))
+        with open(f"{d}/qemu.pid", "w") as fh:
+            fh.write(str(vm.pid))
+        removed = sweep_vms()
+        assert vm.wait(timeout=10) == -signal.SIGKILL
+        assert not os.path.exists(d)
+        assert f"qemu process {vm.pid} of run {os.path.basename(d)}" in removed, removed
+    finally:
+        if vm.poll() is None:
+            vm.kill()
+            vm.wait(timeout=10)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _vm_dirs() -> set[str]:
+    from infra.targets.qemu import VM_BASE
+
+    return (
+        {p for p in os.listdir(VM_BASE) if p.startswith("oct")} if os.path.isdir(VM_BASE) else set()
+    )
+
+
+def _our_qemus(run_dirs: set[str]) -> list[str]:
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as fh:
+                    cmd = fh.read().decode(errors="replace")
+            except OSError:
+                continue
+            if cmd.startswith("qemu-system") and any(r in cmd for r in run_dirs):
+                out.append(p)
+    return out
+
+
+def test_a_guest_that_never_answers_is_a_usage_error_and_leaves_nothing(tmp_path):
+    """With a 3 s boot deadline the guest cannot answer ssh: one-line error naming the
+    console, exit 4, no QEMU process and no VM directory left."""
+    _cached_debian_image()
+    before = _vm_dirs()
+    res = subprocess.run(
+        [*PYTEST, "suites/oci_runtime/test_state.py", "--target", "qemu:debian",
+         "--report-dir", str(tmp_path / "r")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        env=dict(os.environ, OCITEST_VM_BOOT_TIMEOUT="3"),
+    )  # fmt: skip
+    out = (res.stdout + res.stderr).strip()
+    assert res.returncode == 4 and "Traceback" not in out, out
+    assert "did not answer ssh within 3 s; console:" in out.splitlines()[-1], out
+    new = _vm_dirs() - before
+    assert not new and not _our_qemus(new), (new, out)
+
+
+def test_a_killed_harness_takes_its_vm_with_it(tmp_path):
+    """SIGKILL to the harness while its VM boots: QEMU dies with it (PR_SET_PDEATHSIG)
+    and the next run's sweep removes the VM directory."""
+    from infra.targets.qemu import sweep_vms
+
+    _cached_debian_image()
+    before = _vm_dirs()
+    proc = subprocess.Popen(
+        [*PYTEST, "suites/oci_runtime/test_state.py", "--target", "qemu:debian",
+         "--report-dir", str(tmp_path / "r")],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            new = _vm_dirs() - before
+            if new and _our_qemus(new):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the VM did not start within 90 s")
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while _our_qemus(new) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _our_qemus(new), "QEMU outlived the killed harness"
+    removed = sweep_vms()
+    assert not (_vm_dirs() & new), removed

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from infra.targets.base import CommandResult, Target, TargetError
 from infra.targets.local import LocalTarget
+from infra.targets.qemu import QemuTarget
 from infra.targets.ssh import SshTarget
 
 #: kind -> class; a new kind is one class and one entry.
-TARGET_KINDS: dict[str, type[Target]] = {"local": LocalTarget, "ssh": SshTarget}
+TARGET_KINDS: dict[str, type[Target]] = {"local": LocalTarget, "ssh": SshTarget, "qemu": QemuTarget}
 
 #: kinds the contract names that no class serves yet, with what is missing.
 PLANNED_KINDS = {
     "vagrant": "the vagrant target is not implemented yet",
-    "qemu": "the qemu target is not implemented yet",
 }
 
 
-def open_target(spec: str, ssh_key: str = "") -> Target:
+def open_target(spec: str, ssh_key: str = "", run_id: str = "", attach: str = "") -> Target:
     """Return the target for `spec`; `ssh_key`: private key file for ssh targets ("":
-    OCITEST_SSH_KEY, else the agent).
+    OCITEST_SSH_KEY, else the agent). A VM kind (qemu) boots its VM, named after
+    `run_id`, unless `attach` gives the `ssh://` spec of the one the controller booted.
 
     Raises:
         TargetError: the spec is malformed or names a kind that is not available.
@@ -32,6 +33,8 @@ def open_target(spec: str, ssh_key: str = "") -> Target:
     kind = spec.split(":", 1)[0] if spec else ""
     if kind == "ssh":
         return SshTarget(spec, ssh_key)
+    if kind == "qemu":
+        return QemuTarget(spec, run_id=run_id, attach=attach, key=ssh_key)
     if kind in TARGET_KINDS:
         return TARGET_KINDS[kind](spec)
     if kind in PLANNED_KINDS:
