@@ -17,7 +17,9 @@ from infra.run import Layout, user_layout
 from infra.targets import Target
 
 _SWEEP = r"""
-run=$1; state=$2; work=$3
+run=$1$2; state=$3; work=$4
+# (the run id comes in two parts: the sweep's own command line, which may be an ssh
+#  client's on this very machine, must not name it, or step 0 would kill it)
 # 0. our own helper processes still at work (a killed run's `timeout cp ...`, runtime
 #    calls): every command we run names the run id; coreutils timeout puts them in
 #    process groups of their own, so a killed run's group signal missed them
@@ -117,7 +119,9 @@ def sweep_run(target: Target, run_id: str, layout: Layout | None = None) -> list
     if not run_id.startswith("oct") or "/" in run_id:
         raise ValueError(f"not a run id: {run_id!r}")
     lay = layout or user_layout(target)
-    res = target.run(["sh", "-c", _SWEEP, "sweep", run_id, lay.state, lay.work], timeout=300)
+    res = target.run(
+        ["sh", "-c", _SWEEP, "sweep", run_id[:3], run_id[3:], lay.state, lay.work], timeout=300
+    )
     return [line for line in res.stdout.splitlines() if line.strip()]
 
 

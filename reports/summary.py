@@ -34,6 +34,13 @@ def render_summary(doc: dict) -> str:
         lines.append(
             "\n**Incomplete run** (interrupted, or a worker died): results below are partial."
         )
+    for t in doc.get("targets", []):
+        f = t.get("facts", {})
+        lines.append(
+            f"\nTarget `{t.get('spec', '?')}`: {f.get('distro', '?')}, kernel "
+            f"{f.get('kernel', '?')} ({f.get('arch', '?')}), cgroup {f.get('cgroup', '?')}, "
+            f"PID 1 {f.get('init', '?')}"
+        )
     lines += [
         "",
         "| subject | version | spec | passed | failed | error | xfail | stale | skipped | unsupported | not-required |",
