@@ -7,6 +7,7 @@ the shared connection closed at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -308,3 +309,41 @@ def test_a_killed_harness_takes_its_vm_with_it(tmp_path):
     assert not _our_qemus(new), "QEMU outlived the killed harness"
     removed = sweep_vms()
     assert not (_vm_dirs() & new), removed
+
+
+@pytest.mark.skipif(
+    os.environ.get("OCITEST_VM_TESTS") != "1",
+    reason="boots a VM fully (about 80 s under TCG here): set OCITEST_VM_TESTS=1",
+)
+def test_ctrl_c_in_a_vm_run_leaves_nothing(tmp_path):
+    """Ctrl-C (SIGINT to the run's process group) once the guest answered and tests run:
+    the guest is swept, QEMU stopped, the overlay and the local bookkeeping removed, and
+    an incomplete report written."""
+    _cached_debian_image()
+    before = _vm_dirs()
+    log = tmp_path / "out"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [*PYTEST, "suites/oci_runtime/test_state.py", "suites/oci_runtime/test_kill.py",
+             "--target", "qemu:debian", "--report-dir", str(tmp_path / "r")],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 600
+            while "answered ssh" not in log.read_text() and time.monotonic() < deadline:
+                assert proc.poll() is None, log.read_text()[-2000:]
+                time.sleep(1)
+            time.sleep(20)  # a few tests in flight
+            new = _vm_dirs() - before
+            assert new and _our_qemus(new), log.read_text()[-2000:]
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=300)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
+    text = log.read_text()
+    assert not _our_qemus(new) and not (_vm_dirs() & new), text[-2000:]
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["run"]["interrupted"] and not results["run"]["complete"], text[-2000:]
+    assert not os.path.exists(f"/tmp/ocitest-control/{results['run']['id']}")
