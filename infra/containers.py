@@ -19,6 +19,7 @@ from infra.drivers.host import HostInspector
 from infra.drivers.runtime import RuntimeDriver, RuntimeResult
 from infra.evidence import Evidence, EvidenceLog
 from infra.images.bundle import Bundle, make_bundle
+from infra.images.rootfs import release_rootfs
 from infra.probe import ProbeOutputError, ProbeReport, parse_report, probe_args
 from infra.run import RunContext
 from infra.wait import wait_recorded
@@ -67,7 +68,8 @@ class ContainerSession:
         driver: the runtime driver for this test (its log is the test's evidence).
         ctx: the run context (ids, directories, cache, schemas).
         worker: the xdist worker id ("gw0") or "main".
-        rootfs: the cached rootfs to copy into each bundle.
+        rootfs: the cached rootfs each bundle's own rootfs is made from (an overlay on it,
+            or a copy: infra/images/rootfs.py).
     """
 
     def __init__(self, driver: RuntimeDriver, ctx: RunContext, worker: str, rootfs: str) -> None:
@@ -79,6 +81,7 @@ class ContainerSession:
         self.ids: list[str] = []
         self.created_ids: set[str] = set()
         self.bundles: list[str] = []
+        self.overlays: set[str] = set()  # bundles whose rootfs is an overlay mount
         self._userns_exclusive = False
         self.mapped_roots: list[str] = []  # "uid:gid" on the host of user namespaces' root
         self._creates = itertools.count(1)
@@ -91,14 +94,29 @@ class ContainerSession:
         """A container id unique in the run: RUN_ID-WORKER-NNNN."""
         return f"{self.ctx.run_id}-{self.worker}-{next(_counter):04d}"
 
-    def bundle(self, args: list[str] | None = None, name: str | None = None) -> Bundle:
-        """A fresh bundle (baseline config, private rootfs copy); config not yet written."""
+    def bundle(
+        self, args: list[str] | None = None, name: str | None = None, rootfs_mode: str | None = None
+    ) -> Bundle:
+        """A fresh bundle (baseline config, private writable rootfs); config not yet written.
+
+        `rootfs_mode`: "copy" for a test whose point is the rootfs mount itself (its
+        propagation: an overlay mount at the rootfs changes what a runtime sees there),
+        None for the run's mode ($OCITEST_ROOTFS, infra/images/rootfs.py)."""
         name = name or self.new_id()
         path = f"{self.ctx.work_base}/{name}"
         self.bundles.append(path)
-        return make_bundle(
-            self.target, path, self.rootfs, self.ctx.schema_dir, cgroups_path=f"/{name}", args=args
+        bundle = make_bundle(
+            self.target,
+            path,
+            self.rootfs,
+            self.ctx.schema_dir,
+            cgroups_path=f"/{name}",
+            args=args,
+            rootfs_mode=rootfs_mode,
         )
+        if bundle.overlay:
+            self.overlays.add(path)
+        return bundle
 
     def create(
         self, bundle: Bundle, container_id: str | None = None, stdin: str = "/dev/null"
@@ -275,7 +293,8 @@ class ContainerSession:
 
     # teardown ------------------------------------------------------------------------
     def cleanup(self) -> None:
-        """Kill and delete every container made, remove bundles.
+        """Kill and delete every container made, unmount the bundles' overlay rootfs and
+        remove the bundles.
 
         Raises:
             CleanupError: a container is still known to the runtime afterwards.
@@ -296,6 +315,8 @@ class ContainerSession:
                     if self.driver.state(cid).ok:
                         left.append(cid)
             for path in self.bundles:
+                if path in self.overlays:
+                    release_rootfs(self.target, path)
                 self.target.remove_tree(path)
                 self.target.remove_tree(path + ".stdio")
             # crun 1.8.1 chowns host /dev/null to a user namespace's root and never undoes

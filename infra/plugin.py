@@ -24,6 +24,7 @@ import time
 import pytest
 
 from infra.conditions import CONDITIONS, ConditionCache
+from infra.images.rootfs import RootfsModeError, rootfs_mode
 from infra.kinds import KINDS, Kind, KindUsageError, Unavailable, fixtures, lookup, runs
 from infra.run import Layout, RunContext, new_run_id, user_layout
 from infra.sweep import (
@@ -90,7 +91,8 @@ def pytest_configure(config: pytest.Config) -> None:
     run_id = new_run_id()
     try:
         target = open_target(config.option.ocitest_target, key, run_id=run_id)
-    except TargetError as exc:
+        rootfs_mode()  # $OCITEST_ROOTFS: a bad value is a usage error before anything runs
+    except (TargetError, RootfsModeError) as exc:
         raise _usage(str(exc)) from None
     config.stash[OPENED] = target
     try:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 
 from infra import schemas
-from infra.images.rootfs import copy_rootfs
+from infra.images.rootfs import provide_rootfs
 from infra.targets import Target, TargetError
 
 #: the ociVersion our baseline declares: it uses nothing newer than 1.0.2
@@ -182,6 +182,8 @@ class Bundle:
         path: absolute bundle directory.
         config: the config.json to write, as a dict.
         schema_dir: runtime-spec schema directory used by `write()`.
+        overlay: True when BUNDLE/rootfs is the harness's overlay mount (released by the
+            session's teardown), False for a private copy (infra/images/rootfs.py).
     """
 
     target: Target
@@ -189,6 +191,7 @@ class Bundle:
     config: dict
     schema_dir: str
     written: list[str] = field(default_factory=list)
+    overlay: bool = False
 
     @property
     def config_path(self) -> str:
@@ -228,15 +231,21 @@ def make_bundle(
     schema_dir: str,
     cgroups_path: str,
     args: list[str] | None = None,
+    rootfs_mode: str | None = None,
 ) -> Bundle:
-    """Create a bundle directory at `path` with a private copy of the rootfs.
+    """Create a bundle directory at `path` with a private writable rootfs: an overlay on
+    the cached rootfs or a copy of it (`rootfs_mode`: "overlay", "copy", "auto"; None
+    for $OCITEST_ROOTFS; see infra/images/rootfs.py). The caller releases an overlay
+    (`release_rootfs`) before removing the bundle.
 
     config.json is not written yet: the test changes `bundle.config`, then `write()`s.
     """
-    target.make_dirs(path)
-    copy_rootfs(target, cached_rootfs, f"{path}/rootfs")
     user = rootless_user(target)
     cfg = baseline_config(args, user)
     if user is None:  # rootless: no cgroup of our own on a v1/hybrid host (rootless_config)
         cfg["linux"]["cgroupsPath"] = cgroups_path
-    return Bundle(target=target, path=path, config=cfg, schema_dir=schema_dir)
+    target.make_dirs(path)
+    overlay = provide_rootfs(
+        target, cached_rootfs, path, rootfs_mode
+    )  # last: nothing can fail after
+    return Bundle(target=target, path=path, config=cfg, schema_dir=schema_dir, overlay=overlay)

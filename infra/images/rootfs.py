@@ -1,4 +1,5 @@
-"""The busybox rootfs: built once from the target's busybox-static, cached, copied per bundle.
+"""The busybox rootfs: built once from the target's busybox-static, cached, given to each
+bundle as an overlay mount (or a copy).
 
 Nothing is pulled: the rootfs is /usr/bin/busybox (Debian's busybox-static) plus one
 symlink per applet, the few files a container expects (/etc/passwd, /etc/group,
@@ -6,6 +7,16 @@ mount points) and our probe, /ocitest/probe, compiled static from infra/images/p
 with the target's gcc. The cache key is the digests of the busybox binary and of the
 probe's source, so an upgrade of either rebuilds.
 Concurrent builders (xdist workers) serialise on a flock; the build lands with a rename.
+
+Each bundle gets a private, writable rootfs (`provide_rootfs`), in one of two ways chosen
+by `$OCITEST_ROOTFS` (`ROOTFS_MODES`):
+- `overlay`: an overlay mount at BUNDLE/rootfs whose lower dir is the cached bundle rootfs
+  (`CACHED/../NAME.bundle/rootfs`, never written) and whose upper and work dirs are in
+  BUNDLE.overlay; one mount instead of a copy of some 400 files (about 0.02 s, not 0.44 s);
+- `copy`: `cp -a` of the cached rootfs (what a user without CAP_SYS_ADMIN gets);
+- `auto` (default): overlay, and copy from then on once a mount fails in this process.
+`release_rootfs` unmounts and removes what `provide_rootfs` made; a killed run's overlay
+mounts lie below the run's work directory, where the sweeper (infra/sweep.py) unmounts them.
 """
 
 from __future__ import annotations
@@ -135,3 +146,138 @@ def _shipped_rootfs(target: Target, cache_dir: str) -> str:
             f"({res.exit_status}): {res.stderr.strip()[-500:]}"
         )
     return final
+
+
+#: values of $OCITEST_ROOTFS: how a bundle gets its rootfs
+ROOTFS_MODES = ("auto", "overlay", "copy")
+#: the environment variable that chooses the mode
+ROOTFS_ENV = "OCITEST_ROOTFS"
+#: suffix of the directory, beside a bundle, that holds its overlay's upper and work dirs
+OVERLAY_SUFFIX = ".overlay"
+
+_BUNDLE_LOWER = r"""
+set -eu
+cached=$1; lower="$cached.bundle"
+[ -e "$lower/.complete" ] && { echo "$lower/rootfs"; exit 0; }
+exec 9>"$cached.bundle.lock"
+flock -w 120 9
+if [ ! -e "$lower/.complete" ]; then
+  rm -rf "$lower.tmp" "$lower"
+  mkdir -p "$lower.tmp"
+  cp -a "$cached" "$lower.tmp/rootfs"
+  rm -f "$lower.tmp/rootfs/.complete"
+  touch "$lower.tmp/.complete"
+  mv "$lower.tmp" "$lower"
+fi
+echo "$lower/rootfs"
+"""
+
+_MOUNT = r"""
+lower=$1; dest=$2; ov=$3
+mkdir -p "$ov/upper" "$ov/work" "$dest" &&
+  mount -t overlay overlay -o "lowerdir=$lower,upperdir=$ov/upper,workdir=$ov/work" "$dest" && exit 0
+rc=$?; rmdir "$dest" 2>/dev/null; rm -rf --one-file-system "$ov"; exit $rc
+"""
+
+_RELEASE = r"""
+dest=$1; ov=$2
+if [ -d "$ov" ]; then
+  if awk -v d="$dest" '$5 == d {f=1} END {exit !f}' /proc/self/mountinfo; then
+    umount "$dest" 2>/dev/null || umount -l "$dest" || exit 1
+  fi
+  rm -rf --one-file-system "$ov"
+fi
+"""
+
+
+class RootfsModeError(ValueError):
+    """$OCITEST_ROOTFS holds a value outside ROOTFS_MODES (a usage error)."""
+
+
+def rootfs_mode(environ: dict[str, str] | None = None) -> str:
+    """The rootfs mode chosen by $OCITEST_ROOTFS: "auto" (unset or empty), "overlay" or
+    "copy". Raises RootfsModeError (one line) for any other value."""
+    value = (os.environ if environ is None else environ).get(ROOTFS_ENV, "").strip() or "auto"
+    if value not in ROOTFS_MODES:
+        raise RootfsModeError(f"{ROOTFS_ENV}={value!r}: expected one of {', '.join(ROOTFS_MODES)}")
+    return value
+
+
+#: cached lower dir per (target, cached rootfs); targets where an overlay mount failed
+_LOWER: dict[tuple[str, str], str] = {}
+_NO_OVERLAY: set[str] = set()
+
+
+def bundle_lower(target: Target, cached: str) -> str:
+    """The overlay lower dir for `cached` (a copy of it without the build marker, made once
+    per cache, under a flock). Raises TargetError when it cannot be made."""
+    key = (target.spec, cached)
+    if key not in _LOWER:
+        res = target.run(["sh", "-c", _BUNDLE_LOWER, "bundle-lower", cached], timeout=120)
+        if res.exit_status != 0:
+            raise TargetError(
+                f"making the overlay lower dir of {cached} failed: {res.stderr.strip()}"
+            )
+        _LOWER[key] = res.stdout.strip().splitlines()[-1]
+    return _LOWER[key]
+
+
+def overlay_dir(bundle_path: str) -> str:
+    """Where a bundle's overlay keeps its upper and work dirs (beside the bundle)."""
+    return bundle_path + OVERLAY_SUFFIX
+
+
+def provide_rootfs(target: Target, cached: str, bundle_path: str, mode: str | None = None) -> bool:
+    """Give the bundle at `bundle_path` a private writable rootfs at BUNDLE/rootfs.
+
+    `mode`: "overlay", "copy" or "auto" (None: `rootfs_mode()`). Returns True when the
+    rootfs is an overlay mount (release it with `release_rootfs`), False for a copy.
+    Raises TargetError when the copy fails, or the mount fails in "overlay" mode.
+    """
+    mode = mode or rootfs_mode()
+    dest = f"{bundle_path}/rootfs"
+    if mode == "copy" or (mode == "auto" and target.spec in _NO_OVERLAY):
+        copy_rootfs(target, cached, dest)
+        return False
+    try:
+        lower = bundle_lower(target, cached)
+        res = target.run(
+            ["sh", "-c", _MOUNT, "overlay-rootfs", lower, dest, overlay_dir(bundle_path)],
+            timeout=30,
+        )
+        problem = "" if res.exit_status == 0 else res.stderr.strip() or f"exit {res.exit_status}"
+    except TargetError as exc:
+        problem = str(exc)
+    if not problem:
+        return True
+    if mode == "overlay":
+        raise TargetError(
+            f"{ROOTFS_ENV}=overlay: mounting the rootfs of {bundle_path} failed: {problem}"
+        )
+    _NO_OVERLAY.add(target.spec)  # auto: copy from now on in this process
+    copy_rootfs(target, cached, dest)
+    return False
+
+
+def release_rootfs(target: Target, bundle_path: str) -> None:
+    """Unmount the bundle's overlay rootfs (lazily when busy) and remove its upper and work
+    dirs; nothing to do for a copied rootfs. Raises TargetError when the unmount fails."""
+    res = target.run(
+        ["sh", "-c", _RELEASE, "release-rootfs", f"{bundle_path}/rootfs", overlay_dir(bundle_path)],
+        timeout=60,
+    )
+    if res.exit_status != 0:
+        raise TargetError(f"unmounting the rootfs of {bundle_path} failed: {res.stderr.strip()}")
+
+
+def is_bundle_overlay(mountinfo_line: str, bundle_path: str) -> bool:
+    """True when the /proc/PID/mountinfo line is the harness's own overlay mount of the
+    bundle's rootfs (mount point BUNDLE/rootfs, type overlay, upper dir BUNDLE.overlay/upper),
+    not a mount a runtime made."""
+    fields = mountinfo_line.split()
+    if len(fields) < 10 or fields[4] != f"{bundle_path}/rootfs" or " - " not in mountinfo_line:
+        return False
+    fstype, _source, options = ([*mountinfo_line.split(" - ", 1)[1].split(), "", "", ""])[:3]
+    return fstype == "overlay" and f"upperdir={overlay_dir(bundle_path)}/upper" in options.split(
+        ","
+    )

@@ -23,7 +23,8 @@ def test_a_bundle_without_config_json_cannot_be_created(containers, runtime, tar
 
 @pytest.mark.requirement("bundle.root-path")
 def test_root_path_names_the_rootfs_directory(containers, runtime, target):
-    b = containers.bundle(args=["sh", "-c", "cat /ocitest-marker"])
+    # a copied rootfs: an overlay mount point cannot be renamed
+    b = containers.bundle(args=["sh", "-c", "cat /ocitest-marker"], rootfs_mode="copy")
     target.run(["mv", f"{b.path}/rootfs", f"{b.path}/another-root"], timeout=10)
     b.config["root"]["path"] = "another-root"
     target.write_text(f"{b.path}/another-root/ocitest-marker", "ocitest-root-path\n")

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from infra.images.rootfs import is_bundle_overlay
 from infra.probe import probe_args
 from suites.messages import violation
 from suites.oci_runtime.helpers import LONG_RUNNING
@@ -29,7 +30,12 @@ def _leftovers(containers, runtime, host, c) -> list[str]:
         left.append(f"cgroups {cgroups} (removed by the test)")
         host.remove_cgroup(sorted(cgroups, reverse=True))
     mounts = [ln for ln in (host.read_text("/proc/self/mountinfo") or "").splitlines()]
-    under = [ln.split()[4] for ln in mounts if f" {c.bundle.path}/" in f" {ln.split()[4]}/"]
+    under = [
+        ln.split()[4]
+        for ln in mounts
+        if f" {c.bundle.path}/" in f" {ln.split()[4]}/"
+        and not is_bundle_overlay(ln, c.bundle.path)  # the harness's own rootfs mount
+    ]
     if under:
         left.append(f"mounts {under}")
     return left
