@@ -7,6 +7,9 @@
     ./ocitest test [PYTEST ARGS...]  set up, lint, run tests/ (the harness's own tests),
                                      then the suites with the project's known-failures file,
                                      then scan their report for the run's secrets
+    ./ocitest bench [PYTEST ARGS...] set up, run benchmarks/ (latency of each runtime's
+                                     operations; not part of `run`), write performance.html
+                                     and performance.json to ./ocitest-bench
     ./ocitest setup [--no-host-fixes] [--no-go]
     ./ocitest sweep                  remove what killed runs left behind
     ./ocitest corpus write DIR       write the image suite's corpus of broken layouts
@@ -41,6 +44,7 @@ from infra import gobuild, hostsetup, redact, version
 
 USAGE_EXIT = 4
 REPORT_DIR = "ocitest-report"
+BENCH_DIR = "ocitest-bench"
 KNOWN_FAILURES = "known-failures.yaml"
 #: seconds a child pytest gets to sweep and write its report after SIGINT or SIGTERM
 GRACE = 120
@@ -75,7 +79,7 @@ def _absolute(args: list[str], cwd: str) -> list[str]:
     return out
 
 
-PATH_OPTIONS = ("--report-dir", "--known-failures", "--schema-dir", "--runtime")
+PATH_OPTIONS = ("--report-dir", "--known-failures", "--schema-dir", "--runtime", "--perf-baseline")
 
 
 def _abs_value(option: str, value: str, cwd: str) -> str:
@@ -169,6 +173,23 @@ def cmd_run(args: list[str]) -> int:
     rc = _pytest(python, args)  # no path given: pytest's testpaths, i.e. every suite
     _print_report(args, started)
     return _finish(rc, "run")
+
+
+def cmd_bench(args: list[str]) -> int:
+    """benchmarks/ (see its README): one process unless -n says otherwise, so that the
+    samples are not taken beside each other; the report goes to ./ocitest-bench."""
+    python = hostsetup.setup()
+    args = _absolute(args, os.getcwd())
+    if not any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in args):
+        args = ["-n", "0", *args]
+    if not any(a.startswith("--report-dir") for a in args):
+        args += ["--report-dir", os.path.join(os.getcwd(), BENCH_DIR)]
+    started = time.time()
+    rc = _pytest(python, [str(hostsetup.ROOT / "benchmarks"), *args])
+    page = os.path.join(_report_dir(args), "performance.html")
+    if os.path.exists(page) and os.path.getmtime(page) >= started:
+        print(f"ocitest: performance: {os.path.abspath(page)}")
+    return _finish(rc, "bench")
 
 
 def cmd_test(args: list[str]) -> int:
@@ -325,6 +346,7 @@ def cmd_mutation(args: list[str]) -> int:
 
 
 COMMANDS = {
+    "bench": cmd_bench,
     "corpus": cmd_corpus,
     "mutation": cmd_mutation,
     "run": cmd_run,
