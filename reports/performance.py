@@ -141,8 +141,11 @@ def compare(doc: dict, baseline: dict, threshold_pct: float) -> list[dict]:
 
 
 def _by_operation(doc: dict) -> dict[str, list[dict]]:
+    """operation -> its figures, subjects in the document's order (so the first subject
+    is the reference of the ratios and has the same colour in every chart)."""
+    order = {s["id"]: i for i, s in enumerate(doc["subjects"])}
     ops: dict[str, list[dict]] = defaultdict(list)
-    for f in doc["figures"]:
+    for f in sorted(doc["figures"], key=lambda f: order.get(f["subject"], len(order))):
         ops[f["operation"]].append(f)
     return dict(ops)
 
@@ -175,10 +178,11 @@ def plots(doc: dict) -> dict[str, str]:
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "ocitest"}):
         for op, figs in _by_operation(doc).items():
             fig, ax = plt.subplots(figsize=(5.2, 3.0))
+            colour = {s["id"]: f"C{i}" for i, s in enumerate(doc["subjects"])}
             for f in figs:
                 xs = sorted(s * 1000 for s in f["samples"])
                 ys = [(i + 1) / len(xs) for i in range(len(xs))]
-                ax.step(xs, ys, where="post", label=f["subject"])
+                ax.step(xs, ys, where="post", label=f["subject"], color=colour.get(f["subject"]))
             ax.set_xlabel(f"{op} latency (ms)")
             ax.set_ylabel("fraction of samples")
             ax.set_ylim(0, 1.02)
