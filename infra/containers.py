@@ -19,7 +19,7 @@ from infra.drivers.host import HostInspector
 from infra.drivers.runtime import RuntimeDriver, RuntimeResult
 from infra.evidence import Evidence, EvidenceLog
 from infra.images.bundle import Bundle, make_bundle
-from infra.images.rootfs import release_rootfs
+from infra.images.rootfs import remove_bundles
 from infra.probe import ProbeOutputError, ProbeReport, parse_report, probe_args
 from infra.run import RunContext
 from infra.wait import wait_recorded
@@ -81,7 +81,6 @@ class ContainerSession:
         self.ids: list[str] = []
         self.created_ids: set[str] = set()
         self.bundles: list[str] = []
-        self.overlays: set[str] = set()  # bundles whose rootfs is an overlay mount
         self._userns_exclusive = False
         self.mapped_roots: list[str] = []  # "uid:gid" on the host of user namespaces' root
         self._creates = itertools.count(1)
@@ -114,8 +113,6 @@ class ContainerSession:
             args=args,
             rootfs_mode=rootfs_mode,
         )
-        if bundle.overlay:
-            self.overlays.add(path)
         return bundle
 
     def create(
@@ -314,11 +311,7 @@ class ContainerSession:
                         self.driver.delete(cid, force=True)
                     if self.driver.state(cid).ok:
                         left.append(cid)
-            for path in self.bundles:
-                if path in self.overlays:
-                    release_rootfs(self.target, path)
-                self.target.remove_tree(path)
-                self.target.remove_tree(path + ".stdio")
+            remove_bundles(self.target, self.bundles)  # overlays unmounted first
             # crun 1.8.1 chowns host /dev/null to a user namespace's root and never undoes
             # it (config-linux.userns.no-rootfs-chown reports that): give such nodes back
             for owner in self.mapped_roots:

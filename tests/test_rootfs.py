@@ -20,6 +20,7 @@ from infra.images.rootfs import (
     overlay_dir,
     provide_rootfs,
     release_rootfs,
+    remove_bundles,
     rootfs_mode,
 )
 from infra.targets import TargetError, open_target
@@ -144,3 +145,19 @@ def test_target_error_is_what_a_failed_copy_raises(tmp_path):
     target = open_target("local")
     with pytest.raises(TargetError, match="copying the rootfs"):
         provide_rootfs(target, str(tmp_path / "missing"), str(tmp_path / "b"), "copy")
+
+
+@needs_root
+def test_remove_bundles_unmounts_and_removes_overlay_and_copied_bundles(tmp_path, cached):
+    target = open_target("local")
+    paths = [str(tmp_path / n) for n in ("ov", "cp")]
+    for p, mode in zip(paths, ("overlay", "copy"), strict=True):
+        os.makedirs(p + ".stdio/1")
+        os.makedirs(p)
+        provide_rootfs(target, str(cached), p, mode)
+    assert len(_mount_lines(f"{paths[0]}/rootfs")) == 1
+    remove_bundles(target, paths)
+    assert _mount_lines(f"{paths[0]}/rootfs") == []
+    left = [p + s for p in paths for s in ("", ".stdio", ".overlay") if os.path.exists(p + s)]
+    assert left == []
+    assert (cached / "bin" / "busybox").exists(), "the cached rootfs went with a bundle"

@@ -270,6 +270,30 @@ def release_rootfs(target: Target, bundle_path: str) -> None:
         raise TargetError(f"unmounting the rootfs of {bundle_path} failed: {res.stderr.strip()}")
 
 
+_REMOVE = r"""
+rc=0
+for b in "$@"; do
+  dest="$b/rootfs"
+  if [ -d "$b.overlay" ] && awk -v d="$dest" '$5 == d {f=1} END {exit !f}' /proc/self/mountinfo; then
+    umount "$dest" 2>/dev/null || umount -l "$dest" || rc=1
+  fi
+  rm -rf --one-file-system "$b" "$b.stdio" "$b.overlay" || rc=1
+done
+exit $rc
+"""
+
+
+def remove_bundles(target: Target, bundle_paths: list[str]) -> None:
+    """Unmount each bundle's overlay rootfs (if it has one; lazily when busy), then remove
+    the bundle, its stdio directory (BUNDLE.stdio) and its overlay dirs: one command for
+    all of them. Raises TargetError naming what could not be removed."""
+    if not bundle_paths:
+        return
+    res = target.run(["sh", "-c", _REMOVE, "remove-bundles", *bundle_paths], timeout=120)
+    if res.exit_status != 0:
+        raise TargetError(f"removing bundles {bundle_paths} failed: {res.stderr.strip()[-500:]}")
+
+
 def is_bundle_overlay(mountinfo_line: str, bundle_path: str) -> bool:
     """True when the /proc/PID/mountinfo line is the harness's own overlay mount of the
     bundle's rootfs (mount point BUNDLE/rootfs, type overlay, upper dir BUNDLE.overlay/upper),
