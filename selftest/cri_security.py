@@ -135,43 +135,29 @@ def _ns_case(ns: str) -> str:
     return f"test_pod_sandbox.py::test_node_namespace_mode_uses_the_host_namespace[{ns}]"
 
 
-@cri_mutant(
-    "pod-ignores-host-network",
-    rpc="RunPodSandbox",
-    alters="request",
-    breaks="RunPodSandbox gives the pod its own network namespace when NODE is asked",
-    fails=[_ns_case("net")],
-    requirements=["cri.pod.host-network"],
-)
-def _(req) -> None:
-    opts = req.config.linux.security_context.namespace_options
-    if opts.network == pb.NODE:
-        opts.network = pb.POD
+def _ignores_node(field: str, instead: int):
+    """An edit of a RunPodSandbox or CreateContainer request (both hold
+    config.linux.security_context.namespace_options) that turns NODE into `instead`."""
+
+    def edit(req) -> None:
+        opts = req.config.linux.security_context.namespace_options
+        if getattr(opts, field) == pb.NODE:
+            setattr(opts, field, instead)
+
+    return edit
 
 
-@cri_mutant(
-    "pod-ignores-host-ipc",
-    rpc="RunPodSandbox",
-    alters="request",
-    breaks="RunPodSandbox gives the pod its own IPC namespace when NODE is asked",
-    fails=[_ns_case("ipc")],
-    requirements=["cri.pod.host-ipc"],
-)
-def _(req) -> None:
-    opts = req.config.linux.security_context.namespace_options
-    if opts.ipc == pb.NODE:
-        opts.ipc = pb.POD
-
-
-@cri_mutant(
-    "create-ignores-host-pid",
-    rpc="CreateContainer",
-    alters="request",
-    breaks="CreateContainer gives the container its own PID namespace when NODE is asked",
-    fails=[_ns_case("pid")],
-    requirements=["cri.pod.host-pid"],
-)
-def _(req) -> None:
-    opts = _sc(req).namespace_options
-    if opts.pid == pb.NODE:
-        opts.pid = pb.CONTAINER
+# network and IPC namespaces are the pod's (RunPodSandbox), the PID one the container's
+for _name, _rpc, _ns, _field, _instead, _rid in (
+    ("pod-ignores-host-network", "RunPodSandbox", "net", "network", pb.POD, "cri.pod.host-network"),
+    ("pod-ignores-host-ipc", "RunPodSandbox", "ipc", "ipc", pb.POD, "cri.pod.host-ipc"),
+    ("create-ignores-host-pid", "CreateContainer", "pid", "pid", pb.CONTAINER, "cri.pod.host-pid"),
+):
+    cri_mutant(
+        _name,
+        rpc=_rpc,
+        alters="request",
+        breaks=f"{_rpc} gives its own {_field} namespace when NODE is asked",
+        fails=[_ns_case(_ns)],
+        requirements=[_rid],
+    )(_ignores_node(_field, _instead))
