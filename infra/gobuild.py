@@ -94,7 +94,8 @@ class GoBuild:
 
 
 #: what setup builds. `default`: needed by the suites a plain run selects (runc for the
-#: runtime suite); containerd and umoci are not wired as subjects yet (issue 12)
+#: runtime suite); containerd is a CRI subject through infra/services/containerd.py
+#: (`built_dir`), umoci is not wired as a subject yet (issue 12)
 BUILDS: dict[str, GoBuild] = {
     b.name: b
     for b in (
@@ -172,6 +173,21 @@ def built_binary(subject_id: str) -> str | None:
                 p = build_dir(b, root) / "bin" / b.subject
                 if (build_dir(b, root) / "build.json").is_file() and os.access(p, os.X_OK):
                     return str(p)
+    return None
+
+
+def built_dir(name: str) -> str | None:
+    """The bin/ directory of the finished build `name` (a key of BUILDS, "containerd"),
+    or None when it is in no cache or $OCITEST_GO_BUILDS is "none" (lookup only)."""
+    if os.environ.get(SELECT_ENV, "").strip() == "none" or name not in BUILDS:
+        return None
+    b = BUILDS[name]
+    for root in _roots():
+        d = build_dir(b, root)
+        if (d / "build.json").is_file() and all(
+            os.access(d / "bin" / n, os.X_OK) for n in b.binaries
+        ):
+            return str(d / "bin")
     return None
 
 

@@ -1,10 +1,12 @@
 """The cri kind: Kubernetes CRI endpoints over gRPC (RuntimeService, ImageService).
 
-Options (docs/architecture.md, Contracts / Options): `--cri-endpoint URI|embedded|PREFIX:NAME`
-(default embedded), `--cri-image-endpoint URI`, `--runtime-handler NAME` (repeatable;
-default: each handler the endpoint has). Subjects: one per runtime handler, id
-`NAME-HANDLER` (containerd-runc); the declared spec version is Version's
-runtime_api_version. Once per run: the registries, the images and (embedded) the
+Options (docs/architecture.md, Contracts / Options): `--cri-endpoint
+URI|embedded|embedded:VERSION|PREFIX:NAME` (default embedded), `--cri-image-endpoint URI`,
+`--runtime-handler NAME` (repeatable; default: each handler the endpoint has). Subjects:
+one per runtime handler, id `NAME-HANDLER` (containerd-runc; the containerd built at
+setup: containerd-2.4.2-runc); the declared spec version is Version's runtime_api_version.
+`embedded` is Debian's containerd 1.6 and, when setup built it, containerd 2.4.2 beside
+it (two private containerds); `embedded:2.4.2` the built one alone. Once per run: the registries, the images and (embedded) the
 private containerd start (infra/services/cri.py). A service that fails to start does
 not abort the run: every CRI test ends as `error` with the reason (suites/cri/conftest.py).
 
@@ -27,7 +29,8 @@ from infra.kinds.base import Kind, KindUnavailable, KindUsageError
 from infra.kinds.runs import current
 from infra.run import RunContext
 from infra.services import cri as cri_services
-from infra.services.containerd import HANDLER_BINARIES, write_hosts
+from infra.services import containerd as ctd_service
+from infra.services.containerd import write_hosts
 from infra.services.cri import AUTH_HOST, OPEN_HOST, CriServices
 from infra.subjects import Subject
 from infra.targets import Target
@@ -68,6 +71,23 @@ def _scheme(endpoint: str) -> tuple[EndpointScheme | None, str]:
     return ENDPOINT_SCHEMES.get(prefix), name
 
 
+def _embedded(endpoint: str) -> bool:
+    """`embedded` or `embedded:VERSION`."""
+    return endpoint == "embedded" or endpoint.startswith("embedded:")
+
+
+def _flavours(endpoint: str) -> list[ctd_service.Daemon]:
+    """The embedded containerds an `embedded[:VERSION]` (or scheme) endpoint tests:
+    `embedded` is Debian's plus the built one when setup built it."""
+    if endpoint.startswith("embedded:"):
+        flavour = ctd_service.daemon(endpoint.partition(":")[2])
+        return [flavour] if flavour else []
+    out = [ctd_service.daemon()]
+    if endpoint == "embedded" and ctd_service.built_version():
+        out.append(ctd_service.daemon(ctd_service.built_version()))
+    return [f for f in out if f is not None]
+
+
 class CriKind(Kind):
     """CRI endpoints, one subject per runtime handler; fixture `cri_subject`."""
 
@@ -80,9 +100,10 @@ class CriKind(Kind):
             "--cri-endpoint",
             dest="ocitest_cri_endpoint",
             default="embedded",
-            metavar="URI|embedded",
-            help="CRI endpoint to test: unix:///path.sock, tcp://host:port, or embedded "
-            "(default: a private containerd the harness starts)",
+            metavar="URI|embedded[:VERSION]",
+            help="CRI endpoint to test: unix:///path.sock, tcp://host:port, embedded "
+            "(default: private containerds the harness starts, Debian's and the one setup "
+            "built), or embedded:VERSION (the built containerd alone, e.g. embedded:2.4.2)",
         )
         group.addoption(
             "--cri-image-endpoint",
@@ -111,11 +132,17 @@ class CriKind(Kind):
                 grpc_target(image_ep)
         except EndpointError as exc:
             raise KindUsageError(f"--cri-image-endpoint: {exc}") from None
+        if endpoint.startswith("embedded:"):
+            ver = endpoint.partition(":")[2]
+            if ctd_service.daemon(ver) is None:
+                raise KindUsageError(f"--cri-endpoint {endpoint}: {ctd_service.not_built(ver)}")
         try:
-            if endpoint != "embedded" and scheme is None:
+            if not _embedded(endpoint) and scheme is None:
                 grpc_target(endpoint)
         except EndpointError as exc:
-            known = ", ".join(["embedded", *(f"{p}:NAME" for p in sorted(ENDPOINT_SCHEMES))])
+            known = ", ".join(
+                ["embedded", "embedded:VERSION", *(f"{p}:NAME" for p in sorted(ENDPOINT_SCHEMES))]
+            )
             raise KindUsageError(f"--cri-endpoint: {exc} (or {known})") from None
         if scheme is not None:
             scheme.check(name)
@@ -130,25 +157,34 @@ class CriKind(Kind):
         endpoint = self.options.ocitest_cri_endpoint
         wanted = self.options.ocitest_runtime_handlers
         scheme, name = _scheme(endpoint)
-        if endpoint != "embedded" and scheme is None:
+        if not _embedded(endpoint) and scheme is None:
             return self._resolve_external(endpoint, wanted)
-        prefix = scheme.subject_prefix(name) if scheme is not None else "containerd"
-        have = [h for h, b in HANDLER_BINARIES.items() if self.target.exists(b)]
-        for h in wanted or []:
-            if h not in have:
+        subjects = []
+        for flavour in _flavours(endpoint):
+            prefix = scheme.subject_prefix(name) if scheme is not None else flavour.prefix
+            have = [h for h, b in flavour.handlers.items() if self.target.exists(b)]
+            for h in wanted or []:
+                if h not in have:
+                    raise KindUnavailable(
+                        f"--runtime-handler {h}: the embedded {flavour.prefix} has only "
+                        f"{', '.join(have) or 'no handler (install runc or crun)'}"
+                    )
+            handlers = wanted or [h for h in have if h not in flavour.opt_in]
+            if not handlers:
                 raise KindUnavailable(
-                    f"--runtime-handler {h}: the embedded containerd has only "
-                    f"{', '.join(have) or 'no handler (install runc or crun)'}"
+                    "no OCI runtime for the embedded containerd: install runc or crun"
                 )
-        handlers = wanted or have
-        if not handlers:
-            raise KindUnavailable(
-                "no OCI runtime for the embedded containerd: install runc or crun"
-            )
-        return [
-            Subject(kind="cri", id=f"{prefix}-{h}", name="containerd", endpoint=endpoint, handler=h)
-            for h in handlers
-        ]
+            subjects += [
+                Subject(
+                    kind="cri",
+                    id=f"{prefix}-{h}",
+                    name="containerd",
+                    endpoint=endpoint if scheme is not None else flavour.endpoint_option,
+                    handler=h,
+                )
+                for h in handlers
+            ]
+        return subjects
 
     def _resolve_external(self, endpoint: str, wanted: list[str] | None) -> list[Subject]:
         ver = version(endpoint)
@@ -177,8 +213,16 @@ class CriKind(Kind):
             return None, ROOTLESS_SKIP
         ctx, first = self.ctx, subjects[0].endpoint
         scheme, name = _scheme(first)
-        embedded = first == "embedded" or scheme is not None
-        handlers = {s.handler: HANDLER_BINARIES[s.handler] for s in subjects} if embedded else None
+        embedded = _embedded(first) or scheme is not None
+        daemons = []
+        if embedded:
+            for opt in dict.fromkeys(s.endpoint for s in subjects):  # in order, once each
+                ver = opt.partition(":")[2] if _embedded(opt) else ""
+                flavour = ctd_service.daemon(ver)
+                if flavour is None:
+                    return None, f"--cri-endpoint {opt}: {ctd_service.not_built(ver)}"
+                hs = {s.handler: flavour.handlers[s.handler] for s in subjects if s.endpoint == opt}
+                daemons.append((flavour, hs))
         try:
             services = cri_services.start(
                 self.target,
@@ -188,7 +232,7 @@ class CriKind(Kind):
                 ctx.cache_dir,
                 [s.id for s in subjects],
                 embedded,
-                handlers,
+                daemons=daemons,
             )
         except Exception as exc:  # reported on every CRI test as an error
             error = f"the CRI services did not start: {type(exc).__name__}: {exc}"
@@ -198,19 +242,28 @@ class CriKind(Kind):
         if not embedded:
             _write_external_hosts(self.target, services)
             return json.loads(services.to_json()), ""
-        endpoint = services.containerd["endpoint"]
+        endpoints = {
+            opt: c["endpoint"] for opt, c in services.containerds.items()
+        }  # endpoint option -> the containerd's unix:// socket
         if scheme is not None:
             try:
-                endpoint = scheme.start(self.target, ctx, services, name)
+                endpoints = {first: scheme.start(self.target, ctx, services, name)}
             except Exception as exc:
                 return json.loads(services.to_json()), f"{first} did not start: {exc}"
+        else:
+            endpoints = {
+                ("embedded:" + c["version"]) if c["version"] else "embedded": c["endpoint"]
+                for c in services.containerds.values()
+            }
         for s in subjects:
-            s.endpoint = endpoint
-        ver = version(endpoint)
-        if not isinstance(ver, str) and ver is not None:
-            for s in subjects:
-                s.version = ver.runtime_version
-                s.spec_version = ver.runtime_api_version
+            s.endpoint = endpoints[s.endpoint]
+        for ep in set(endpoints.values()):
+            ver = version(ep)
+            if not isinstance(ver, str) and ver is not None:
+                for s in subjects:
+                    if s.endpoint == ep:
+                        s.version = ver.runtime_version
+                        s.spec_version = ver.runtime_api_version
         return json.loads(services.to_json()), ""
 
     def stop(self, subjects: list[Subject], services: dict | None) -> list[str]:

@@ -1,15 +1,22 @@
-"""The embedded containerd: a private containerd with its CRI plugin, once per run.
+"""The embedded containerds: private containerds with their CRI plugin, once per run.
+
+Two flavours (`Daemon`): Debian's containerd 1.6 (`embedded`, config version 2, subject
+ids containerd-HANDLER) and the containerd 2.x built at setup from its Go module
+(`embedded:2.4.2`, infra/gobuild.py; config version 3, subject ids
+containerd-2.4.2-HANDLER, its own shim by `runtime_path` and, for the runc handler,
+runc-1.5.3 when that is built too). Both may run side by side in one run; each has its
+own TAG (cri, cri2) naming its directories, runtime roots, bridge and subnet.
 
 `start_containerd` generates everything in the run's directories:
-- root  /var/lib/ocitest/runs/RUN_ID/cri/root, state /run/ocitest/RUN_ID/cri/state,
-  socket /run/ocitest/RUN_ID/cri/containerd.sock, config, CNI config and hosts.toml
-  files beside them;
+- root  /var/lib/ocitest/runs/RUN_ID/TAG/root, state /run/ocitest/RUN_ID/TAG/state,
+  socket /run/ocitest/RUN_ID/TAG/containerd.sock, config, CNI config and hosts.toml
+  files beside them (2.x: its shims' sockets in /run/ocitest/RUN_ID/TAG/s, NRI off);
 - the CRI plugin with one runtime handler per OCI runtime found (runc, crun), each with
-  its runtime root under /run/ocitest/RUN_ID (a `NAME.runtime` file names the binary, so
-  the sweeper's runtime step finds containers a killed run left), `restrict_oom_score_adj`,
+  its runtime root under /run/ocitest/RUN_ID (a `TAG-NAME.runtime` file names the binary,
+  so the sweeper's runtime step finds containers a killed run left), `restrict_oom_score_adj`,
   network namespaces under its state dir, the sandbox image from the local registry;
-- a CNI bridge `RUN_ID-br` with host-local addresses in a private /24 (10.231.N.0/24,
-  N from the run id), addresses kept in the state dir.
+- a CNI bridge `RUN_ID-br` (2.x: `RUN_ID-b2`) with host-local addresses in a private /24
+  (10.231.N.0/24, 2.x: 10.232.N.0/24, N from the run id), addresses kept in the state dir.
 It waits until Status says RuntimeReady and NetworkReady. `stop_containerd` removes
 every pod (stopping their shims), stops containerd, unmounts and removes its
 directories, the bridge and the pods' cgroup parent.
@@ -22,6 +29,7 @@ import json
 import shlex
 from dataclasses import asdict, dataclass, field
 
+from infra import gobuild
 from infra.services import ServiceError, spawn, stop_pid, wait_until
 from infra.targets import Target
 
@@ -31,6 +39,92 @@ CNI_BIN = "/usr/lib/cni"
 HANDLER_BINARIES = {"runc": "/usr/sbin/runc", "crun": "/usr/bin/crun"}
 #: containerd's CRI namespace
 NAMESPACE = "k8s.io"
+#: the containerd 2.x build (infra/gobuild.py BUILDS key) and the runtime build its runc
+#: handler uses when present
+BUILD = "containerd"
+RUNC_BUILD = "runc"
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """One flavour of embedded containerd.
+
+    Attributes:
+        version: "" for Debian's (`--cri-endpoint embedded`), else the built version
+            ("2.4.2", `--cri-endpoint embedded:2.4.2`).
+        binary: the containerd binary.
+        shim: the containerd-shim-runc-v2 to use (`runtime_path`), "" = containerd's lookup.
+        handlers: handler -> OCI runtime binary, in order (the first is the default).
+        tag: names its directories (RUN/TAG), runtime roots (RUN/TAG-HANDLER) and bridge.
+        opt_in: handlers tested only when named by --runtime-handler: Debian's crun 1.8.1
+            refuses an ociVersion of 1.2 or later, which containerd 2.x writes ("unknown version
+            specified" on every RunPodSandbox), so by default 2.x is tested with runc.
+    """
+
+    version: str
+    binary: str
+    shim: str
+    handlers: dict
+    tag: str
+    opt_in: tuple = ()
+
+    @property
+    def endpoint_option(self) -> str:
+        return f"embedded:{self.version}" if self.version else "embedded"
+
+    @property
+    def prefix(self) -> str:
+        """Subject id prefix: containerd, containerd-2.4.2."""
+        return f"containerd-{self.version}" if self.version else "containerd"
+
+    @property
+    def bridge_suffix(self) -> str:
+        return "br" if self.tag == "cri" else "b2"
+
+    @property
+    def subnet_base(self) -> str:
+        return "10.231" if self.tag == "cri" else "10.232"
+
+
+def built_version() -> str:
+    """The version of the containerd built at setup ("2.4.2"), or "" when not built
+    (or $OCITEST_GO_BUILDS is none)."""
+    if gobuild.built_dir(BUILD) is None:
+        return ""
+    return gobuild.BUILDS[BUILD].version.lstrip("v")
+
+
+def daemon(version: str = "") -> Daemon | None:
+    """The flavour for `--cri-endpoint embedded[:VERSION]`; None when VERSION names no
+    containerd built and cached (callers say so with `not_built`)."""
+    if not version:
+        return Daemon("", BINARY, "", dict(HANDLER_BINARIES), "cri")
+    d = gobuild.built_dir(BUILD)
+    if d is None or version != built_version():
+        return None
+    handlers = dict(HANDLER_BINARIES)
+    runc = gobuild.built_binary(gobuild.BUILDS[RUNC_BUILD].subject_id)
+    if runc:
+        handlers["runc"] = runc
+    return Daemon(
+        version,
+        f"{d}/containerd",
+        f"{d}/containerd-shim-runc-v2",
+        handlers,
+        "cri2",
+        opt_in=("crun",),
+    )
+
+
+def not_built(version: str) -> str:
+    """Why `embedded:VERSION` cannot be used (one line)."""
+    want = gobuild.BUILDS[BUILD].version.lstrip("v")
+    if version != want:
+        return f"no embedded containerd {version}: the harness builds containerd {want} only"
+    return (
+        f"containerd {want} is not built (run ./ocitest setup with Go on PATH, and "
+        f"{gobuild.SELECT_ENV} not none)"
+    )
 
 
 @dataclass
@@ -46,6 +140,8 @@ class Containerd:
         subnet: the pods' CNI subnet.
         bridge: the CNI bridge's name.
         run_id: the run it belongs to.
+        version: "" (Debian's) or the built version (Daemon.version).
+        tag: its directories' name (Daemon.tag).
     """
 
     endpoint: str
@@ -56,6 +152,8 @@ class Containerd:
     handlers: dict[str, str] = field(default_factory=dict)
     subnet: str = ""
     bridge: str = ""
+    version: str = ""
+    tag: str = "cri"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,8 +172,8 @@ def cgroup_parent(run_id: str) -> str:
     return f"/{run_id}-cri"
 
 
-def _subnet(run_id: str) -> str:
-    return f"10.231.{int(run_id[-4:], 16) % 250 + 2}.0/24"
+def _subnet(run_id: str, base: str = "10.231") -> str:
+    return f"{base}.{int(run_id[-4:], 16) % 250 + 2}.0/24"
 
 
 _CONFIG = """version = 2
@@ -135,6 +233,71 @@ _RUNTIME = """
         Root = "{root}"
 """
 
+# containerd 2.x, config version 3 (keys as `containerd config default` of 2.4.2 prints
+# them; the CRI plugin split into cri.v1.images and cri.v1.runtime)
+_CONFIG_V3 = """version = 3
+root = "{root}"
+state = "{state}"
+imports = []
+disabled_plugins = [
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.blockfile",
+  "io.containerd.snapshotter.v1.erofs", "io.containerd.nri.v1.nri",
+  "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp",
+]
+
+[grpc]
+  address = "{socket}"
+
+[debug]
+  level = "warn"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{root}/opt"
+
+[plugins."io.containerd.shim.v1.manager"]
+  socket_dir = "{shim_sockets}"
+
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+  stats_collect_period = 1
+
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = "{sandbox_image}"
+
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = "{hosts_d}"
+
+[plugins."io.containerd.cri.v1.runtime"]
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  tolerate_missing_hugetlb_controller = true
+  disable_hugetlb_controller = true
+  cdi_spec_dirs = []
+
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "{default}"
+{runtimes}
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["{cni_bin}"]
+    conf_dir = "{net_d}"
+    max_conf_num = 1
+
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_tls_streaming = false
+"""
+
+_RUNTIME_V3 = """
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.{name}]
+      runtime_type = "io.containerd.runc.v2"
+      runtime_path = "{shim}"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.{name}.options]
+        BinaryName = "{binary}"
+        Root = "{root}"
+"""
+
 # The server is the local registry itself, so nothing ever falls back to the internet.
 _HOSTS = """server = "http://{registry}"
 
@@ -152,8 +315,30 @@ def config_text(
     run_state: str,
     net_d: str,
     hosts_d: str,
+    flavour: Daemon | None = None,
 ) -> str:
-    """containerd's config.toml (version 2) for the given paths and handlers."""
+    """containerd's config.toml for the given paths and handlers: version 2 for
+    Debian's containerd 1.6, version 3 for a built 2.x (`flavour`)."""
+    flavour = flavour or daemon()
+    if flavour.version:
+        runtimes = "".join(
+            _RUNTIME_V3.format(
+                name=n, binary=b, root=f"{run_state}/{flavour.tag}-{n}-root", shim=flavour.shim
+            )
+            for n, b in handlers.items()
+        )
+        return _CONFIG_V3.format(
+            root=root,
+            state=state,
+            socket=socket,
+            shim_sockets=f"{socket.rsplit('/', 1)[0]}/s",
+            sandbox_image=sandbox_image,
+            default=next(iter(handlers)),
+            runtimes=runtimes,
+            cni_bin=CNI_BIN,
+            net_d=net_d,
+            hosts_d=hosts_d,
+        )
     runtimes = "".join(
         _RUNTIME.format(name=n, binary=b, root=f"{run_state}/cri-{n}-root")
         for n, b in handlers.items()
@@ -171,21 +356,22 @@ def config_text(
     )
 
 
-def cni_config(run_id: str, state: str) -> dict:
+def cni_config(run_id: str, state: str, flavour: Daemon | None = None) -> dict:
     """The CNI network list: a bridge with host-local addresses, and host ports."""
+    flavour = flavour or daemon()
     return {
         "cniVersion": "0.4.0",
-        "name": f"{run_id}-net",
+        "name": f"{run_id}-net" if flavour.tag == "cri" else f"{run_id}-net2",
         "plugins": [
             {
                 "type": "bridge",
-                "bridge": f"{run_id}-br",
+                "bridge": f"{run_id}-{flavour.bridge_suffix}",
                 "isGateway": True,
                 "ipMasq": False,
                 "hairpinMode": True,
                 "ipam": {
                     "type": "host-local",
-                    "ranges": [[{"subnet": _subnet(run_id)}]],
+                    "ranges": [[{"subnet": _subnet(run_id, flavour.subnet_base)}]],
                     "dataDir": f"{state}/ipam",
                     "routes": [{"dst": "0.0.0.0/0"}],
                 },
@@ -210,6 +396,7 @@ def start_containerd(
     sandbox_image: str,
     registries: dict[str, str],
     handlers: dict[str, str] | None = None,
+    flavour: Daemon | None = None,
 ) -> Containerd:
     """Start a private containerd for `run_id` and wait until its CRI is ready.
 
@@ -218,28 +405,31 @@ def start_containerd(
         state_base: the run's state dir (/run/ocitest/RUN_ID).
         sandbox_image: the pause image's reference (it must be pullable).
         registries: registry host name -> "127.0.0.1:PORT" serving it.
-        handlers: handler -> OCI runtime binary (default: those of HANDLER_BINARIES found).
+        handlers: handler -> OCI runtime binary (default: those of the flavour found).
+        flavour: which containerd (`daemon(VERSION)`; default Debian's).
 
     Raises:
         ServiceError: no runtime found, containerd missing, or not ready in time.
     """
     from infra.drivers.cri import status_ready
 
-    if not target.exists(BINARY):
-        raise ServiceError(f"{BINARY} is missing: install Debian's containerd")
+    flavour = flavour or daemon()
+    if not target.exists(flavour.binary):
+        raise ServiceError(f"{flavour.binary} is missing: install Debian's containerd")
     if handlers is None:
-        handlers = {n: b for n, b in HANDLER_BINARIES.items() if target.exists(b)}
+        handlers = {n: b for n, b in flavour.handlers.items() if target.exists(b)}
     if not handlers:
         raise ServiceError("no OCI runtime for containerd: install runc or crun")
-    d, st = f"{work}/cri", f"{state_base}/cri"
+    tag = flavour.tag
+    d, st = f"{work}/{tag}", f"{state_base}/{tag}"
     for p in (f"{d}/root", f"{d}/net.d", f"{d}/hosts.d", f"{st}/state"):
         target.make_dirs(p)
     socket = f"{st}/containerd.sock"
     for n, b in handlers.items():
         # the runtime's own root is ROOT/k8s.io: the sweeper reads NAME -> that dir
-        root = f"{state_base}/cri-{n}-root"
+        root = f"{state_base}/{tag}-{n}-root"
         target.make_dirs(f"{root}/{NAMESPACE}")
-        link = f"{state_base}/cri-{n}"
+        link = f"{state_base}/{tag}-{n}"
         target.run(["ln", "-sfn", f"{root}/{NAMESPACE}", link], timeout=10)
         target.write_text(f"{link}.runtime", b)
     target.write_text(
@@ -253,15 +443,17 @@ def start_containerd(
             state_base,
             f"{d}/net.d",
             f"{d}/hosts.d",
+            flavour,
         ),
     )
     target.write_text(
-        f"{d}/net.d/10-ocitest.conflist", json.dumps(cni_config(run_id, st), indent=2)
+        f"{d}/net.d/10-ocitest.conflist",
+        json.dumps(cni_config(run_id, st, flavour), indent=2),
     )
     write_hosts(target, f"{d}/hosts.d", registries)
     pid = spawn(
         target,
-        [BINARY, "--config", f"{d}/config.toml"],
+        [flavour.binary, "--config", f"{d}/config.toml"],
         f"{st}/containerd.pid",
         f"{d}/containerd.log",
     )
@@ -272,8 +464,10 @@ def start_containerd(
         pid=pid,
         run_id=run_id,
         handlers=dict(handlers),
-        subnet=_subnet(run_id),
-        bridge=f"{run_id}-br",
+        subnet=_subnet(run_id, flavour.subnet_base),
+        bridge=f"{run_id}-{flavour.bridge_suffix}",
+        version=flavour.version,
+        tag=tag,
     )
     try:
         wait_until(f"containerd at {socket}", lambda: status_ready(ctd.endpoint))
@@ -285,14 +479,14 @@ def start_containerd(
 
 
 _CLEAN = r"""
-run=$1; dir=$2; st=$3; bridge=$4; base=$5
+run=$1; dir=$2; st=$3; bridge=$4; base=$5; tag=$6
 # shims still running (their command line names our socket)
 for p in /proc/[0-9]*; do
   if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.*$st/containerd.sock"; then
     echo "shim ${p#/proc/}"; kill -9 "${p#/proc/}" 2>/dev/null
   fi
 done
-for b in "$dir" "$st" "$base"/cri-*; do
+for b in "$dir" "$st" "$base/$tag"-*; do
   awk -v b="$b" '$5 == b || index($5, b "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
   while read -r m; do umount -l "$m" 2>/dev/null; done
 done
@@ -300,7 +494,7 @@ ip link del "$bridge" 2>/dev/null
 for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$run-cri" 2>/dev/null); do
   find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 done
-rm -rf --one-file-system "$dir" "$st" "$base"/cri-*
+rm -rf --one-file-system "$dir" "$st" "$base/$tag"-*
 # the shims' socket directory (containerd 1.6 puts it there whatever its state dir);
 # rmdir removes it only when no other containerd has a socket in it
 rmdir /run/containerd/s /run/containerd 2>/dev/null
@@ -318,11 +512,23 @@ def stop_containerd(target: Target, ctd: Containerd, state_base: str) -> list[st
         remove_all_pods(ctd.endpoint)
     stop_pid(target, ctd.pid, grace=10)
     res = target.run(
-        ["sh", "-c", _CLEAN, "clean", ctd.run_id, ctd.dir, ctd.state, ctd.bridge, state_base],
+        [
+            "sh",
+            "-c",
+            _CLEAN,
+            "clean",
+            ctd.run_id,
+            ctd.dir,
+            ctd.state,
+            ctd.bridge,
+            state_base,
+            ctd.tag,
+        ],
         timeout=120,
     )
     return [line for line in res.stdout.splitlines() if line.strip()]
 
 
 def describe(ctd: Containerd) -> str:
-    return f"containerd pid {ctd.pid} at {ctd.endpoint} ({shlex.join(ctd.handlers)})"
+    name = f"containerd {ctd.version}" if ctd.version else "containerd"
+    return f"{name} pid {ctd.pid} at {ctd.endpoint} ({shlex.join(ctd.handlers)})"

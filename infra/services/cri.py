@@ -7,7 +7,9 @@
 3. pushes the images; names resolve through hosts.toml (`config_path`) to the open
    registry (`ocitest.test/...`, `registry.k8s.io/pause`) or to the auth one
    (`auth.ocitest.test/...`);
-4. when embedded, starts the private containerd and pulls the busybox and pause images.
+4. when embedded, starts the private containerd(s) (Debian's 1.6, the built 2.x, or
+   both side by side: infra/services/containerd.py) and pulls the busybox and pause images
+   into each.
 The result (`CriServices`) travels to xdist workers as a dict. `stop` undoes it all.
 """
 
@@ -22,7 +24,13 @@ from infra.images import oci
 from infra.images.pause import cached_pause
 from infra.images.rootfs import cached_rootfs
 from infra.services import ServiceError
-from infra.services.containerd import Containerd, start_containerd, stop_containerd, write_hosts
+from infra.services.containerd import (
+    Containerd,
+    Daemon,
+    start_containerd,
+    stop_containerd,
+    write_hosts,
+)
 from infra.services.registry import Registry, start_registry, stop_registry
 from infra.targets import Target
 
@@ -71,7 +79,9 @@ class CriServices:
     auth_registry: dict
     images: dict[str, str] = field(default_factory=dict)  # name -> reference
     digests: dict[str, str] = field(default_factory=dict)  # reference -> manifest digest
-    containerd: dict | None = None
+    containerd: dict | None = None  # the first embedded containerd (Containerd.to_dict)
+    #: every embedded containerd by its endpoint option ("embedded", "embedded:2.4.2")
+    containerds: dict[str, dict] = field(default_factory=dict)
     username: str = "ocitest"
     password: str = field(default="", repr=False)  # a secret of the run (infra/redact.py)
     image_endpoint: str = ""
@@ -89,6 +99,14 @@ class CriServices:
     @classmethod
     def from_json(cls, text: str) -> CriServices:
         return cls(**json.loads(text))
+
+    def containerd_of(self, subject) -> dict | None:
+        """The embedded containerd (Containerd.to_dict) serving `subject` (matched by its
+        endpoint; one behind a scheme's proxy: the first), or None for an external one."""
+        for c in self.containerds.values():
+            if c["endpoint"] == subject.endpoint:
+                return c
+        return self.containerd
 
     def untagged(self, subject_id: str) -> str:
         """A reference without tag or digest (its image is pushed only as `latest`)."""
@@ -136,8 +154,12 @@ def start(
     subject_ids: list[str],
     embedded: bool,
     handlers: dict[str, str] | None = None,
+    daemons: list[tuple[Daemon, dict[str, str] | None]] | None = None,
 ) -> CriServices:
     """Start what the CRI suite needs (see the module's docstring).
+
+    `daemons`: the embedded containerds to start, each (flavour, handler -> runtime
+    binary); default when `embedded`: Debian's with `handlers`.
 
     Raises:
         ServiceError: a registry, image push or containerd failed.
@@ -147,7 +169,7 @@ def start(
     password = secrets.token_hex(8)
     reg = start_registry(target, f"{work}/registry")
     started = [reg]
-    ctd = None
+    ctds: list[Containerd] = []
     try:
         auth = start_registry(target, f"{work}/registry-auth", reg.storage, "ocitest", password)
         started.append(auth)
@@ -177,14 +199,21 @@ def start(
             out.digests[ref] = oci.push(reg.url, ref.split("/", 1)[1], "latest", img)
         hosts = {OPEN_HOST: reg.host, "registry.k8s.io": reg.host, AUTH_HOST: auth.host}
         if embedded:
-            ctd = start_containerd(target, run_id, work, state_base, PAUSE_REF, hosts, handlers)
-            out.containerd = ctd.to_dict()
-            _pull(ctd.endpoint, [BUSYBOX_REF, PAUSE_REF])
+            from infra.services.containerd import daemon
+
+            for flavour, hs in daemons or [(daemon(), handlers)]:
+                ctd = start_containerd(
+                    target, run_id, work, state_base, PAUSE_REF, hosts, hs, flavour
+                )
+                ctds.append(ctd)
+                out.containerds[flavour.endpoint_option] = ctd.to_dict()
+                out.containerd = out.containerd or ctd.to_dict()
+                _pull(ctd.endpoint, [BUSYBOX_REF, PAUSE_REF])
         else:
             write_hosts(target, f"{work}/hosts.d", hosts)
         return out
     except BaseException:  # an interrupt too: stop what came up, then let it go on
-        if ctd is not None:
+        for ctd in ctds:
             stop_containerd(target, ctd, state_base)
         for r in started:
             stop_registry(target, r)
@@ -213,9 +242,12 @@ def stop(target: Target, services: CriServices, work: str, state_base: str) -> l
         from infra.services import stop_pid
 
         stop_pid(target, services.proxy_pid, grace=5)
-    if services.containerd:
-        forced += stop_containerd(target, Containerd.from_dict(services.containerd), state_base)
-    else:  # an external endpoint: the pods' cgroup parent (named after the run) stays empty
+    ours = list(services.containerds.values())
+    if not ours and services.containerd:
+        ours = [services.containerd]
+    for c in ours:
+        forced += stop_containerd(target, Containerd.from_dict(c), state_base)
+    if not ours:  # an external endpoint: the pods' cgroup parent (named after the run) stays empty
         run_id = work.rstrip("/").rsplit("/", 1)[-1]
         target.run(
             [

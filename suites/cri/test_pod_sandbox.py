@@ -57,7 +57,7 @@ def test_pod_sandbox_status_echoes_the_config(pods, cri):
 
 
 @pytest.mark.requirement("cri.pod.status-ip")
-def test_pod_sandbox_reports_its_ip(pods, cri, images):
+def test_pod_sandbox_reports_its_ip(pods, cri, images, cri_subject):
     pod_id, _ = pods.pod()
     st, sr = _status(cri, pod_id, "cri.pod.status-ip")
     ip = st.network.ip
@@ -66,7 +66,7 @@ def test_pod_sandbox_reports_its_ip(pods, cri, images):
         good = True
     except ValueError:
         good = False
-    subnet = (images.containerd or {}).get("subnet")
+    subnet = (images.containerd_of(cri_subject) or {}).get("subnet")
     if good and subnet:
         good = ipaddress.ip_address(ip) in ipaddress.ip_network(subnet)
     assert good, violation(
