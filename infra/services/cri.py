@@ -54,6 +54,7 @@ SCRATCH_NAMES = (
     "concurrent",
     "uid",
     "username",
+    "filter",
 )
 SCRATCH_REPO = "scratch"
 #: scratch images also pushed under more tags of the same manifest: NAME.2-SUBJECT, ...
