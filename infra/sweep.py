@@ -69,10 +69,11 @@ for base in "$state/$run" "$work/$run"; do
   awk -v b="$base" '$5 == b || index($5, b "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
   while read -r m; do echo "mount $m"; umount -l "$m" 2>/dev/null; done
 done
-# 3b. what the embedded containerd (cri/) leaves outside our directories: its shims'
-#     sockets under /run/containerd/s (each task's address file names one), its CNI
-#     bridge RUN-br, and portmap's per-pod NAT chains (their rules name RUN-net)
-for f in "$state/$run"/cri/state/io.containerd.runtime.v2.task/*/*/address; do
+# 3b. what the embedded containerds (cri/: Debian's 1.6; cri2/: the 2.x built at setup,
+#     whose shim sockets are under cri2/s already) leave outside our directories: the
+#     shims' sockets under /run/containerd/s (each task's address file names one), the
+#     CNI bridges RUN-br and RUN-b2 (3c), portmap's per-pod NAT chains (rules name RUN-net)
+for f in "$state/$run"/cri*/state/io.containerd.runtime.v2.task/*/*/address; do
   s=$(sed 's|^unix://||' "$f" 2>/dev/null)
   case "$s" in /run/containerd/s/*) [ -S "$s" ] && echo "shim socket $s" && rm -f "$s";; esac
 done
