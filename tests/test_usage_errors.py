@@ -343,13 +343,27 @@ def test_a_known_failure_naming_an_unknown_test_is_a_usage_error(tmp_path, test_
     [
         (["--cri-endpoint", "bogus://"], "expected unix:///path/to.sock"),
         # the mutant scheme exists only with the self-tests' plugin
-        (["--cri-endpoint", "mutant:exec-sync-exit-zero"], "or embedded)"),
+        (["--cri-endpoint", "mutant:exec-sync-exit-zero"], "or embedded, embedded:VERSION)"),
+        # only the containerd setup builds (infra/gobuild.py) is an embedded:VERSION
+        (
+            ["--cri-endpoint", "embedded:9.9"],
+            "--cri-endpoint embedded:9.9: no embedded containerd 9.9: the harness builds "
+            "containerd 2.4.2 only",
+        ),
         (["-p", "selftest.plugin", "--cri-endpoint", "mutant:nosuch"], "no such CRI mutant"),
         (["--cri-image-endpoint", "nowhere"], "--cri-image-endpoint: 'nowhere'"),
     ],
 )
 def test_a_bad_cri_endpoint_is_a_usage_error(tmp_path, args, needle):
     assert_one_line_usage_error(pytest_usage(*args, report_dir=str(tmp_path / "r")), needle)
+
+
+def test_the_built_containerd_when_builds_are_off_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("OCITEST_GO_BUILDS", "none")
+    assert_one_line_usage_error(
+        pytest_usage("--cri-endpoint", "embedded:2.4.2", report_dir=str(tmp_path / "r")),
+        "--cri-endpoint embedded:2.4.2: containerd 2.4.2 is not built",
+    )
 
 
 def _bad_layouts(tmp_path) -> dict[str, str]:
