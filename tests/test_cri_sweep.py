@@ -90,7 +90,9 @@ def _leftovers(run: str, state: str, work: str, sockets: list[str]) -> list[str]
     left += [f"path {p}" for p in (f"{state}/{run}", f"{work}/{run}") if os.path.lexists(p)]
     left += [f"mount {m}" for m in Path("/proc/self/mountinfo").read_text().split() if run in m]
     left += [f"cgroup {d}" for d in glob.glob(f"/sys/fs/cgroup/*/{run}-*")]
-    left += [f"bridge {b}" for b in (f"{run}-br", f"{run}-b2") if os.path.exists(f"/sys/class/net/{b}")]
+    left += [
+        f"bridge {b}" for b in (f"{run}-br", f"{run}-b2") if os.path.exists(f"/sys/class/net/{b}")
+    ]
     left += [f"nat rule {r}" for r in _nat_rules(run)]
     left += [f"shim socket {s}" for s in sockets if os.path.lexists(s)]
     return left

@@ -28,8 +28,8 @@ from infra.evidence import EvidenceLog
 from infra.kinds.base import Kind, KindUnavailable, KindUsageError
 from infra.kinds.runs import current
 from infra.run import RunContext
-from infra.services import cri as cri_services
 from infra.services import containerd as ctd_service
+from infra.services import cri as cri_services
 from infra.services.containerd import write_hosts
 from infra.services.cri import AUTH_HOST, OPEN_HOST, CriServices
 from infra.subjects import Subject
