@@ -28,7 +28,7 @@ def test_a_path_of_the_callers_directory_wins_over_a_suite_name(tmp_path):
 def test_spec_versions_are_read_from_each_catalogue():
     found = version.spec_versions()
     assert found["oci_runtime"] == {"runtime-spec": "1.3.0"}
-    assert found["oci_image"] == {"image-spec": "1.1.1"}
+    assert found["oci_image"] == {"image-spec": "1.1.1", "distribution-spec": "1.1.1"}
     assert set(found) == {"oci_runtime", "oci_image", "cri"}
 
 
@@ -40,4 +40,4 @@ def test_the_version_option_prints_harness_and_spec_versions():
     lines = res.stdout.splitlines()
     assert lines[0] == f"ocitest {version.harness_version()}" == "ocitest 0.1.0"
     assert "  oci_runtime: runtime-spec 1.3.0" in lines
-    assert "  oci_image: image-spec 1.1.1" in lines
+    assert "  oci_image: distribution-spec 1.1.1, image-spec 1.1.1" in lines
