@@ -94,8 +94,8 @@ class GoBuild:
 
 
 #: what setup builds. `default`: needed by the suites a plain run selects (runc for the
-#: runtime suite); containerd is a CRI subject through infra/services/containerd.py
-#: (`built_dir`), umoci is not wired as a subject yet (issue 12)
+#: runtime suite, containerd 2.4.2 for the CRI suite: a subject through
+#: infra/services/containerd.py, `built_dir`); umoci is not wired as a subject yet (issue 12)
 BUILDS: dict[str, GoBuild] = {
     b.name: b
     for b in (
@@ -113,6 +113,7 @@ BUILDS: dict[str, GoBuild] = {
             "github.com/containerd/containerd/v2",
             "v2.4.2",
             ("cmd/containerd", "cmd/containerd-shim-runc-v2", "cmd/ctr"),
+            default=True,
         ),
         GoBuild(
             "umoci", "github.com/opencontainers/umoci", "v0.6.0", ("cmd/umoci",), in_module=True

@@ -25,7 +25,7 @@ RUNC = gobuild.BUILDS["runc"]
 
 
 def test_selection_names_builds_or_says_which_are_known():
-    assert [b.name for b in gobuild.selection("default")] == ["runc"]
+    assert [b.name for b in gobuild.selection("default")] == ["runc", "containerd"]
     assert gobuild.selection("none") == []
     assert {b.name for b in gobuild.selection("all")} == set(gobuild.BUILDS)
     assert [b.name for b in gobuild.selection(" umoci, runc ")] == ["umoci", "runc"]
