@@ -15,6 +15,7 @@ report.html, prints one line per figure, and with `--perf-baseline` fails the ru
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -67,8 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--bench-samples {o.bench_samples}: at least 1")
     if o.bench_warmup < 0:
         raise pytest.UsageError(f"--bench-warmup {o.bench_warmup}: 0 or more")
-    if o.perf_threshold < 0:
-        raise pytest.UsageError(f"--perf-threshold {o.perf_threshold:g}: 0 or more")
+    if not math.isfinite(o.perf_threshold) or o.perf_threshold < 0:
+        raise pytest.UsageError(f"--perf-threshold {o.perf_threshold:g}: a finite 0 or more")
     config.stash[_FIGURES], config.stash[_SUBJECTS] = [], {}
     if o.perf_baseline and not hasattr(config, "workerinput"):
         try:

@@ -106,7 +106,14 @@ def _suite_paths(args: list[str], cwd: str) -> list[str]:
         name = path.split("/")[0]
         if name and (suites / name / "requirements.yaml").is_file():
             out[i] = str(suites / a)
+        elif not os.path.exists(os.path.join(hostsetup.ROOT, path)):
+            known = sorted(d.parent.name for d in suites.glob("*/requirements.yaml"))
+            raise CliUsageError(f"{a!r}: no such suite or path (suites: {', '.join(known)})")
     return out
+
+
+class CliUsageError(Exception):
+    """A command line ocitest refuses before pytest starts (one line, exit 4)."""
 
 
 def _report_dir(args: list[str]) -> str:
@@ -365,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__.strip())
         return 0
     if argv[0] in ("-V", "--version"):
+        if argv[1:]:
+            return usage(f"{argv[0]} takes no arguments (got {' '.join(argv[1:])!r})")
         print(version.version_text())
         return 0
     cmd = COMMANDS.get(argv[0])
@@ -372,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         return usage(f"unknown command {argv[0]!r}")
     try:
         return cmd(argv[1:])
-    except hostsetup.SetupUsageError as exc:
+    except (hostsetup.SetupUsageError, CliUsageError) as exc:
         return usage(str(exc))
     except hostsetup.SetupError as exc:
         print(f"ocitest: setup failed: {exc}", file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from infra import cli, hostsetup, version
 from tests.conftest import ROOT
 
@@ -22,7 +24,12 @@ def test_leading_suite_names_become_paths_of_the_harness(tmp_path):
 
 def test_a_path_of_the_callers_directory_wins_over_a_suite_name(tmp_path):
     (tmp_path / "cri").mkdir()
-    assert cli._suite_paths(["cri", "nosuch"], str(tmp_path)) == ["cri", "nosuch"]
+    assert cli._suite_paths(["cri", "-k", "x"], str(tmp_path)) == ["cri", "-k", "x"]
+
+
+def test_a_name_that_is_neither_a_suite_nor_a_path_is_a_usage_error(tmp_path):
+    with pytest.raises(cli.CliUsageError, match=r"'nosuch': no such suite or path .*oci_runtime"):
+        cli._suite_paths(["nosuch"], str(tmp_path))
 
 
 def test_spec_versions_are_read_from_each_catalogue():

@@ -105,3 +105,12 @@ def test_post_1_1_1_requirements_apply_only_with_distribution_spec_dev(tmp_path)
     assert new[cancel] == "passed"
     single = "test_registry_push.py::test_a_single_post_that_stores_answers_201_with_location"
     assert old[single] == new[single] == "unsupported"  # docker-registry answers 202
+
+
+def test_a_malformed_url_is_one_line_and_hides_its_credentials():
+    from infra.drivers.registry import RegistryURLError, parse_url
+
+    for url in ("http://[::1", "http://user:secretpw@[::1"):
+        with pytest.raises(RegistryURLError) as err:
+            parse_url(url)
+        assert "\n" not in str(err.value) and "secretpw" not in str(err.value)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -42,17 +43,22 @@ class RegistryURLError(Exception):
 def parse_url(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, base path) of `url` (http or https, a host, no query).
 
-    Raises RegistryURLError (one line)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RegistryURLError(f"{url!r}: expected http://HOST[:PORT] or https://HOST[:PORT]")
+    Raises RegistryURLError (one line; credentials in the URL are not repeated)."""
+    shown = repr(re.sub(r"//[^/@]*@", "//[REDACTED]@", url))
+    try:
+        parts = urllib.parse.urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # e.g. an unclosed [IPv6 literal
+        raise RegistryURLError(f"{shown}: not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise RegistryURLError(f"{shown}: expected http://HOST[:PORT] or https://HOST[:PORT]")
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise RegistryURLError(f"{url!r}: no query, fragment or credentials in the URL")
+        raise RegistryURLError(f"{shown}: no query, fragment or credentials in the URL")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise RegistryURLError(f"{url!r}: bad port") from None
-    return parts.scheme, parts.hostname, port, parts.path.rstrip("/")
+        raise RegistryURLError(f"{shown}: bad port") from None
+    return parts.scheme, hostname, port, parts.path.rstrip("/")
 
 
 @dataclass

@@ -134,6 +134,10 @@ class CriKind(Kind):
             raise KindUsageError(f"--cri-image-endpoint: {exc}") from None
         if endpoint.startswith("embedded:"):
             ver = endpoint.partition(":")[2]
+            if not ver:
+                raise KindUsageError(
+                    "--cri-endpoint embedded: names no version (embedded, or embedded:VERSION)"
+                )
             if ctd_service.daemon(ver) is None:
                 raise KindUsageError(f"--cri-endpoint {endpoint}: {ctd_service.not_built(ver)}")
         try:
