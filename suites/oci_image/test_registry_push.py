@@ -396,39 +396,32 @@ def _blobless_manifest() -> Manifest:
     return Manifest(digest_of(raw), registry_data.MANIFEST, raw)
 
 
-@pytest.mark.requirement("dist.push.missing-reference-may-reject")
-@pytest.mark.parametrize("what", ["blob", "sparse-index"])
-def test_a_manifest_naming_missing_content_may_be_refused(registry, what):
+def _push_manifest_naming_missing_content(registry, what: str):
+    """PUT, into a fresh repository, a manifest naming content the registry lacks: a
+    layer never pushed ("blob"), or the sparse index with only its first manifest pushed
+    ("sparse-index"). The response."""
     repo = registry.fresh_repo()
     if what == "blob":
         m = _blobless_manifest()
     else:
         data = registry_data.get("sparse-index")
-        push_dataset(
-            registry.client,
-            repo,
-            registry_data.DataSet("part", "", data.blobs, data.manifests[:1], {}),
-        )
+        part = registry_data.DataSet("part", "", data.blobs, data.manifests[:1], {})
+        push_dataset(registry.client, repo, part)
         m = data.root
-    resp = push_manifest(registry.client, repo, m)
+    return push_manifest(registry.client, repo, m)
+
+
+@pytest.mark.requirement("dist.push.missing-reference-may-reject")
+@pytest.mark.parametrize("what", ["blob", "sparse-index"])
+def test_a_manifest_naming_missing_content_may_be_refused(registry, what):
+    resp = _push_manifest_naming_missing_content(registry, what)
     expect_status(resp, (400, 404), "a refusal of a manifest naming content the registry lacks")
 
 
 @pytest.mark.requirement("dist.push.missing-reference-error-code")
 @pytest.mark.parametrize("what", ["blob", "sparse-index"])
 def test_a_manifest_refused_for_missing_content_says_manifest_blob_unknown(registry, what):
-    repo = registry.fresh_repo()
-    if what == "blob":
-        m = _blobless_manifest()
-    else:
-        data = registry_data.get("sparse-index")
-        push_dataset(
-            registry.client,
-            repo,
-            registry_data.DataSet("part", "", data.blobs, data.manifests[:1], {}),
-        )
-        m = data.root
-    resp = push_manifest(registry.client, repo, m)
+    resp = _push_manifest_naming_missing_content(registry, what)
     if resp.status == 201:
         unsupported("the registry accepts manifests naming missing content (a MAY)")
     codes = error_codes(resp)
