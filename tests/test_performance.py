@@ -146,7 +146,7 @@ def test_a_doctored_baseline_fails_the_run_naming_the_operation(small_run, tmp_p
     ("args", "needle"),
     [
         (["--bench-samples", "0"], "--bench-samples 0: at least 1"),
-        (["--perf-threshold", "-5"], "--perf-threshold -5: 0 or more"),
+        (["--perf-threshold", "-5"], "--perf-threshold -5: a finite 0 or more"),
         (["--perf-baseline", "/nonexistent/perf.json"], "cannot read"),
     ],
 )
