@@ -95,7 +95,9 @@ class GoBuild:
 
 #: what setup builds. `default`: needed by the suites a plain run selects (runc for the
 #: runtime suite, containerd 2.4.2 for the CRI suite: a subject through
-#: infra/services/containerd.py, `built_dir`); umoci is not wired as a subject yet (issue 12)
+#: infra/services/containerd.py, `built_dir`); umoci is not wired as a subject yet (issue
+#: 12); ggcr gives `crane` (a peer validator, issue 10) and its `registry` (a second
+#: registry, issue 12)
 BUILDS: dict[str, GoBuild] = {
     b.name: b
     for b in (
@@ -117,6 +119,12 @@ BUILDS: dict[str, GoBuild] = {
         ),
         GoBuild(
             "umoci", "github.com/opencontainers/umoci", "v0.6.0", ("cmd/umoci",), in_module=True
+        ),
+        GoBuild(
+            "ggcr",
+            "github.com/google/go-containerregistry",
+            "v0.22.1",
+            ("cmd/crane", "cmd/registry"),
         ),
     )
 }
