@@ -38,6 +38,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from infra import gobuild, hostsetup, redact, version
@@ -72,14 +73,21 @@ def _absolute(args: list[str], cwd: str) -> list[str]:
         elif a.startswith(tuple(o + "=" for o in PATH_OPTIONS)):
             opt, val = a.split("=", 1)
             out.append(f"{opt}={_abs_value(opt, val, cwd)}")
-        elif not a.startswith("-") and os.path.exists(os.path.join(cwd, a.split("::")[0])):
+        elif a and not a.startswith("-") and os.path.exists(os.path.join(cwd, a.split("::")[0])):
             out.append(os.path.join(cwd, a))
         else:
             out.append(a)
     return out
 
 
-PATH_OPTIONS = ("--report-dir", "--known-failures", "--schema-dir", "--runtime", "--perf-baseline")
+PATH_OPTIONS = (
+    "--report-dir",
+    "--known-failures",
+    "--schema-dir",
+    "--runtime",
+    "--perf-baseline",
+    "--image-layout",
+)
 
 
 def _abs_value(option: str, value: str, cwd: str) -> str:
@@ -139,7 +147,9 @@ def _pytest(python, args: list[str], env: dict[str, str] | None = None) -> int:
     """Run pytest from the checkout; pass SIGINT/SIGTERM on and let it finish its report."""
     root = str(hostsetup.ROOT)
     cmd = [str(python), "-m", "pytest", "--rootdir", root, "-c", f"{root}/pyproject.toml", *args]
-    proc = subprocess.Popen(cmd, cwd=root, env=env)
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stderr=subprocess.PIPE)
+    pump = threading.Thread(target=_usage_lines, args=(proc.stderr, sys.stderr), daemon=True)
+    pump.start()
 
     def forward(signum, frame):
         with contextlib.suppress(ProcessLookupError):
@@ -158,6 +168,34 @@ def _pytest(python, args: list[str], env: dict[str, str] | None = None) -> int:
                     return proc.wait()
     finally:
         signal.signal(signal.SIGTERM, old)
+        pump.join(timeout=5)
+
+
+def _usage_lines(src, out) -> None:
+    """Copy pytest's stderr to `out` line by line, turning argparse's usage block (the
+    usage line, `PROG: error: MSG`, the inifile/rootdir lines) into one line: `ERROR:
+    MSG`. Bytes that are not UTF-8 pass through replaced, never raise."""
+    in_usage = False
+    for raw in iter(src.readline, b""):
+        line = raw.decode("utf-8", "replace")
+        if line.startswith("ERROR: usage: "):
+            in_usage = True
+            continue
+        if in_usage and ": error: " in line:
+            msg = line.split(": error: ", 1)[1].strip()
+            if msg.startswith("argument ") and ": " in msg:
+                name, rest = msg[len("argument ") :].split(": ", 1)
+                msg = rest if rest.startswith(name.split("/")[0]) else f"{name}: {rest}"
+            if msg.startswith("unrecognized arguments: "):
+                msg += " (`ocitest run --help` lists the options)"
+            line = f"ERROR: {msg}\n"
+        elif in_usage and (
+            not line.strip() or line.startswith(("  inifile: ", "  rootdir: ", "  configfile: "))
+        ):
+            continue
+        out.write(line)
+        out.flush()
+    src.close()
 
 
 def _finish(rc: int, what: str) -> int:

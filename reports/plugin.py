@@ -80,6 +80,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except CatalogueError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[CATALOGUE] = cat
+    for option, value in (
+        ("--known-failures", config.option.ocitest_known_failures),
+        ("--report-dir", config.option.ocitest_report_dir),
+    ):
+        if value is not None and not value.strip():
+            raise pytest.UsageError(f"{option}: empty value")
     known = []
     if config.option.ocitest_known_failures:
         try:

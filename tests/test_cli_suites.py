@@ -48,3 +48,43 @@ def test_the_version_option_prints_harness_and_spec_versions():
     assert lines[0] == f"ocitest {version.harness_version()}" == "ocitest 0.1.0"
     assert "  oci_runtime: runtime-spec 1.3.0" in lines
     assert "  oci_image: distribution-spec 1.1.1, image-spec 1.1.1" in lines
+
+
+def test_usage_block_becomes_one_line():
+    import io
+
+    block = (
+        b"ERROR: usage: python -m pytest [options] [file_or_dir] [file_or_dir] [...]\n"
+        b"python -m pytest: error: argument --schema-dir: --schema-dir: empty value\n"
+        b"  inifile: /x/pyproject.toml\n  rootdir: /x\n\n"
+    )
+    out = io.StringIO()
+    cli._usage_lines(io.BytesIO(block), out)
+    assert out.getvalue() == "ERROR: --schema-dir: empty value\n"
+    out = io.StringIO()
+    cli._usage_lines(io.BytesIO(b"plain \xff line\n"), out)
+    assert out.getvalue() == "plain \ufffd line\n"  # other stderr passes through
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--bogus"], "ERROR: unrecognized arguments: --bogus"),
+        (["--schema-dir="], "ERROR: --schema-dir: empty value"),
+        (["--known-failures="], "ERROR: --known-failures: empty value"),
+        (["--report-dir="], "ERROR: --report-dir: empty value"),
+        (["--image-layout", ""], "ERROR: --image-layout: empty value"),
+    ],
+)
+def test_bad_options_of_ocitest_run_are_one_line(tmp_path, args, needle):
+    res = subprocess.run(
+        [str(ROOT / "ocitest"), "run", "--collect-only", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip() and "ocitest setup:" not in ln]
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert lines == [lines[0]] and lines[0].startswith(needle), res.stderr
+    assert "Traceback" not in res.stdout + res.stderr and not list(tmp_path.iterdir())

@@ -191,6 +191,8 @@ def _base_name(path: str) -> str:
 def _check_path(given: str, path: str) -> None:
     """Raise KindUsageError (one line) unless `path` is a readable layout or layout tar."""
     where = f"--image-layout {given}"
+    if not given.strip():
+        raise KindUsageError("--image-layout: empty value")
     if not os.path.lexists(path):
         raise KindUsageError(f"{where}: no such file or directory")
     if os.path.isdir(path):
