@@ -3,7 +3,9 @@
 Schema: reports/schemas/known-failures.schema.json. An entry names a `test` (nodeid,
 with or without its [subject] part) or a `requirement` id, the `subject` id it applies
 to ("*" for every subject), a `reason` and optionally a `link`. A listed test that
-fails is `xfail`; one that passes is `stale` (and fails the gate).
+fails is `xfail`; one that passes is `stale` (and fails the gate), unless the entry says
+`intermittent: true` (a race in the subject that shows only on some runs, like pytest's
+non-strict xfail): then a pass is `passed`, with the entry recorded beside it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class KnownFailure:
     test: str = ""
     requirement: str = ""
     link: str = ""
+    intermittent: bool = False
 
     def matches(self, nodeid: str, subject: str | None, requirements: list[str]) -> bool:
         if self.subject not in ("*", subject):
@@ -49,6 +52,8 @@ class KnownFailure:
             d["requirement"] = self.requirement
         if self.link:
             d["link"] = self.link
+        if self.intermittent:
+            d["intermittent"] = True
         return d
 
 

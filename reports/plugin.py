@@ -227,6 +227,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             known = kf.as_dict()
             outcome = "xfail"
             rep.outcome, rep.wasxfail = "skipped", f"known failure: {kf.reason}"
+        elif kf is not None and rep.when == "call" and kf.intermittent:
+            known = kf.as_dict()  # a race that did not show this time: not stale
         elif kf is not None and rep.when == "call":
             known = kf.as_dict()
             outcome = "stale"

@@ -94,6 +94,19 @@ def test_a_stale_known_failure_fails_the_gate(inner, tmp_path):
     assert any("stale" in reason for reason in run.results["gate"]["reasons"])
 
 
+def test_an_intermittent_known_failure_that_passes_is_not_stale(inner, tmp_path):
+    kf = tmp_path / "kf.yaml"
+    kf.write_text(
+        "known_failures:\n  - requirement: runtime.state-op.missing-id-errors\n"
+        "    subject: runc\n    intermittent: true\n    reason: pretend runc races here\n"
+    )
+    run = inner([ONE_TEST, "--runtime", "runc", "--known-failures", str(kf)])
+    assert run.rc == 0, run.stdout[-2000:]
+    (r,) = run.results["results"]
+    assert r["outcome"] == "passed"
+    assert r["known_failure"]["intermittent"] is True
+
+
 def test_a_should_failure_fails_only_the_should_gate(inner, mutant_exe):
     fd_test = "suites/oci_runtime/test_linux.py::test_the_program_has_only_stdin_stdout_stderr_open"
     leaky = mutant_exe("leaks-fd")

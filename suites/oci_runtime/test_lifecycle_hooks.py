@@ -138,6 +138,12 @@ def test_a_failing_hook_stops_the_container_before_the_program(containers, runti
     # stopped, the program never run); how it is exposed is the MAY test below
     rid = dict(FAILING)[kind]
     c, results, failed_at = _run_with_failing_hook(containers, runtime, kind)
+    # runc's start returns once the init is released; the init runs startContainer hooks
+    # after that and stops when one fails: wait for that (bounded), then look
+    containers.wait_for(
+        f"{c.id} is stopped or gone after the failing {kind} hook",
+        lambda: (containers.state(c.id) or {"status": "stopped"}).get("status") == "stopped",
+    )
     state = containers.state(c.id)
     status = state.get("status") if state else "(gone)"
     out = containers.output(c)
