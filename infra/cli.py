@@ -13,6 +13,7 @@
     ./ocitest setup [--no-host-fixes] [--no-go]
     ./ocitest sweep                  remove what killed runs left behind
     ./ocitest corpus write DIR       write the image suite's corpus of broken layouts
+    ./ocitest corpus compare [--out FILE]  the corpus through ocitest, oci-image-tool, crane
     ./ocitest report merge --out DIR REPORT_DIR...
                                      one report from several runs (hosts, targets)
     ./ocitest mutation [PYTEST ARGS...]
@@ -359,13 +360,39 @@ def cmd_report(args: list[str]) -> int:
 
 
 def cmd_corpus(args: list[str]) -> int:
-    """corpus write DIR: the image suite's broken layouts (suites/oci_image/corpus.py)."""
+    """corpus write DIR: the image suite's broken layouts (suites/oci_image/corpus.py);
+    corpus compare [--out FILE] ...: which validator catches which (benchmarks/peers/)."""
+    if args and args[0] == "compare":
+        return _corpus_compare(args[1:])
     if len(args) != 2 or args[0] != "write":
-        return usage("corpus: usage is 'corpus write DIR'")
+        return usage("corpus: usage is 'corpus write DIR' or 'corpus compare [--out FILE]'")
     python = hostsetup.setup(host_fixes=False)
     dest = os.path.abspath(args[1])
     return subprocess.run(
         [str(python), "-m", "suites.oci_image.corpus", dest], cwd=hostsetup.ROOT, check=False
+    ).returncode
+
+
+def _corpus_compare(args: list[str]) -> int:
+    """The corpus through ocitest, oci-image-tool and crane (a checkout only: peers are
+    not shipped); builds crane (go-containerregistry) unless $OCITEST_GO_BUILDS says."""
+    if not (hostsetup.ROOT / "benchmarks" / "peers").is_dir():
+        return usage("corpus compare needs a checkout (benchmarks/ is not shipped)")
+    go = None if os.environ.get(gobuild.SELECT_ENV) else "ggcr"
+    python = hostsetup.setup(host_fixes=False, go_builds=go)
+    rest = list(args)
+    for i, a in enumerate(rest):  # paths are taken from the caller's directory
+        if a in ("--out", "--corpus") and i + 1 < len(rest):
+            rest[i + 1] = os.path.abspath(rest[i + 1])
+        elif a.startswith(("--out=", "--corpus=")):
+            k, v = a.split("=", 1)
+            rest[i] = f"{k}={os.path.abspath(v)}"
+    if not any(a == "--out" or a.startswith("--out=") for a in rest):
+        rest += ["--out", os.path.abspath("ocitest-corpus-compare.json")]
+    return subprocess.run(
+        [str(python), "-m", "benchmarks.peers.corpus_compare", *rest],
+        cwd=hostsetup.ROOT,
+        check=False,
     ).returncode
 
 

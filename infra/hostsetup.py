@@ -42,6 +42,8 @@ PACKAGES = [
     "docker-registry",
     "umoci",
     "skopeo",
+    # a peer validator for `corpus compare` (benchmarks/peers/; 2.5 MB)
+    "oci-image-tool",
     "golang-github-opencontainers-image-spec-dev",
     "golang-github-opencontainers-specs-dev",
     # runc's seccomp build tag (infra/gobuild.py) links libseccomp through pkg-config
