@@ -30,6 +30,7 @@ FORMAT = "ocitest-performance/1"
 SCHEMA = "performance.schema.json"
 TEMPLATES = Path(__file__).with_name("templates")
 JSON_NAME, HTML_NAME = "performance.json", "performance.html"
+MIB = 1 << 20
 
 
 class PerformanceError(Exception):
@@ -47,9 +48,17 @@ def percentile(samples: list[float], pct: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def figure(operation: str, subject: str, samples: list[float], warmup_dropped: int = 0) -> dict:
-    """The figure of one operation on one subject from its samples (seconds)."""
-    return {
+def figure(
+    operation: str,
+    subject: str,
+    samples: list[float],
+    warmup_dropped: int = 0,
+    nbytes: int | None = None,
+) -> dict:
+    """The figure of one operation on one subject from its samples (seconds); with
+    `nbytes` (bytes each sample processed) also `bytes` and `mib_per_s`, the throughput
+    at the median (nbytes / p50 / 2**20)."""
+    out = {
         "operation": operation,
         "subject": subject,
         "unit": "s",
@@ -63,6 +72,10 @@ def figure(operation: str, subject: str, samples: list[float], warmup_dropped: i
         "warmup_dropped": warmup_dropped,
         "samples": [round(s, 6) for s in samples],
     }
+    if nbytes is not None:
+        out["bytes"] = nbytes
+        out["mib_per_s"] = round(nbytes / out["p50"] / MIB, 3) if out["p50"] > 0 else 0.0
+    return out
 
 
 def build(

@@ -20,6 +20,9 @@ from tests.conftest import ROOT
 #: seconds a smoke-sized benchmark run may take
 BENCH_TIMEOUT = 300
 OPERATIONS = {"create", "start", "state", "exec", "kill", "delete", "run-to-exit"}
+#: the layout validation benchmark's operations and subjects (test_layout_bench.py)
+LAYOUT_OPS = {"layout-validate", "layout-validate-cpu"}
+LAYOUT_SUBJECTS = {"ocitest-validator", "sha256sum"}
 
 needs_runc = pytest.mark.skipif(shutil.which("runc") is None, reason="needs runc on PATH")
 
@@ -39,6 +42,10 @@ def bench(tmp_path, *args: str, name: str = "r") -> subprocess.CompletedProcess:
             "2",
             "--bench-warmup",
             "1",
+            "--bench-layout-mib",
+            "16",
+            "--bench-layout-samples",
+            "2",
             "--report-dir",
             str(tmp_path / name),
             *list(args),
@@ -69,6 +76,18 @@ def test_percentiles_interpolate_between_ranks():
     assert f["p99"] == pytest.approx(4.96)
     with pytest.raises(ValueError):
         performance.percentile([], 50)
+
+
+def test_a_figure_with_bytes_carries_its_throughput_at_the_median():
+    f = performance.figure("layout-validate", "sha256sum", [0.5, 1.0, 4.0], nbytes=64 << 20)
+    assert f["bytes"] == 64 << 20 and f["mib_per_s"] == 64.0  # 64 MiB over the p50 of 1 s
+    assert "bytes" not in performance.figure("create", "runc", [0.5])
+    doc = performance.build([f], [{"id": "sha256sum"}], {}, 3, 1)
+    html = performance.render_html(doc)
+    assert "MiB/s (p50)" in html and '<td class="rate">64.0</td>' in html
+    doc["figures"][0]["bytes"] = 0
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, load_schema(performance.SCHEMA))
 
 
 def _doc(p50s: dict[tuple[str, str], float]) -> dict:
@@ -111,12 +130,19 @@ def test_a_small_benchmark_run_writes_a_valid_report(small_run):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     doc = json.loads((out / "performance.json").read_text())
     jsonschema.validate(doc, load_schema(performance.SCHEMA))
-    assert {f["operation"] for f in doc["figures"]} == OPERATIONS
+    assert {f["operation"] for f in doc["figures"]} == OPERATIONS | LAYOUT_OPS
     for f in doc["figures"]:
-        assert f["subject"] == "runc" and f["n"] == 2 and f["warmup_dropped"] == 1
-        assert 0 < f["min"] <= f["p50"] <= f["p90"] <= f["p99"] <= f["max"] < 30
+        layout = f["operation"] in LAYOUT_OPS
+        assert f["subject"] in (LAYOUT_SUBJECTS if layout else {"runc"}), f
+        assert f["n"] == 2 and f["warmup_dropped"] == 1
+        assert 0 <= f["min"] <= f["p50"] <= f["p90"] <= f["p99"] <= f["max"] < 30
+        # throughput figures: the blobs of a 16 MiB image, and MiB/s at the median
+        assert ("bytes" in f) == layout and (not layout or f["bytes"] >= 16 << 20), f
+    rated = {(f["operation"], f["subject"]) for f in doc["figures"] if "mib_per_s" in f}
+    assert rated == {(o, s) for o in LAYOUT_OPS for s in LAYOUT_SUBJECTS}
     html = (out / "performance.html").read_text()
-    assert all(f'id="op-{op}"' in html for op in OPERATIONS)
+    assert all(f'id="op-{op}"' in html for op in OPERATIONS | LAYOUT_OPS)
+    assert "MiB/s (p50)" in html and "MiB/s (p50)" in res.stdout
     assert "ocitest bench: " in res.stdout and "run-to-exit" in res.stdout
 
 
@@ -147,6 +173,7 @@ def test_a_doctored_baseline_fails_the_run_naming_the_operation(small_run, tmp_p
     [
         (["--bench-samples", "0"], "--bench-samples 0: at least 1"),
         (["--perf-threshold", "-5"], "--perf-threshold -5: a finite 0 or more"),
+        (["--bench-layout-mib", "0"], "--bench-layout-mib 0: at least 1"),
         (["--perf-baseline", "/nonexistent/perf.json"], "cannot read"),
     ],
 )
