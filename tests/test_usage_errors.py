@@ -234,6 +234,9 @@ def test_a_usage_error_leaves_no_run_directories(tmp_path):
         (["bogus"], "unknown command"),
         (["setup", "--bogus"], "unknown argument"),
         (["sweep", "extra"], "takes no arguments"),
+        (["corpus", "bogus"], "'corpus compare [--out FILE]'"),
+        (["corpus", "compare", "--tools", "ocitest,nope"], "--tools: unknown ['nope']"),
+        (["corpus", "compare", "--out", "/nonexistent/dir/x.json"], "not a file in an existing"),
         ([], "commands:"),
     ],
 )
