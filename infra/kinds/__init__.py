@@ -11,13 +11,16 @@ when it is loaded after infra.plugin).
 from __future__ import annotations
 
 from infra.kinds.base import Kind, KindUnavailable, KindUsageError, Unavailable
+from infra.kinds.converter import ConverterKind
 from infra.kinds.cri import CriKind
 from infra.kinds.layout import LayoutKind
 from infra.kinds.registry import RegistryKind
 from infra.kinds.runtime import RuntimeKind
 
 #: kind name -> class, in the order the report lists their subjects
-KINDS: dict[str, type[Kind]] = {k.name: k for k in (RuntimeKind, CriKind, LayoutKind, RegistryKind)}
+KINDS: dict[str, type[Kind]] = {
+    k.name: k for k in (RuntimeKind, CriKind, LayoutKind, RegistryKind, ConverterKind)
+}
 
 
 def register(kind: type[Kind]) -> None:

@@ -6,26 +6,34 @@ registry under test (`registry`, see RegistryUnderTest).
 layouts skopeo and umoci make from it); the kind makes or unpacks each layout once per
 run and `layout_dir` finds it. A subject whose layout could not be made ends each of its
 tests as `error` with the reason (the tool's command and output).
+
+`converted` (conversion.md) converts one of conversion_data.py's images with the
+converter under test (`converter_subject`, infra/kinds/converter.py) once per process and
+subject, and adds the conversion's evidence to each test that asks for it.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from infra import schemas
+from infra.drivers.converter import Conversion, convert
 from infra.drivers.registry import RegistryClient
 from infra.evidence import EvidenceLog
+from infra.kinds.converter import conversions_dir
 from infra.kinds.layout import LayoutError, layout_dir
 from infra.kinds.registry import access as registry_access
 from infra.outcomes import unsupported
 from infra.run import RunContext
 from infra.subjects import Subject
 from suites.messages import requirement_headers
-from suites.oci_image import registry_data
+from suites.oci_image import conversion_data, registry_data
 from suites.oci_image.registry_data import DataSet
 from suites.oci_image.registry_flows import Failed, seed
 from suites.oci_image.validate import Judgement, judge
@@ -150,3 +158,42 @@ def pytest_runtest_call(item: pytest.Item):
     except Failed as exc:
         ids = [i for m in item.iter_markers("requirement") for i in m.args]
         raise Failed(requirement_headers(ids) + str(exc)) from None
+
+
+# -- the conversion suite (test_conversion.py) ----------------------------------------
+#: (subject id, image name) -> its conversion (per process)
+_CONVERTED: dict[tuple[str, str], Conversion] = {}
+
+
+@pytest.fixture(scope="session")
+def conversion_dir(ocitest_run: RunContext):
+    """This process's directory for the images and bundles of the conversion tests
+    (below the run's work directory; removed at the end of the session)."""
+    path = conversions_dir(ocitest_run) / str(os.getpid())
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def converted(
+    converter_subject: Subject, conversion_dir: Path, evidence: EvidenceLog
+) -> Callable[[str], Conversion]:
+    """converted(image name) -> the Conversion of that image of conversion_data.IMAGES
+    by the converter under test (made once per process; its evidence is added to the
+    test's log each time). The bundle is already removed; the layout stays until the
+    session ends."""
+
+    def get(name: str) -> Conversion:
+        key = (converter_subject.id, name)
+        if key not in _CONVERTED:
+            layout = conversion_dir / f"image-{name}"
+            if not layout.exists():
+                conversion_data.write(layout, conversion_data.IMAGES[name])
+            bundle = conversion_dir / f"bundle-{converter_subject.id}-{name}"
+            _CONVERTED[key] = convert(converter_subject, layout, conversion_data.REF, bundle)
+        conv = _CONVERTED[key]
+        evidence.add(conv.evidence)
+        return conv
+
+    return get
