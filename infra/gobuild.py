@@ -95,9 +95,9 @@ class GoBuild:
 
 #: what setup builds. `default`: needed by the suites a plain run selects (runc for the
 #: runtime suite, containerd 2.4.2 for the CRI suite: a subject through
-#: infra/services/containerd.py, `built_dir`); umoci is not wired as a subject yet (issue
-#: 12); ggcr gives `crane` (a peer validator, issue 10) and its `registry` (a second
-#: registry, issue 12)
+#: infra/services/containerd.py, `built_dir`); umoci is a converter subject when built
+#: (infra/kinds/converter.py; not a default build); ggcr gives `crane` (a peer
+#: validator, issue 10) and its `registry` (a second registry, issue 12)
 BUILDS: dict[str, GoBuild] = {
     b.name: b
     for b in (

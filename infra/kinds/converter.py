@@ -112,7 +112,11 @@ def _why_not(spec: str) -> str:
     if "/" in spec:
         return "no such executable file"
     if gobuild.built_name(spec):
-        return gobuild.not_built(spec)
+        known = ", ".join(b.subject_id for b in gobuild.BUILDS.values() if b.name == TOOL)
+        return (
+            f"no such built converter (setup builds {known} with "
+            f"OCITEST_GO_BUILDS={TOOL} ./ocitest setup) and none on PATH"
+        )
     return "not found on PATH"
 
 
