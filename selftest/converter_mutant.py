@@ -23,7 +23,7 @@ from pathlib import Path
 # run as a script (python3 -I): make the checkout importable for the declarations
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 
-from selftest.converter_mutants import MUTANTS, Image
+from selftest.converter_mutants import MUTANTS, Accepted, Image, Refused
 
 #: the script every entry point links to
 SCRIPT = Path(__file__).resolve()
@@ -87,14 +87,25 @@ def main() -> int:
     except subprocess.TimeoutExpired:
         sys.stderr.write(f"converter_mutant: {base} took over {BASE_TIMEOUT} s\n")
         return 124
-    if rc != 0 or "unpack" not in args or "--image" not in args:
+    if "unpack" not in args or "--image" not in args:
         return rc
-    bundle = Path(args[-1])
+    m, bundle = MUTANTS[name], Path(args[-1])
+    if (rc != 0) != m.on_failure:
+        return rc
     cfg_path = bundle / "config.json"
-    cfg = json.loads(cfg_path.read_text())
-    MUTANTS[name].edit(cfg, _image(args[args.index("--image") + 1], bundle))
-    cfg_path.write_text(json.dumps(cfg, indent=2))
-    return 0
+    cfg = json.loads(cfg_path.read_text()) if rc == 0 else {}
+    try:
+        m.edit(cfg, _image(args[args.index("--image") + 1], bundle))
+    except Refused as exc:
+        sys.stderr.write(f"converter_mutant {name}: {exc}\n")
+        return 1
+    except Accepted as exc:
+        cfg = exc.args[0]
+        bundle.mkdir(parents=True, exist_ok=True)
+        rc = 0
+    if rc == 0:
+        cfg_path.write_text(json.dumps(cfg, indent=2))
+    return rc
 
 
 if __name__ == "__main__":

@@ -34,17 +34,33 @@ class ConverterMutant:
     fails: tuple[str, ...]
     requirements: tuple[str, ...]
     edit: Callable[[dict, Image], None]
+    on_failure: bool = False
 
 
 MUTANTS: dict[str, ConverterMutant] = {}
 
 
-def mutant(name: str, *, breaks: str, fails: list[str], requirements: list[str]):
-    """Declare the decorated edit(runtime config, image) -> None as mutant `name`."""
+class Refused(Exception):
+    """Raised by an edit: the mutant fails the conversion (exit 1, the message)."""
+
+
+class Accepted(Exception):
+    """Raised by an `on_failure` edit: the mutant exits 0 and writes config `args[0]`."""
+
+
+def mutant(name: str, *, breaks: str, fails: list[str], requirements: list[str], on_failure=False):
+    """Declare the decorated edit(runtime config, image) -> None as mutant `name`: run on
+    the config.json of a successful unpack (it may raise Refused), or with `on_failure`
+    only after umoci failed (it may raise Accepted)."""
 
     def deco(fn):
         MUTANTS[name] = ConverterMutant(
-            name, breaks, tuple(f"{MODULE}::{t}" for t in fails), tuple(requirements), fn
+            name,
+            breaks,
+            tuple(f"{MODULE}::{t}" for t in fails),
+            tuple(requirements),
+            fn,
+            on_failure,
         )
         return fn
 
@@ -127,3 +143,214 @@ def _(cfg: dict, image: Image) -> None:
     entrypoint = image.config.get("config", {}).get("Entrypoint") or []
     if entrypoint:
         cfg.setdefault("process", {})["args"] = list(entrypoint)
+
+
+# -- the other tests' mutants: each test of test_conversion.py fails against one -------
+@mutant(
+    "ignores-working-dir",
+    breaks="Config.WorkingDir is ignored: process.cwd is always /",
+    fails=["test_working_dir_becomes_process_cwd"],
+    requirements=["image.conversion.verbatim-fields"],
+)
+def _(cfg: dict, image: Image) -> None:
+    cfg.setdefault("process", {})["cwd"] = "/"
+
+
+@mutant(
+    "duplicates-env-names",
+    breaks="a PATH default is appended although Config.Env has PATH",
+    fails=[
+        "test_no_added_env_entry_repeats_an_image_name[env]",
+        "test_no_added_env_entry_repeats_an_image_name[env-defaults]",
+    ],
+    requirements=["image.conversion.env-no-duplicate-names"],
+)
+def _(cfg: dict, image: Image) -> None:
+    proc = cfg.setdefault("process", {})
+    proc["env"] = [*(proc.get("env") or []), "PATH=/usr/local/sbin:/usr/local/bin"]
+
+
+@mutant(
+    "ignores-entrypoint",
+    breaks="Config.Entrypoint is ignored: process.args is Config.Cmd alone",
+    fails=[
+        "test_process_args_come_from_entrypoint_and_cmd[both]",
+        "test_process_args_come_from_entrypoint_and_cmd[entrypoint-only]",
+        "test_process_args_come_from_entrypoint_and_cmd[empty-cmd]",
+    ],
+    requirements=["image.conversion.entrypoint-plus-cmd", "image.conversion.verbatim-fields"],
+)
+def _(cfg: dict, image: Image) -> None:
+    cfg.setdefault("process", {})["args"] = list(image.config.get("config", {}).get("Cmd") or [])
+
+
+@mutant(
+    "ignores-cmd",
+    breaks="Config.Cmd is ignored: process.args is Config.Entrypoint alone",
+    fails=[
+        "test_process_args_come_from_entrypoint_and_cmd[both]",
+        "test_process_args_come_from_entrypoint_and_cmd[cmd-only]",
+        "test_process_args_come_from_entrypoint_and_cmd[empty-entrypoint]",
+    ],
+    requirements=["image.conversion.entrypoint-plus-cmd", "image.conversion.verbatim-fields"],
+)
+def _(cfg: dict, image: Image) -> None:
+    args = list(image.config.get("config", {}).get("Entrypoint") or [])
+    cfg.setdefault("process", {})["args"] = args
+
+
+@mutant(
+    "refuses-no-command",
+    breaks="an image with neither Entrypoint nor Cmd (or both empty) is refused",
+    fails=[
+        "test_an_image_config_converts_to_a_runtime_config[args-neither]",
+        "test_an_image_config_converts_to_a_runtime_config[args-both-empty]",
+    ],
+    requirements=["image.conversion.rely-on-config"],
+)
+def _(cfg: dict, image: Image) -> None:
+    conf = image.config.get("config", {})
+    if not conf.get("Entrypoint") and not conf.get("Cmd"):
+        raise Refused("no command to run in the image")
+
+
+@mutant(
+    "user-is-root",
+    breaks="Config.User is ignored: process.user is uid 0, gid 0",
+    fails=[
+        *(
+            f"test_config_user_sets_process_user[{case}]"
+            for case in (
+                "uid",
+                "uid-unknown",
+                "uid-gid",
+                "name",
+                "name-lonely",
+                "name-group",
+                "name-gid",
+                "uid-group",
+            )
+        ),
+        "test_config_user_is_parsed_into_process_user",
+    ],
+    requirements=[
+        "image.conversion.numeric-user-verbatim",
+        "image.conversion.resolve-user-name",
+        "image.conversion.parse-user",
+    ],
+)
+def _(cfg: dict, image: Image) -> None:
+    user = cfg.setdefault("process", {}).setdefault("user", {})
+    user["uid"], user["gid"] = 0, 0
+
+
+@mutant(
+    "no-additional-gids",
+    breaks="process.user.additionalGids is never set",
+    fails=["test_a_user_name_gets_its_groups_as_additional_gids[alice]"],
+    requirements=["image.conversion.additional-gids"],
+)
+def _(cfg: dict, image: Image) -> None:
+    cfg.setdefault("process", {}).setdefault("user", {}).pop("additionalGids", None)
+
+
+@mutant(
+    "given-group-as-additional-gid",
+    breaks="a group given in Config.User is also added to process.user.additionalGids",
+    fails=[
+        "test_additional_gids_untouched_for_numeric_user_or_given_group[user-uid-gid]",
+        "test_additional_gids_untouched_for_numeric_user_or_given_group[user-name-group]",
+        "test_additional_gids_untouched_for_numeric_user_or_given_group[user-uid-group]",
+    ],
+    requirements=["image.conversion.additional-gids-untouched"],
+)
+def _(cfg: dict, image: Image) -> None:
+    if ":" in (image.config.get("config", {}).get("User") or ""):
+        user = cfg.setdefault("process", {}).setdefault("user", {})
+        user["additionalGids"] = [user.get("gid", 0)]
+
+
+@mutant(
+    "accepts-unknown-user",
+    breaks="a User unknown to the rootfs falls back to root instead of failing",
+    fails=["test_a_user_unknown_to_the_rootfs_is_an_error"],
+    requirements=["image.conversion.unknown-user-error"],
+    on_failure=True,
+)
+def _(cfg: dict, image: Image) -> None:
+    raise Accepted({"ociVersion": "1.0.2", "process": {"user": {"uid": 0, "gid": 0}}})
+
+
+@mutant(
+    "no-implicit-annotations",
+    breaks="the implicit org.opencontainers.image.* annotations of the image config are left out",
+    fails=[
+        f"test_implicit_annotation_from_the_image_config[{k}]"
+        for k in ("os", "architecture", "author", "created", "stopSignal")
+    ],
+    requirements=[
+        f"image.conversion.annotation-{k}"
+        for k in ("os", "architecture", "author", "created", "stop-signal")
+    ],
+)
+def _(cfg: dict, image: Image) -> None:
+    ann = cfg.setdefault("annotations", {})
+    for field in ("os", "architecture", "author", "created"):
+        if ann.get(f"org.opencontainers.image.{field}") == image.config.get(field):
+            del ann[f"org.opencontainers.image.{field}"]
+    stop = image.config.get("config", {}).get("StopSignal")
+    if stop and ann.get("org.opencontainers.image.stopSignal") == stop:
+        del ann["org.opencontainers.image.stopSignal"]
+
+
+@mutant(
+    "drops-empty-labels",
+    breaks="a Config.Labels entry with an empty value is not made an annotation",
+    fails=["test_labels_become_annotations_unchanged"],
+    requirements=["image.conversion.keep-image-annotations"],
+)
+def _(cfg: dict, image: Image) -> None:
+    labels = image.config.get("config", {}).get("Labels") or {}
+    ann = cfg.setdefault("annotations", {})
+    for key, value in labels.items():
+        if value == "" and ann.get(key) == "":
+            del ann[key]
+
+
+@mutant(
+    "takes-manifest-annotations",
+    breaks="the manifest's annotations are copied into the runtime config",
+    fails=["test_manifest_and_index_annotations_are_not_taken"],
+    requirements=["image.conversion.no-manifest-annotations"],
+)
+def _(cfg: dict, image: Image) -> None:
+    ann = cfg.setdefault("annotations", {})
+    for key, value in image.manifest_annotations.items():
+        ann.setdefault(key, value)
+
+
+@mutant(
+    "no-exposed-ports",
+    breaks="Config.ExposedPorts gives no annotation",
+    fails=["test_exposed_ports_become_the_exposed_ports_annotation"],
+    requirements=["image.conversion.optional-fields", "image.conversion.exposed-ports-annotation"],
+)
+def _(cfg: dict, image: Image) -> None:
+    labels = image.config.get("config", {}).get("Labels") or {}
+    if "org.opencontainers.image.exposedPorts" not in labels:
+        cfg.setdefault("annotations", {}).pop("org.opencontainers.image.exposedPorts", None)
+
+
+@mutant(
+    "no-volume-mounts",
+    breaks="Config.Volumes gives no mounts",
+    fails=["test_each_volume_gets_a_mount_at_its_path"],
+    requirements=[
+        "image.conversion.optional-fields",
+        "image.conversion.volumes-mounts",
+        "image.conversion.volumes-destination",
+    ],
+)
+def _(cfg: dict, image: Image) -> None:
+    volumes = image.config.get("config", {}).get("Volumes") or {}
+    cfg["mounts"] = [m for m in cfg.get("mounts") or [] if m.get("destination") not in volumes]

@@ -222,7 +222,9 @@ def test_config_user_is_parsed_into_process_user(converted):
 
 @pytest.mark.requirement("image.conversion.additional-gids")
 @pytest.mark.parametrize(
-    "image, wanted", [("user-name", {2000, 2001}), ("user-name-lonely", set())]
+    "image, wanted",
+    [("user-name", {2000, 2001}), ("user-name-lonely", set())],
+    ids=["alice", "bob"],
 )
 def test_a_user_name_gets_its_groups_as_additional_gids(converted, image, wanted):
     """User alice (in groups extra and more) gets gids 2000 and 2001; bob (in none) gets
