@@ -9,10 +9,11 @@ share no subject, input or fixture.
 Options (docs/architecture.md, Contracts / Options): `--converter NAME|PATH` (repeatable):
 a program with umoci's command line (`PROG unpack --image LAYOUT:REF BUNDLE`,
 `PROG --version`): `umoci` (on PATH), the id of a setup build (`umoci-0.6.0`,
-infra/gobuild.py) or a path. Subjects: id `umoci-VERSION` for a umoci, else the base
-name of the path (`-2`, ... for repeats). Without the option: `umoci` on PATH (Debian's
-0.4.7: `umoci-0.4.7`) and the built umoci when setup built it
-(`OCITEST_GO_BUILDS=umoci ./ocitest setup`: `umoci-0.6.0`). The converters run on the
+infra/gobuild.py) or a path. Subjects: id `umoci-unpack-VERSION` for a umoci (not the
+layout kind's `umoci-VERSION`, the same tool as an image writer: ids are unique in a run),
+else the base name of the path (`-2`, ... for repeats). Without the option: `umoci` on PATH
+(Debian's 0.4.7: `umoci-unpack-0.4.7`) and the built umoci when setup built it
+(`OCITEST_GO_BUILDS=umoci ./ocitest setup`: `umoci-unpack-0.6.0`). The converters run on the
 harness host; the images and bundles of the conversions live below the run's work
 directory (`conversions_dir`; a bundle is removed as soon as its config.json is read,
 infra/drivers/converter.py); `stop` removes that directory. Nothing is started.
@@ -123,7 +124,7 @@ def _why_not(spec: str) -> str:
 def _subject(kind: str, path: str, taken: list[Subject]) -> Subject:
     version, output = tool_version(path)
     base = os.path.basename(path)
-    sid = f"{base}-{version}" if base == TOOL and version else base
+    sid = f"{base}-unpack-{version}" if base == TOOL and version else base
     unique, n = sid, 2
     while any(s.id == unique for s in taken):
         unique, n = f"{sid}-{n}", n + 1
