@@ -80,6 +80,8 @@ class ContainerSession:
         self.target = driver.target
         self.ids: list[str] = []
         self.created_ids: set[str] = set()
+        #: ids whose create timed out or crashed: the container may exist all the same
+        self.unanswered: set[str] = set()
         self.bundles: list[str] = []
         self._userns_exclusive = False
         self.mapped_roots: list[str] = []  # "uid:gid" on the host of user namespaces' root
@@ -134,6 +136,8 @@ class ContainerSession:
             rr = self.driver.create(cid, bundle.path, stdio, stdin)
         if rr.ok:
             self.created_ids.add(cid)
+        elif rr.result.timed_out or rr.result.crash_signal:
+            self.unanswered.add(cid)
         return Container(id=cid, bundle=bundle, stdio_dir=stdio, create_result=rr)
 
     def created(self, args: list[str] | None = None, **config: object) -> Container:
@@ -258,7 +262,10 @@ class ContainerSession:
             return None
         try:
             doc = rr.json()
-        except ValueError:
+        except ValueError as exc:  # say so in the evidence: a wait on it shows why it failed
+            rr.evidence.note = (rr.evidence.note + "; " if rr.evidence.note else "") + (
+                f"stdout is not JSON ({exc})"
+            )
             return None
         return doc if isinstance(doc, dict) else None
 
@@ -300,9 +307,10 @@ class ContainerSession:
         loud, self.driver.log = self.driver.log, quiet
         left, given = [], []
         try:
-            # Only ids whose create succeeded: after a failed create the runtime's word
-            # is all we have, and the sweeper catches a runtime that lied about failing.
-            for cid in (i for i in self.ids if i in self.created_ids):
+            # Only ids whose create succeeded, or never answered (timed out, crashed):
+            # after a failed create the runtime's word is all we have, and the sweeper
+            # catches a runtime that lied about failing.
+            for cid in (i for i in self.ids if i in self.created_ids | self.unanswered):
                 if self.driver.state(cid).ok:
                     self.driver.kill(cid, "KILL")
                     self.wait_status(cid, "stopped", timeout=WAIT_TIMEOUT)

@@ -24,6 +24,7 @@ import time
 import pytest
 
 from infra.conditions import CONDITIONS, ConditionCache
+from infra.drivers import CallTimeoutError, call_timeout
 from infra.images.rootfs import RootfsModeError, rootfs_mode
 from infra.kinds import KINDS, Kind, KindUsageError, Unavailable, fixtures, lookup, runs
 from infra.run import Layout, RunContext, new_run_id, user_layout
@@ -92,7 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         target = open_target(config.option.ocitest_target, key, run_id=run_id)
         rootfs_mode()  # $OCITEST_ROOTFS: a bad value is a usage error before anything runs
-    except (TargetError, RootfsModeError) as exc:
+        call_timeout()  # $OCITEST_CALL_TIMEOUT likewise
+    except (TargetError, RootfsModeError, CallTimeoutError) as exc:
         raise _usage(str(exc)) from None
     config.stash[OPENED] = target
     try:

@@ -73,10 +73,14 @@ def subject_free(nodeid: str, subject: str | None) -> str:
 
 
 def run_pytest(
-    args: list[str], report_dir: Path, timeout: int = INNER_TIMEOUT, cwd: Path = ROOT
+    args: list[str],
+    report_dir: Path,
+    timeout: int = INNER_TIMEOUT,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
 ) -> InnerRun:
     """Run `python -m pytest ARGS --report-dir DIR` with the harness's plugins (and the
-    self-tests' plugin, for mutant endpoints)."""
+    self-tests' plugin, for mutant endpoints); `env`: its environment (default ours)."""
     cmd = [
         *PYTEST,
         *SELFTEST_PLUGIN,
@@ -84,7 +88,9 @@ def run_pytest(
         "--report-dir",
         str(report_dir),
     ]
-    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+    res = subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
     return InnerRun(res.returncode, res.stdout, res.stderr, report_dir)
 
 

@@ -98,3 +98,31 @@ def test_a_record_without_teardown_is_an_error_of_an_incomplete_run():
     book.add(_report("call", "passed"))
     (rec,) = book.finish()
     assert rec.outcome == "error" and "worker died" in rec.message
+
+
+@pytest.mark.parametrize(
+    "status, duration, timed_out, signal_name",
+    [
+        (0, 1, False, ""),
+        (1, 1, False, ""),
+        (124, 4, True, ""),
+        (139, 1, False, "SIGSEGV"),
+        (137, 9, True, ""),
+        (137, 1, False, "SIGKILL"),
+        (134, 1, False, "SIGABRT"),
+    ],
+)
+def test_a_command_result_tells_a_deadline_from_a_crash(status, duration, timed_out, signal_name):
+    from infra.targets.base import CommandResult
+
+    res = CommandResult(["x"], status, "", "", duration, timeout=4)
+    assert (res.timed_out, res.crash_signal) == (timed_out, signal_name)
+
+
+def test_the_call_timeout_comes_from_the_environment():
+    from infra.drivers import CallTimeoutError, call_timeout
+
+    assert call_timeout(30.0, {}) == 30.0
+    assert call_timeout(30.0, {"OCITEST_CALL_TIMEOUT": " 2.5 "}) == 2.5
+    with pytest.raises(CallTimeoutError, match="OCITEST_CALL_TIMEOUT='x'"):
+        call_timeout(30.0, {"OCITEST_CALL_TIMEOUT": "x"})

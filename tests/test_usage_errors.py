@@ -418,3 +418,11 @@ def test_the_same_image_layout_twice_is_a_usage_error(tmp_path):
         report_dir=str(tmp_path / "r"),
     )
     assert_one_line_usage_error(res, "given twice")
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "nan", "inf"])
+def test_a_bad_call_timeout_is_a_usage_error(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("OCITEST_CALL_TIMEOUT", value)
+    assert_one_line_usage_error(
+        pytest_usage("--runtime", "runc", report_dir=str(tmp_path / "r")), "OCITEST_CALL_TIMEOUT="
+    )

@@ -21,6 +21,7 @@ import grpc
 from cri_api.v1 import api_pb2 as pb
 from google.protobuf import text_format
 
+from infra.drivers import call_timeout
 from infra.evidence import Evidence, EvidenceLog
 
 #: seconds one RPC may take unless the caller says otherwise
@@ -102,7 +103,8 @@ class CriClient:
         endpoint: runtime service URI.
         image_endpoint: image service URI ("" for the same as `endpoint`).
         log: where each call's evidence goes.
-        deadline: default deadline per call, seconds.
+        deadline: default deadline per call, seconds (default: $OCITEST_CALL_TIMEOUT,
+            else DEFAULT_DEADLINE).
     """
 
     def __init__(
@@ -110,12 +112,12 @@ class CriClient:
         endpoint: str,
         log: EvidenceLog,
         image_endpoint: str = "",
-        deadline: float = DEFAULT_DEADLINE,
+        deadline: float | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.image_endpoint = image_endpoint or endpoint
         self.log = log
-        self.deadline = deadline
+        self.deadline = deadline or call_timeout(DEFAULT_DEADLINE)
 
     def _method(self, rpc: str, stream: bool = False):
         svc = RPC_SERVICE[rpc]
@@ -152,7 +154,7 @@ class CriClient:
         duration = time.monotonic() - start
         note = code.name
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            note += f" (deadline {deadline:g} s)"
+            note += f" (timed out after {deadline:g} s)"
         ev = self.log.add(
             Evidence(
                 command=f"{RPC_SERVICE[rpc]}/{rpc} {summary(request)}".rstrip(),

@@ -25,6 +25,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
+from infra.drivers import call_timeout
 from infra.evidence import Evidence, EvidenceLog
 
 #: seconds one request may take unless the caller says otherwise
@@ -112,7 +113,7 @@ class RegistryClient:
         url: "http://127.0.0.1:5000" (a base path is kept).
         log: the evidence log of the test.
         username, password: basic-auth credentials, or "".
-        timeout: seconds per request.
+        timeout: seconds per request (default: $OCITEST_CALL_TIMEOUT, else DEFAULT_TIMEOUT).
     """
 
     def __init__(
@@ -121,12 +122,12 @@ class RegistryClient:
         log: EvidenceLog,
         username: str = "",
         password: str = "",
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.scheme, self.host, self.port, self.base = parse_url(url)
         self.log = log
-        self.timeout = timeout
+        self.timeout = timeout or call_timeout(DEFAULT_TIMEOUT)
         self._auth = ""
         if username:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()

@@ -17,11 +17,12 @@ import json
 import shlex
 from dataclasses import dataclass
 
+from infra.drivers import call_timeout
 from infra.evidence import Evidence, EvidenceLog
 from infra.subjects import Subject
 from infra.targets import CommandResult, Target
 
-#: default deadline of one runtime call, seconds
+#: default deadline of one runtime call, seconds ($OCITEST_CALL_TIMEOUT, infra/drivers)
 CALL_TIMEOUT = 30.0
 
 
@@ -61,7 +62,8 @@ class RuntimeDriver:
         target: where the binary runs.
         state_root: directory passed as `--root` (created on first use).
         log: where each call's evidence goes.
-        timeout: deadline per call, seconds.
+        timeout: deadline per call, seconds (default: $OCITEST_CALL_TIMEOUT, else
+            CALL_TIMEOUT).
     """
 
     def __init__(
@@ -70,13 +72,13 @@ class RuntimeDriver:
         target: Target,
         state_root: str,
         log: EvidenceLog,
-        timeout: float = CALL_TIMEOUT,
+        timeout: float | None = None,
     ) -> None:
         self.subject = subject
         self.target = target
         self.state_root = state_root
         self.log = log
-        self.timeout = timeout
+        self.timeout = timeout or call_timeout(CALL_TIMEOUT)
 
     def argv(self, *args: str) -> list[str]:
         """The full command line for runtime arguments `args`."""
@@ -91,6 +93,8 @@ class RuntimeDriver:
         )
         if res.timed_out:
             note = (note + "; " if note else "") + f"timed out after {res.timeout:g} s"
+        elif res.crash_signal:
+            note = (note + "; " if note else "") + f"crashed: killed by {res.crash_signal}"
         ev = self.log.add(
             Evidence(
                 command=res.command,

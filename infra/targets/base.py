@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import time
 from dataclasses import dataclass
 
@@ -43,7 +44,23 @@ class CommandResult:
 
     @property
     def timed_out(self) -> bool:
-        return self.exit_status == TIMEOUT_STATUS
+        """The deadline passed: `timeout` said so (124), or the command ignored its
+        SIGTERM and was killed KILL_AFTER seconds later (128 + SIGKILL)."""
+        return self.exit_status == TIMEOUT_STATUS or (
+            self.exit_status == 128 + signal.SIGKILL and self.duration >= self.timeout
+        )
+
+    @property
+    def crash_signal(self) -> str:
+        """The signal that killed the command ("SIGSEGV"), as the shell reports it
+        (exit status 128 + N), when that was not our deadline; else ""."""
+        n = self.exit_status - 128
+        if self.timed_out or not 0 < n < 65:
+            return ""
+        try:
+            return signal.Signals(n).name
+        except ValueError:
+            return f"signal {n}"
 
     @property
     def command(self) -> str:
