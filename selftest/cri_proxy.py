@@ -45,6 +45,8 @@ def _request(rpc: str):
 
 
 _IMAGE_RPCS = {m.name for m in pb.DESCRIPTOR.services_by_name["ImageService"].methods}
+#: a faulty endpoint alters no RPC
+_NO_ALTERATION = CriAlteration("", "response", lambda *a: None)
 
 
 class Abort(Exception):
@@ -58,9 +60,10 @@ class Abort(Exception):
 class _Handler(grpc.GenericRpcHandler):
     """Forwards every call; the mutant's RPC goes through its alteration."""
 
-    def __init__(self, upstream: grpc.Channel, alteration: CriAlteration) -> None:
+    def __init__(self, upstream: grpc.Channel, alteration: CriAlteration, fault=None) -> None:
         self.upstream = upstream
         self.alteration = alteration
+        self.fault = fault  # a cri_faults.CriFault, or None
         self.ctx = Ctx()
 
     def service(self, details):
@@ -85,6 +88,8 @@ class _Handler(grpc.GenericRpcHandler):
         alt = self.alteration if self.alteration.rpc == rpc else None
 
         def handle(raw, context):
+            if self.fault is not None:
+                self.fault.before(rpc, raw, context)
             remaining = context.time_remaining()
             deadline = UPSTREAM_DEADLINE if remaining is None or remaining > 1e6 else remaining
             resp_raw, err = None, None
@@ -120,15 +125,23 @@ class _Handler(grpc.GenericRpcHandler):
         return handle
 
 
-def serve(listen: str, upstream: str, mutant: str) -> grpc.Server:
-    """Start the proxy of the CRI mutant `mutant` (returns the running server).
-    Raises SystemExit for an unknown mutant."""
+def serve(listen: str, upstream: str, mutant: str, fault: str = "") -> grpc.Server:
+    """Start the proxy of the CRI mutant `mutant`, or of the faulty endpoint `fault`
+    (cri_faults.py; `mutant` is then ""); returns the running server. Raises SystemExit
+    for an unknown mutant or fault."""
+    from selftest.cri_faults import FAULTS
+
     known = {m.name: m for m in load("cri").values()}
-    if mutant not in known:
+    if fault:
+        if fault not in FAULTS:
+            raise SystemExit(f"unknown CRI fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
+        handler = _Handler(grpc.insecure_channel(upstream), _NO_ALTERATION, FAULTS[fault])
+    elif mutant not in known:
         raise SystemExit(f"unknown CRI mutant {mutant!r}; known: {', '.join(sorted(known))}")
-    channel = grpc.insecure_channel(upstream)
+    else:
+        handler = _Handler(grpc.insecure_channel(upstream), known[mutant].behaviour)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    server.add_generic_rpc_handlers([_Handler(channel, known[mutant].behaviour)])
+    server.add_generic_rpc_handlers([handler])
     server.add_insecure_port(listen)
     server.start()
     return server
@@ -138,10 +151,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--listen", required=True)
     ap.add_argument("--upstream", required=True)
-    ap.add_argument("--mutant", required=True)
+    ap.add_argument("--mutant", default="")
+    ap.add_argument("--fault", default="", help="a faulty endpoint of cri_faults.py instead")
     ap.add_argument("--run", default="", help="the run id (so the sweeper finds this process)")
     a = ap.parse_args()
-    server = serve(a.listen, a.upstream, a.mutant)
+    server = serve(a.listen, a.upstream, a.mutant, a.fault)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

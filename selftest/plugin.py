@@ -29,6 +29,8 @@ class MutantScheme:
     """`mutant:NAME`: the proxy of the CRI mutant NAME in front of the embedded containerd
     (interface: infra.kinds.cri.EndpointScheme)."""
 
+    option = "--mutant"
+
     def subject_prefix(self, name: str) -> str:
         """ "mutant-NAME": the subjects are mutant-NAME-HANDLER."""
         return f"mutant-{name}"
@@ -50,7 +52,7 @@ class MutantScheme:
         listen = f"unix://{ctx.state_base}/cri/proxy.sock"
         argv = ["env", f"PYTHONPATH={ROOT}", sys.executable, "-m", "selftest.cri_proxy"]
         argv += ["--listen", listen, "--upstream", services.containerd["endpoint"]]
-        argv += ["--mutant", name, "--run", ctx.run_id]
+        argv += [self.option, name, "--run", ctx.run_id]
         pidfile, log = f"{ctx.state_base}/cri/proxy.pid", f"{ctx.work_base}/cri/proxy.log"
         services.proxy_pid = spawn(target, argv, pidfile, log)
         wait_until(f"mutant proxy at {listen}", lambda: not isinstance(version(listen), str))
@@ -58,6 +60,27 @@ class MutantScheme:
 
 
 register_endpoint_scheme("mutant", MutantScheme())
+
+
+class FaultScheme(MutantScheme):
+    """`fault:NAME`: the proxy of the faulty CRI endpoint NAME (selftest/cri_faults.py)
+    in front of the embedded containerd; subjects fault-NAME-HANDLER."""
+
+    option = "--fault"
+
+    def subject_prefix(self, name: str) -> str:
+        return f"fault-{name}"
+
+    def check(self, name: str) -> None:
+        from selftest.cri_faults import FAULTS
+
+        if name not in FAULTS:
+            raise KindUsageError(
+                f"--cri-endpoint fault:{name}: no such CRI fault (known: {', '.join(FAULTS)})"
+            )
+
+
+register_endpoint_scheme("fault", FaultScheme())
 
 
 class RegistryMutantScheme:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from cri_api.v1 import api_pb2 as pb
 
+from infra.drivers import call_timeout
 from infra.drivers.cri import CriClient, CriResult
 from infra.evidence import EvidenceLog
 from infra.services.containerd import cgroup_parent
@@ -147,8 +148,14 @@ class PodSession:
         return res.response.status if res.ok else None
 
     def exec(self, cid: str, cmd: list[str], timeout: int = 10) -> CriResult:
+        """ExecSync of `cmd` with its `timeout` (seconds); the RPC's deadline gives the
+        endpoint the call deadline ($OCITEST_CALL_TIMEOUT, else 20 s) beyond that."""
         return self.cri.call(
-            "ExecSync", container_id=cid, cmd=cmd, timeout=timeout, deadline=timeout + 20
+            "ExecSync",
+            container_id=cid,
+            cmd=cmd,
+            timeout=timeout,
+            deadline=timeout + call_timeout(20.0),
         )
 
     def wait_for(
