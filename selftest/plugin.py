@@ -88,6 +88,8 @@ class RegistryMutantScheme:
     (selftest/registry_mutants.py) in front of the embedded registry (interface:
     infra.kinds.registry.RegistryScheme)."""
 
+    option = "--mutant"
+
     def check(self, name: str) -> None:
         from selftest.registry_mutants import MUTANTS
 
@@ -104,7 +106,7 @@ class RegistryMutantScheme:
 
         host = f"127.0.0.1:{free_port()}"
         argv = ["env", f"PYTHONPATH={ROOT}", sys.executable, "-m", "selftest.registry_proxy"]
-        argv += ["--listen", host, "--upstream", upstream, "--mutant", name, "--run", ctx.run_id]
+        argv += ["--listen", host, "--upstream", upstream, self.option, name, "--run", ctx.run_id]
         base = f"{ctx.work_base}/registry"
         target.make_dirs(base)
         pid = spawn(target, argv, f"{base}/proxy-{name}.pid", f"{base}/proxy-{name}.log")
@@ -114,3 +116,21 @@ class RegistryMutantScheme:
 
 
 register_registry_scheme("mutant", RegistryMutantScheme())
+
+
+class RegistryFaultScheme(RegistryMutantScheme):
+    """`--registry fault:NAME`: the proxy of the faulty registry NAME
+    (selftest/registry_faults.py) in front of the embedded registry; subject fault-NAME."""
+
+    option = "--fault"
+
+    def check(self, name: str) -> None:
+        from selftest.registry_faults import FAULTS
+
+        if name not in FAULTS:
+            raise KindUsageError(
+                f"--registry fault:{name}: no such faulty registry (known: {', '.join(FAULTS)})"
+            )
+
+
+register_registry_scheme("fault", RegistryFaultScheme())

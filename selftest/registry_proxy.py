@@ -3,6 +3,8 @@ breaks one behaviour (the mutant NAME of selftest/registry_mutants.py).
 
     python -m selftest.registry_proxy --listen 127.0.0.1:PORT --upstream URL --mutant NAME --run RUN_ID
 
+(or `--fault NAME` for a faulty registry of registry_faults.py instead of a mutant).
+
 Every request goes upstream unchanged (method, path, headers, body) unless the mutant
 edits it; the answer comes back unchanged unless the mutant alters it. `--run` only
 puts the run id on the command line, so the sweeper finds a proxy a killed run left.
@@ -16,16 +18,20 @@ import http.client
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from selftest.registry_mutants import MUTANTS, Exchange
+from selftest.registry_faults import FAULTS
+from selftest.registry_mutants import MUTANTS, Exchange, RegistryMutant
 
 #: seconds an upstream request may take
 UPSTREAM_TIMEOUT = 60
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
-def handler_for(upstream: str, mutant_name: str):
+def handler_for(upstream: str, mutant_name: str, fault_name: str = ""):
+    """The request handler of the proxy of mutant `mutant_name`, or of the faulty
+    registry `fault_name` (registry_faults.py; `mutant_name` is then "")."""
     up = urllib.parse.urlsplit(upstream)
-    mutant = MUTANTS[mutant_name]
+    mutant = MUTANTS[mutant_name] if mutant_name else RegistryMutant("none", "", (), (), ())
+    fault = FAULTS[fault_name] if fault_name else None
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -38,6 +44,9 @@ def handler_for(upstream: str, mutant_name: str):
             body = self.rfile.read(length) if length else b""
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
             ex = Exchange(self.command, self.path, headers, body)
+            faulty = fault if fault is not None and fault.matches(ex.method, ex.path) else None
+            if faulty is not None and faulty.before(self):
+                return
             mutant.edit_request(ex)
             conn = http.client.HTTPConnection(up.hostname, up.port, timeout=UPSTREAM_TIMEOUT)
             try:
@@ -50,6 +59,10 @@ def handler_for(upstream: str, mutant_name: str):
             finally:
                 conn.close()
             mutant.alter_response(ex)
+            if faulty is not None and faulty.send(
+                self, ex.status, ex.response_headers, ex.response_body
+            ):
+                return
             self.send_response(ex.status)
             for k, v in ex.response_headers:
                 self.send_header(k, v)
@@ -71,11 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--listen", required=True)
     p.add_argument("--upstream", required=True)
-    p.add_argument("--mutant", required=True, choices=sorted(MUTANTS))
+    p.add_argument("--mutant", default="", choices=["", *sorted(MUTANTS)])
+    p.add_argument("--fault", default="", choices=["", *sorted(FAULTS)])
     p.add_argument("--run", default="")
     a = p.parse_args(argv)
     host, _, port = a.listen.rpartition(":")
-    server = ThreadingHTTPServer((host, int(port)), handler_for(a.upstream, a.mutant))
+    server = ThreadingHTTPServer((host, int(port)), handler_for(a.upstream, a.mutant, a.fault))
     server.daemon_threads = True
     server.serve_forever()
     return 0

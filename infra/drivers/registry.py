@@ -165,6 +165,14 @@ class RegistryClient:
             for k, v in resp.header_list:
                 resp.headers[k] = f"{resp.headers[k]}, {v}" if k in resp.headers else v
             resp.body = r.read() if method != "HEAD" else b""
+        except http.client.IncompleteRead as exc:
+            resp.body = exc.partial
+            resp.error = (
+                f"body cut short: {exc.expected} of its Content-Length bytes never came "
+                f"({len(exc.partial)} read)"
+            )
+        except TimeoutError:
+            resp.error = f"timed out after {timeout or self.timeout:g} s"
         except (OSError, http.client.HTTPException) as exc:
             resp.error = f"{type(exc).__name__}: {exc}"
         finally:

@@ -53,11 +53,12 @@ def expect(ok: bool, wanted: str, seen: str, resp: Response | None = None) -> No
 
 
 def expect_status(resp: Response, wanted: int | tuple[int, ...], what: str) -> None:
-    """Fail unless `resp` has one of the `wanted` status codes."""
+    """Fail unless `resp` has one of the `wanted` status codes and came whole (no
+    transport error after the status line, such as a body cut short)."""
     codes = (wanted,) if isinstance(wanted, int) else wanted
     names = " or ".join(str(c) for c in codes)
     expect(
-        resp.status in codes,
+        resp.status in codes and not resp.error,
         f"{what}: {names}",
         f"HTTP {resp.status}" + (f" ({resp.error})" if resp.error else ""),
         resp,
