@@ -31,20 +31,58 @@ kill_ours() {  # repeat until a scan finds none: a dying parent may still fork a
   rounds=0
   while [ $rounds -lt 50 ]; do
     found=0
-    for p in /proc/[0-9]*; do
-      pid=${p#/proc/}
+    # one grep over every command line (an id never spans two arguments)
+    for f in $(grep -l -a -F -- "$run" /proc/[0-9]*/cmdline 2>/dev/null); do
+      pid=${f#/proc/}; pid=${pid%/cmdline}
       case "$ancestors" in *" $pid "*) continue;; esac
       [ "$pid" = "$$" ] && continue
-      if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "$run"; then
-        [ $rounds = 0 ] && echo "process $pid ($(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-80))"
-        kill -9 "$pid" 2>/dev/null && found=1
-      fi
+      grep -q -a -F -- "$run" "$f" 2>/dev/null || continue  # gone (the scan's own grep)
+      [ $rounds = 0 ] && echo "process $pid ($(tr '\0' ' ' < "$f" 2>/dev/null | cut -c1-80))"
+      kill -9 "$pid" 2>/dev/null && found=1
     done
     [ $found = 0 ] && return
     rounds=$((rounds + 1)); sleep 0.1
   done
 }
 kill_ours
+# wait_gone: until no process of the run is left (by command line, or in its cgroups),
+# killing what shows up meanwhile; at most 10 s. A SIGKILLed shim or container process
+# takes a moment to die (its exit may wait on I/O, on unmounts), and until then it
+# holds its socket, mounts and cgroup
+in_our_cgroups() {
+  for procs in /sys/fs/cgroup/*/"$run"-*/cgroup.procs /sys/fs/cgroup/unified/"$run"-*/cgroup.procs \
+      $(find /sys/fs/cgroup -mindepth 3 -maxdepth 6 -path "*/$run-*/*" -name cgroup.procs 2>/dev/null); do
+    [ -f "$procs" ] && cat "$procs" 2>/dev/null
+  done | while read -r pid; do
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] || echo "$pid"
+  done
+}
+wait_gone() {
+  n=0
+  while [ $n -lt 100 ]; do
+    kill_ours
+    left=$(in_our_cgroups)
+    [ -z "$left" ] && return
+    kill -9 $left 2>/dev/null
+    n=$((n + 1)); sleep 0.1
+  done
+  echo "still alive after 10 s: $(echo $left | cut -c1-80)"
+}
+# rm_shim_sockets: the sockets of containerd 1.6's shims, under /run/containerd/s (2.x
+# keeps them under cri2/s, ours): named sha256(ADDRESS/NAMESPACE/ID) of each task's
+# directory, whether or not the shim got to write its `address` file before it died
+rm_shim_sockets() {
+  for d in "$state/$run"/cri*/state/io.containerd.runtime.v2.task/*/*/; do
+    [ -d "$d" ] || continue
+    d=${d%/}; id=${d##*/}; ns=${d%/*}; ns=${ns##*/}; tag=${d#"$state/$run/"}; tag=${tag%%/*}
+    named=$(sed 's|^unix://||' "$d/address" 2>/dev/null)
+    hashed=/run/containerd/s/$(printf %s "$state/$run/$tag/containerd.sock/$ns/$id" | sha256sum | cut -c1-64)
+    for s in $named $hashed; do
+      case "$s" in /run/containerd/s/*) [ -S "$s" ] && echo "shim socket $s" && rm -f "$s";; esac
+    done
+  done
+  rmdir /run/containerd/s /run/containerd 2>/dev/null
+}
 # 1. containers still known to a runtime (each state root names its runtime binary)
 for rtfile in "$state/$run"/*.runtime; do
   root=${rtfile%.runtime}
@@ -71,13 +109,11 @@ for base in "$state/$run" "$work/$run"; do
 done
 # 3b. what the embedded containerds (cri/: Debian's 1.6; cri2/: the 2.x built at setup,
 #     whose shim sockets are under cri2/s already) leave outside our directories: the
-#     shims' sockets under /run/containerd/s (each task's address file names one), the
-#     CNI bridges RUN-br and RUN-b2 (3c), portmap's per-pod NAT chains (rules name RUN-net)
-for f in "$state/$run"/cri*/state/io.containerd.runtime.v2.task/*/*/address; do
-  s=$(sed 's|^unix://||' "$f" 2>/dev/null)
-  case "$s" in /run/containerd/s/*) [ -S "$s" ] && echo "shim socket $s" && rm -f "$s";; esac
-done
-rmdir /run/containerd/s /run/containerd 2>/dev/null
+#     shims' sockets under /run/containerd/s (once the shims are gone: a shim still
+#     dying holds its socket), the CNI bridges RUN-br and RUN-b2 (3c), portmap's per-pod
+#     NAT chains (rules name RUN-net)
+wait_gone
+rm_shim_sockets
 if ip link show "$run-br" >/dev/null 2>&1; then echo "bridge $run-br"; ip link del "$run-br"; fi
 # 3c. network devices named after the run (the netDevices tests' dummy devices)
 for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$run"); do
@@ -95,7 +131,8 @@ done
 # 5. our directories (container state below a state root, or any bundle, is a leak)
 if [ -n "$(find "$state/$run" -mindepth 2 -print -quit 2>/dev/null)" ]; then echo "state under $state/$run"; fi
 if [ -n "$(find "$work/$run" -mindepth 1 -print -quit 2>/dev/null)" ]; then echo "files under $work/$run"; fi
-kill_ours
+wait_gone
+rm_shim_sockets  # again: a shim that was still starting at the first pass
 rm -rf --one-file-system "$state/$run" "$work/$run"
 if [ -e "$state/$run" ] || [ -e "$work/$run" ]; then  # recreated by a process that was dying
   sleep 0.5; kill_ours; rm -rf --one-file-system "$state/$run" "$work/$run"
