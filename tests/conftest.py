@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ class InnerRun:
     stdout: str
     stderr: str
     report_dir: Path
+    #: wall-clock seconds the run took
+    seconds: float = 0.0
 
     @functools.cached_property
     def results(self) -> dict:
@@ -88,10 +91,11 @@ def run_pytest(
         "--report-dir",
         str(report_dir),
     ]
+    start = time.monotonic()
     res = subprocess.run(
         cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, env=env
     )
-    return InnerRun(res.returncode, res.stdout, res.stderr, report_dir)
+    return InnerRun(res.returncode, res.stdout, res.stderr, report_dir, time.monotonic() - start)
 
 
 def shared_dir(tmp_path_factory, name: str) -> Path:
@@ -102,7 +106,9 @@ def shared_dir(tmp_path_factory, name: str) -> Path:
     return shared
 
 
-def shared_run(tmp_path_factory, key: str, args: list[str]) -> InnerRun:
+def shared_run(
+    tmp_path_factory, key: str, args: list[str], env: dict[str, str] | None = None
+) -> InnerRun:
     """`run_pytest(args)` once per harness session, whatever the xdist worker: the first
     worker to ask runs it (holding a lock), the others wait and reuse its report. For
     the expensive inner runs (baselines, mutant batches) that several tests share."""
@@ -111,10 +117,11 @@ def shared_run(tmp_path_factory, key: str, args: list[str]) -> InnerRun:
     with open(shared / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not meta.exists():
-            run = run_pytest(args, report)
-            meta.write_text(json.dumps({"rc": run.rc, "stdout": run.stdout, "stderr": run.stderr}))
+            run = run_pytest(args, report, env=env)
+            saved = {"rc": run.rc, "stdout": run.stdout, "stderr": run.stderr}
+            meta.write_text(json.dumps(saved | {"seconds": run.seconds}))
         saved = json.loads(meta.read_text())
-    return InnerRun(saved["rc"], saved["stdout"], saved["stderr"], report)
+    return InnerRun(saved["rc"], saved["stdout"], saved["stderr"], report, saved["seconds"])
 
 
 @pytest.fixture(scope="session")

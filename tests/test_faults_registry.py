@@ -7,13 +7,13 @@ and the reason, every other test passed, and the run ended well (report, no left
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from selftest.registry_faults import FAULTS
-from tests.conftest import run_pytest
+from tests.conftest import shared_run
 from tests.faults import CALL_TIMEOUT, assert_ended_well, inner_env, not_passed
+
+pytestmark = pytest.mark.selftest
 
 #: the tests the faults hit, and two that each must leave alone
 TESTS = sorted(
@@ -34,15 +34,13 @@ def faults_run(tmp_path_factory):
     args += ["--registry", "embedded"]
     for name in sorted(FAULTS):
         args += ["--registry", f"fault:{name}"]
-    start = time.monotonic()
-    run = run_pytest(args, tmp_path_factory.mktemp("faults-registry"), env=inner_env())
-    return run, time.monotonic() - start
+    return shared_run(tmp_path_factory, "faults-registry", args, env=inner_env())
 
 
 def test_the_run_with_faulty_registries_ends_well(faults_run):
-    run, seconds = faults_run
+    run = faults_run
     assert_ended_well(run)
-    assert seconds < RUN_DEADLINE, f"the run took {seconds:.0f} s"
+    assert run.seconds < RUN_DEADLINE, f"the run took {run.seconds:.0f} s"
     (embedded,) = {r["subject"] for r in run.results["results"]} - {f"fault-{n}" for n in FAULTS}
     assert set(run.outcomes(embedded)) == set(TESTS), run.outcomes(embedded)
     assert not not_passed(run, embedded), not_passed(run, embedded)
@@ -50,7 +48,7 @@ def test_the_run_with_faulty_registries_ends_well(faults_run):
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_a_faulty_registry_fails_exactly_its_test_with_a_clear_reason(name, faults_run):
-    run, _ = faults_run
+    run = faults_run
     fault = FAULTS[name]
     assert set(run.outcomes(f"fault-{name}")) == set(TESTS), run.outcomes(f"fault-{name}")
     bad = not_passed(run, f"fault-{name}")
