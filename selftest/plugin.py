@@ -4,8 +4,9 @@
 CRI mutant NAME (cri_proxy.py), through the hook of infra/kinds/cri.py
 (`register_endpoint_scheme`); and the registry scheme `mutant`: `--registry mutant:NAME`
 puts the proxy of registry mutant NAME (registry_proxy.py) in front of the embedded
-registry (infra/kinds/registry.py, `register_registry_scheme`). The product registers no
-scheme and never imports this package.
+registry (infra/kinds/registry.py, `register_registry_scheme`); and `fault:NAME` for both,
+the same proxies playing a faulty endpoint (cri_faults.py, registry_faults.py). The
+product registers no scheme and never imports this package.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ create, start or kill, crashes half-way through create, or prints garbage for st
 each in exactly one test. All of them run side by side in one small inner run
 with a call deadline of a few seconds; then for each fault: that one test failed, its
 message names the command and the reason (timed out after N s, crashed, not JSON), every
-other test passed as it did for runc, the run finished within its deadlines, the report
+other test passed, the run finished within its deadlines, the report
 was written and nothing was left behind."""
 
 from __future__ import annotations
