@@ -22,6 +22,9 @@ from infra.evidence import Evidence, EvidenceLog
 from infra.subjects import Subject
 from infra.targets import CommandResult, Target
 
+#: signals that mean the program itself broke (a runtime passes on others, e.g. the
+#: SIGKILL that ended the container process of `run`)
+CRASH_SIGNALS = {"SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS"}
 #: default deadline of one runtime call, seconds ($OCITEST_CALL_TIMEOUT, infra/drivers)
 CALL_TIMEOUT = 30.0
 
@@ -93,8 +96,9 @@ class RuntimeDriver:
         )
         if res.timed_out:
             note = (note + "; " if note else "") + f"timed out after {res.timeout:g} s"
-        elif res.crash_signal:
-            note = (note + "; " if note else "") + f"crashed: killed by {res.crash_signal}"
+        elif res.crash_signal:  # a fault's signal is a crash; another may be passed on
+            how = "crashed: killed" if res.crash_signal in CRASH_SIGNALS else "killed"
+            note = (note + "; " if note else "") + f"{how} by {res.crash_signal}"
         ev = self.log.add(
             Evidence(
                 command=res.command,
