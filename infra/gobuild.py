@@ -97,7 +97,9 @@ class GoBuild:
 #: runtime suite, containerd 2.4.2 for the CRI suite: a subject through
 #: infra/services/containerd.py, `built_dir`); umoci is a converter subject when built
 #: (infra/kinds/converter.py; not a default build); ggcr gives `crane` (a peer
-#: validator, issue 10) and its `registry` (a second registry, issue 12)
+#: validator, issue 10) and its `registry` (a second registry, issue 12);
+#: distspec-conformance is distribution-spec's conformance suite, a peer that
+#: `./ocitest peers` runs (infra/peers.py; never in a conformance run or CI)
 BUILDS: dict[str, GoBuild] = {
     b.name: b
     for b in (
@@ -125,6 +127,12 @@ BUILDS: dict[str, GoBuild] = {
             "github.com/google/go-containerregistry",
             "v0.22.1",
             ("cmd/crane", "cmd/registry"),
+        ),
+        GoBuild(
+            "distspec-conformance",
+            "github.com/opencontainers/distribution-spec/conformance",
+            "v0.0.0-20260831232431-97274622c111",
+            ("",),
         ),
     )
 }

@@ -1,8 +1,9 @@
 """The registry kind: OCI registries, judged through the distribution-spec HTTP API.
 
 Options (docs/architecture.md, Contracts / Options):
-- `--registry URL|embedded` (repeatable; default embedded): a registry's base URL
-  (`http://HOST[:PORT]` or https), or the embedded one.
+- `--registry URL|embedded|embedded:ID` (repeatable; default embedded): a registry's
+  base URL (`http://HOST[:PORT]` or https), the embedded ones, or one embedded registry
+  by its subject id (`embedded:ggcr-0.22.1`, `embedded:distribution-2.8.2`).
 - `--registry-user NAME`, `--registry-password PASS` (or the environment variables
   OCITEST_REGISTRY_USER, OCITEST_REGISTRY_PASSWORD): HTTP basic credentials for the
   given URLs; the password is a secret of the run (infra/redact.py).
@@ -13,13 +14,17 @@ Options (docs/architecture.md, Contracts / Options):
   `not-required`. The subject declares `1.1.1` or `1.1.1-dev` accordingly.
 
 Subjects: one per `--registry`; a URL's id is its host and port (`127.0.0.1-5000`);
-the embedded one is `distribution-VERSION` (`docker-registry --version`: 2.8.2).
+the embedded ones are `distribution-VERSION` (`docker-registry --version`: 2.8.2) and,
+when setup built it (infra/gobuild.py `ggcr`), `ggcr-0.22.1`: go-containerregistry's
+registry package, which plain `embedded` includes (EMBEDDED_WITH_GGCR).
 
 Embedded: Debian's docker-registry started once per run (`start`, under the run's lock)
 on 127.0.0.1 with a free port, basic auth (a random password, bcrypt htpasswd), storage
 under the run's work directory, deletes enabled; and a second process on the same
 storage with deletes disabled (the 405 tests). `stop` ends both. A given URL must answer
 `GET /v2/` with 200 or 401 at start, else the run ends with a usage error (exit 4).
+ggcr's registry (`start_ggcr`) runs as one process on 127.0.0.1 without authentication
+(its RegistryAccess has no credentials) and without a deletes-disabled twin.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from infra import redact
+from infra import gobuild, redact
 from infra.drivers.registry import RegistryURLError, parse_url
 from infra.kinds.base import Kind, KindUnavailable, KindUsageError
 from infra.kinds.runs import current
@@ -111,9 +116,10 @@ class RegistryKind(Kind):
             dest="ocitest_registries",
             action="append",
             default=None,
-            metavar="URL|embedded",
-            help="registry to test: http(s)://HOST[:PORT] or embedded (repeatable; default: "
-            "Debian's docker-registry on 127.0.0.1, started by the harness)",
+            metavar="URL|embedded[:ID]",
+            help="registry to test: http(s)://HOST[:PORT], embedded (Debian's docker-registry "
+            "and, when built, go-containerregistry's, on 127.0.0.1, started by the harness) or "
+            "embedded:ID (one of them: embedded:ggcr-0.22.1) (repeatable; default: embedded)",
         )
         group.addoption(
             "--registry-user",
@@ -184,20 +190,25 @@ class RegistryKind(Kind):
         subjects: list[Subject] = []
         for value in given:
             scheme, name = _scheme(value)
-            if value == "embedded" or scheme is not None:
-                if scheme is not None:
-                    scheme.check(name)
+            if value == "embedded" or value.startswith("embedded:"):
                 try:
-                    sub = self._embedded_subject()
+                    subs = self._embedded_subjects(value.partition(":")[2] or None)
                 except KindUnavailable as exc:
                     raise KindUsageError(f"--registry {value}: {exc}") from None
-                if scheme is not None:
-                    sub.id, sub.endpoint = f"{value.partition(':')[0]}-{name}", value
+            elif scheme is not None:
+                scheme.check(name)
+                try:
+                    sub = self._distribution_subject()
+                except KindUnavailable as exc:
+                    raise KindUsageError(f"--registry {value}: {exc}") from None
+                sub.id, sub.endpoint = f"{value.partition(':')[0]}-{name}", value
+                subs = [sub]
             else:
-                sub = self._url_subject(value, user, password)
-            if any(s.id == sub.id for s in subjects):
-                raise KindUsageError(f"--registry {value}: given twice")
-            subjects.append(sub)
+                subs = [self._url_subject(value, user, password)]
+            for sub in subs:
+                if any(s.id == sub.id for s in subjects):
+                    raise KindUsageError(f"--registry {value}: given twice")
+                subjects.append(sub)
         return subjects
 
     def _url_subject(self, url: str, user: str, password: str) -> Subject:
@@ -224,7 +235,7 @@ class RegistryKind(Kind):
             endpoint=url.rstrip("/"),
         )
 
-    def _embedded_subject(self) -> Subject:
+    def _distribution_subject(self) -> Subject:
         binary = shutil.which("docker-registry") or BINARY
         if not os.path.exists(binary):
             raise KindUnavailable(
@@ -250,9 +261,50 @@ class RegistryKind(Kind):
             version_output=out.strip(),
         )
 
+    def _ggcr_subject(self) -> Subject | None:
+        """go-containerregistry's registry when setup built it (served by its crane)."""
+        bindir = gobuild.built_dir(GGCR)
+        if bindir is None:
+            return None
+        build = gobuild.BUILDS[GGCR]
+        return Subject(
+            kind=self.name,
+            id=build.subject_id,
+            name="go-containerregistry",
+            version=build.version.lstrip("v"),
+            spec_version=self._declared(),
+            path=f"{bindir}/crane",
+            endpoint=f"embedded:{build.subject_id}",
+        )
+
+    def _embedded_subjects(self, which: str | None) -> list[Subject]:
+        """`embedded` (which None): Debian's docker-registry, and ggcr's registry when
+        built and EMBEDDED_WITH_GGCR; `embedded:ID`: the embedded registry of that id.
+
+        Raises:
+            KindUnavailable: no such embedded registry here (one line).
+        """
+        if which is None:
+            ggcr = self._ggcr_subject() if EMBEDDED_WITH_GGCR else None
+            return [self._distribution_subject(), *([ggcr] if ggcr else [])]
+        ggcr_id = gobuild.BUILDS[GGCR].subject_id
+        if which == ggcr_id:
+            ggcr = self._ggcr_subject()
+            if ggcr is None:
+                raise KindUnavailable(
+                    f"{ggcr_id} is not built (OCITEST_GO_BUILDS={GGCR} ./ocitest setup)"
+                )
+            return [ggcr]
+        dist = self._distribution_subject()
+        if which == dist.id:
+            return [dist]
+        raise KindUnavailable(
+            f"no such embedded registry (embedded:{dist.id} or embedded:{ggcr_id})"
+        )
+
     def resolve(self) -> list[Subject]:
-        """The embedded registry (Debian's docker-registry)."""
-        return [self._embedded_subject()]
+        """The embedded registries (`embedded`)."""
+        return self._embedded_subjects(None)
 
     # -- services ----------------------------------------------------------------
     def start(self, subjects: list[Subject]) -> tuple[dict | None, str]:
@@ -266,6 +318,11 @@ class RegistryKind(Kind):
         out: dict[str, dict] = {}
         for s in subjects:
             scheme, name = _scheme(s.endpoint)
+            if s.endpoint.startswith("embedded:"):
+                why = self._start_ggcr(s, out, ns)
+                if why:
+                    return out, why
+                continue
             if s.endpoint != "embedded" and scheme is None:
                 out[s.id] = asdict(RegistryAccess(s.endpoint, user, password, ns))
                 continue
@@ -304,6 +361,21 @@ class RegistryKind(Kind):
                 out[s.id]["pids"].insert(0, pid)
         return out, ""
 
+    def _start_ggcr(self, s: Subject, out: dict, ns: str) -> str:
+        """Start ggcr's registry for `s` into `out`; "" or why it did not start."""
+        from infra.services import ServiceError
+        from infra.services.registry import start_ggcr
+
+        try:
+            reg = start_ggcr(self.target, f"{self._base()}/{s.id}", s.path)
+        except ServiceError as exc:
+            return f"the embedded registry {s.id} did not start: {exc}"
+        out[s.id] = asdict(RegistryAccess(reg.url, namespace=ns, embedded=True)) | {
+            "pids": [reg.pid]
+        }
+        s.endpoint = reg.url
+        return ""
+
     def _base(self) -> str:
         return f"{self.ctx.work_base}/registry"
 
@@ -326,6 +398,10 @@ class RegistryKind(Kind):
 #: distribution-spec's repository name grammar (spec.md, Pulling manifests)
 NAME_RE = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"
 BINARY = "/usr/bin/docker-registry"
+#: the infra/gobuild.py build that gives the second embedded registry
+GGCR = "ggcr"
+#: whether plain `embedded` (the default) also starts ggcr's registry when it is built
+EMBEDDED_WITH_GGCR = True
 
 
 def access(ctx: RunContext, subject: Subject) -> tuple[RegistryAccess | None, str]:

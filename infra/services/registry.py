@@ -1,4 +1,5 @@
-"""The embedded registry: Debian's docker-registry (distribution 2.8) on 127.0.0.1.
+"""The embedded registries on 127.0.0.1: Debian's docker-registry (distribution 2.8) and
+go-containerregistry's registry package (`start_ggcr`), when setup built it.
 
 `start_registry` writes a generated config, starts `docker-registry serve` with a
 private storage directory, and waits until `GET /v2/` answers. With `auth`, the
@@ -120,6 +121,33 @@ def start_registry(
     reg = Registry(host, directory, storage, pid, username, password)
     try:
         wait_until(f"registry at {host}", lambda: probe(reg) in (200, 401))
+    except ServiceError as exc:
+        log = target.run(["tail", "-5", f"{directory}/registry.log"], timeout=10).stdout
+        stop_registry(target, reg)
+        raise ServiceError(f"{exc}; its log: {log.strip()[-300:]}") from None
+    return reg
+
+
+def start_ggcr(target: Target, directory: str, crane: str) -> Registry:
+    """Start go-containerregistry's registry (pkg/registry) in `directory` (created):
+    `crane registry serve` on 127.0.0.1 with a free port, blobs under `directory`/storage
+    (manifests stay in its memory). It has no authentication and no switch for deletes.
+    (Its cmd/registry would do as well, but listens on "localhost" and adds a Warning
+    header to 1 in 100 answers at random; crane's command serves the same handler.)
+
+    Raises:
+        ServiceError: `crane` is missing, or it did not answer /v2/ in time.
+    """
+    if not target.exists(crane):
+        raise ServiceError(f"{crane} is missing: OCITEST_GO_BUILDS=ggcr ./ocitest setup")
+    storage = f"{directory}/storage"
+    target.make_dirs(storage)
+    host = f"127.0.0.1:{free_port()}"
+    argv = [crane, "registry", "serve", "--address", host, "--disk", storage]
+    pid = spawn(target, argv, f"{directory}/registry.pid", f"{directory}/registry.log")
+    reg = Registry(host, directory, storage, pid)
+    try:
+        wait_until(f"ggcr registry at {host}", lambda: probe(reg) == 200)
     except ServiceError as exc:
         log = target.run(["tail", "-5", f"{directory}/registry.log"], timeout=10).stdout
         stop_registry(target, reg)
