@@ -17,6 +17,7 @@ from suites.oci_image.registry_flows import (
     expect,
     expect_status,
     manifest_path,
+    push_blob,
     push_dataset,
 )
 
@@ -68,14 +69,45 @@ def test_delete_of_a_tag_answers_202_and_keeps_the_manifest(registry):
     )
 
 
+def _blob_of_its_own(registry, repo: str) -> registry_data.Blob:
+    """A blob no other repository holds (its bytes name `repo`), pushed into `repo`: a
+    registry that deletes a blob from every repository at once then breaks only the test
+    that deletes it, not the tests that read the data sets."""
+    data = f"ocitest: a blob only {repo} holds".encode()
+    blob = registry_data.Blob(digest_of(data), data)
+    try:
+        push_blob(registry.client, repo, blob)
+    except PushError as exc:
+        expect(False, f"a blob pushed into {repo}", str(exc))
+    return blob
+
+
 @pytest.mark.requirement("dist.manage.delete-blob-202")
 @pytest.mark.parametrize("ds", ["image", "empty-blob", "many-layers"])
 def test_delete_of_a_blob_answers_202_and_removes_it(registry, ds):
-    repo, data = _own_copy(registry, ds)
-    b = data.blobs[-1]
+    repo, _ = _own_copy(registry, ds)
+    b = _blob_of_its_own(registry, repo)
     resp = registry.client.delete(blob_path(repo, b.digest))
     expect_status(resp, 202, f"DELETE blob {b.digest}")
     expect_status(registry.client.head(blob_path(repo, b.digest)), 404, "HEAD of the deleted blob")
+
+
+@pytest.mark.requirement("dist.manage.delete-blob-202", "dist.pull.blob-get-200")
+def test_a_blob_deleted_in_one_repository_stays_in_another(registry):
+    first = registry.fresh_repo("del-here")
+    b = _blob_of_its_own(registry, first)
+    other = registry.fresh_repo("del-there")
+    try:
+        push_blob(registry.client, other, b)
+    except PushError as exc:
+        expect(False, f"the same blob pushed into {other}", str(exc))
+    resp = registry.client.delete(blob_path(first, b.digest))
+    expect_status(resp, 202, f"DELETE blob {b.digest} in {first}")
+    expect_status(
+        registry.client.get(blob_path(other, b.digest)),
+        200,
+        f"GET of the blob in {other}, where nobody deleted it",
+    )
 
 
 @pytest.mark.requirement("dist.manage.delete-blob-404")
