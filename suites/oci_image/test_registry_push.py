@@ -308,10 +308,18 @@ def _mount(registry, ds, with_from=True):
     return repo, b, start_upload(registry.client, repo, q)
 
 
+def _unless_it_never_mounts(resp) -> None:
+    """A registry may decline any mount: 202 with an upload session's Location is its
+    answer then (spec.md, Mounting a blob), so the 201 of a mount is not judged."""
+    if resp.status == 202 and resp.header("location"):
+        unsupported("the registry does not mount blobs (202: an upload session instead)")
+
+
 @pytest.mark.requirement("dist.push.mount-201")
 @pytest.mark.parametrize("ds", ["image", "index", "zstd", "large-layer"])
 def test_a_blob_mounted_from_another_repository_answers_201(registry, ds):
     repo, b, resp = _mount(registry, ds)
+    _unless_it_never_mounts(resp)
     expect_status(resp, 201, f"POST mount={b.digest[:19]}... from the data set's repository")
     expect(bool(resp.header("location")), "a Location header on 201", "none", resp)
     expect_status(registry.client.head(blob_path(repo, b.digest)), 200, "HEAD of the mounted blob")
@@ -331,6 +339,7 @@ def test_a_mount_that_cannot_be_done_opens_an_upload_with_202(registry):
 @pytest.mark.requirement("dist.push.mount-without-from")
 def test_a_blob_may_be_mounted_without_from(registry):
     _, b, resp = _mount(registry, "image", with_from=False)
+    _unless_it_never_mounts(resp)
     expect_status(resp, 201, f"POST mount={b.digest[:19]}... without from")
 
 
