@@ -10,6 +10,10 @@
     ./ocitest bench [PYTEST ARGS...] set up, run benchmarks/ (latency of each runtime's
                                      operations; not part of `run`), write performance.html
                                      and performance.json to ./ocitest-bench
+    ./ocitest peers [--registry embedded:ID]... [--out DIR]
+                                     (not part of `run`, never in CI) distribution-spec's
+                                     conformance suite and ocitest's registry tests against
+                                     the same embedded registry: ./ocitest-peers/peers.json
     ./ocitest setup [--no-host-fixes] [--no-go]
     ./ocitest sweep                  remove what killed runs left behind
     ./ocitest corpus write DIR       write the image suite's corpus of broken layouts
@@ -54,7 +58,7 @@ GRACE = 120
 
 def usage(msg: str) -> int:
     print(
-        f"ocitest: {msg} (commands: run, test, setup, sweep, report, corpus, mutation; see README.md)",
+        f"ocitest: {msg} (commands: run, test, setup, sweep, report, corpus, mutation, peers; see README.md)",
         file=sys.stderr,
     )
     return USAGE_EXIT
@@ -317,6 +321,18 @@ def scan_report(report_dir: str, secrets_file: str) -> bool:
     return not findings
 
 
+def cmd_peers(args: list[str]) -> int:
+    """benchmarks/peers.py (a module of its own process: infra never imports benchmarks)."""
+    python = hostsetup.setup()
+    cwd = os.getcwd()
+    args = [os.path.join(cwd, a) if i and args[i - 1] == "--out" else a for i, a in enumerate(args)]
+    if not any(a.startswith("--out") for a in args):
+        args += ["--out", os.path.join(os.getcwd(), "ocitest-peers")]
+    return subprocess.run(
+        [str(python), "-m", "benchmarks.peers", *args], cwd=hostsetup.ROOT, check=False
+    ).returncode
+
+
 def cmd_setup(args: list[str]) -> int:
     if args in (["-h"], ["--help"]):
         print(
@@ -421,6 +437,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "corpus": cmd_corpus,
     "mutation": cmd_mutation,
+    "peers": cmd_peers,
     "run": cmd_run,
     "test": cmd_test,
     "setup": cmd_setup,
