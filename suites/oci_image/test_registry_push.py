@@ -386,11 +386,15 @@ def test_a_blob_whose_digest_does_not_match_is_refused(registry):
 
 
 @pytest.mark.requirement("dist.push.manifest-digest-mismatch")
-def test_a_manifest_pushed_under_another_digest_is_refused(registry):
+@pytest.mark.parametrize(
+    "wrong",
+    [digest_of(b"not this manifest"), "sha256:not-a-hex-digest"],
+    ids=["another-digest", "malformed-digest"],
+)
+def test_a_manifest_pushed_under_another_digest_is_refused(registry, wrong):
     repo, data = registry.seeded("image")
-    wrong = digest_of(b"not this manifest")
     resp = push_manifest(registry.client, repo, data.root, wrong)
-    expect_status(resp, 400, "PUT manifest under a digest that is not its own")
+    expect_status(resp, 400, f"PUT manifest under {wrong}, which is not its digest")
 
 
 def _blobless_manifest() -> Manifest:
