@@ -267,6 +267,22 @@ def test_blob_range_request_answers_206_with_the_slice(registry, ds):
     )
 
 
+@pytest.mark.requirement("dist.pull.blob-range")
+@pytest.mark.parametrize("kind", ["past-the-end", "last-before-first"])
+def test_a_range_the_blob_cannot_serve_answers_416_or_the_whole_blob(registry, kind):
+    repo, data = registry.seeded("image")
+    b = max(data.blobs, key=lambda x: x.size)
+    rng = f"bytes={b.size + 100}-{b.size + 200}" if kind == "past-the-end" else "bytes=50-0"
+    resp = registry.client.get(blob_path(repo, b.digest), {"Range": rng})
+    # RFC 9110 14.2: an unsatisfiable range is 416; an invalid one is ignored (200)
+    expect_status(resp, (416, 200), f"GET blob with Range {rng}")
+    expect(
+        not resp.error, "a whole response (a body as long as its Content-Length)", resp.error, resp
+    )
+    if resp.status == 200:
+        expect(resp.body == b.data, f"the whole blob ({b.size} bytes)", f"{len(resp.body)}", resp)
+
+
 @pytest.mark.requirement("dist.pull.manifest-404", "dist.errors.code-matches")
 def test_missing_manifest_answers_404_manifest_unknown(registry):
     repo, _ = registry.seeded("image")
