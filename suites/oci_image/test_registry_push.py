@@ -409,13 +409,39 @@ def _blobless_manifest() -> Manifest:
     return Manifest(digest_of(raw), registry_data.MANIFEST, raw)
 
 
+def _foreign_layer_manifest(registry, repo: str) -> Manifest:
+    """An image manifest whose config is pushed and whose one layer is non-distributable
+    (with urls), never pushed: the content a registry may not hold by design."""
+    cfg = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+    push_blob(registry.client, repo, Blob(digest_of(cfg), cfg))
+    layer = digest_of(b"ocitest: a restricted layer kept elsewhere")
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": registry_data.MANIFEST,
+        "config": {"mediaType": registry_data.CONFIG, "digest": digest_of(cfg), "size": len(cfg)},
+        "layers": [
+            {
+                "mediaType": registry_data.LAYER_NONDIST,
+                "digest": layer,
+                "size": 1234,
+                "urls": ["https://layers.example.invalid/restricted"],
+            }
+        ],
+    }
+    raw = json.dumps(doc).encode()
+    return Manifest(digest_of(raw), registry_data.MANIFEST, raw)
+
+
 def _push_manifest_naming_missing_content(registry, what: str):
     """PUT, into a fresh repository, a manifest naming content the registry lacks: a
-    layer never pushed ("blob"), or the sparse index with only its first manifest pushed
-    ("sparse-index"). The response."""
+    config never pushed ("blob"), a non-distributable layer never pushed ("foreign-layer"),
+    or the sparse index with only its first manifest pushed ("sparse-index"). The
+    response."""
     repo = registry.fresh_repo()
     if what == "blob":
         m = _blobless_manifest()
+    elif what == "foreign-layer":
+        m = _foreign_layer_manifest(registry, repo)
     else:
         data = registry_data.get("sparse-index")
         part = registry_data.DataSet("part", "", data.blobs, data.manifests[:1], {})
@@ -425,14 +451,14 @@ def _push_manifest_naming_missing_content(registry, what: str):
 
 
 @pytest.mark.requirement("dist.push.missing-reference-may-reject")
-@pytest.mark.parametrize("what", ["blob", "sparse-index"])
+@pytest.mark.parametrize("what", ["blob", "foreign-layer", "sparse-index"])
 def test_a_manifest_naming_missing_content_may_be_refused(registry, what):
     resp = _push_manifest_naming_missing_content(registry, what)
     expect_status(resp, (400, 404), "a refusal of a manifest naming content the registry lacks")
 
 
 @pytest.mark.requirement("dist.push.missing-reference-error-code")
-@pytest.mark.parametrize("what", ["blob", "sparse-index"])
+@pytest.mark.parametrize("what", ["blob", "foreign-layer", "sparse-index"])
 def test_a_manifest_refused_for_missing_content_says_manifest_blob_unknown(registry, what):
     resp = _push_manifest_naming_missing_content(registry, what)
     if resp.status == 201:
