@@ -92,6 +92,11 @@ PEER_REQUIREMENTS: list[tuple[str, tuple[str, ...]]] = [
     (r"bad digest", ("dist.push.digest-mismatch",)),
     (r"/manifest-by-digest$", ("dist.pull.manifest-digest-header-value",)),
     (r"range requests/range ", ("dist.pull.blob-range",)),
+    (r"/sha512/", ("dist.push.sha512-blob",)),
+    (
+        r"non-distributable-layers/",
+        ("dist.push.nondistributable-layers", "dist.push.missing-reference-may-reject"),
+    ),
 ]
 #: (pattern on the peer's failure message, our catalogue ids): a check that failed at a
 #: step of another (its upload's closing PUT, a manifest stored under a bad digest)
@@ -101,6 +106,11 @@ PEER_MESSAGE_REQUIREMENTS: list[tuple[str, tuple[str, ...]]] = [
         ("dist.push.put-201",),
     ),
     (r'"OCI-Subject"', ("dist.push.oci-subject-header",)),
+    (r"out of order chunk", ("dist.push.chunk-out-of-order-416",)),
+    (
+        r'"Content-Type", expected "application/vnd.oci.image.index',
+        ("dist.referrers.content-type",),
+    ),
     (r"when last set to", ("dist.tags.last",)),
     (r"missing tag .* from listing", ("dist.tags.list-200",)),
     (r"Docker-Content-Digest header value", ("dist.pull.blob-digest-header-matches",)),
