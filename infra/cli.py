@@ -323,6 +323,8 @@ def scan_report(report_dir: str, secrets_file: str) -> bool:
 
 def cmd_peers(args: list[str]) -> int:
     """benchmarks/peers.py (a module of its own process: infra never imports benchmarks)."""
+    if not (hostsetup.ROOT / "benchmarks" / "peers.py").is_file():
+        return usage("peers needs a checkout (benchmarks/ is not in the wheel)")
     python = hostsetup.setup()
     cwd = os.getcwd()
     args = [os.path.join(cwd, a) if i and args[i - 1] == "--out" else a for i, a in enumerate(args)]
