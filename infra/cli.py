@@ -322,8 +322,8 @@ def scan_report(report_dir: str, secrets_file: str) -> bool:
 
 
 def cmd_peers(args: list[str]) -> int:
-    """benchmarks/peers.py (a module of its own process: infra never imports benchmarks)."""
-    if not (hostsetup.ROOT / "benchmarks" / "peers.py").is_file():
+    """benchmarks/peers/registry_peers.py (a module of its own process: infra never imports benchmarks)."""
+    if not (hostsetup.ROOT / "benchmarks" / "peers" / "registry_peers.py").is_file():
         return usage("peers needs a checkout (benchmarks/ is not in the wheel)")
     python = hostsetup.setup()
     cwd = os.getcwd()
@@ -331,7 +331,9 @@ def cmd_peers(args: list[str]) -> int:
     if not any(a.startswith("--out") for a in args):
         args += ["--out", os.path.join(os.getcwd(), "ocitest-peers")]
     return subprocess.run(
-        [str(python), "-m", "benchmarks.peers", *args], cwd=hostsetup.ROOT, check=False
+        [str(python), "-m", "benchmarks.peers.registry_peers", *args],
+        cwd=hostsetup.ROOT,
+        check=False,
     ).returncode
 
 

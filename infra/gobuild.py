@@ -99,7 +99,7 @@ class GoBuild:
 #: (infra/kinds/converter.py; not a default build); ggcr gives `crane` (a peer
 #: validator, issue 10) and its `registry` (a second registry, issue 12);
 #: distspec-conformance is distribution-spec's conformance suite, a peer that
-#: `./ocitest peers` runs (infra/peers.py; never in a conformance run or CI)
+#: `./ocitest peers` runs (benchmarks/peers/registry_peers.py; never in a conformance run or CI)
 BUILDS: dict[str, GoBuild] = {
     b.name: b
     for b in (

@@ -1,4 +1,4 @@
-"""`./ocitest peers` (benchmarks/peers.py) and the second embedded registry: the peer's
+"""`./ocitest peers` (benchmarks/peers/registry_peers.py) and the second embedded registry: the peer's
 junit is read as it writes it, its failures are matched to our requirements and to the
 ocitest tests that failed them, bad arguments are one line and exit 4. The peer itself
 runs only when it and ggcr's registry were built (OCITEST_GO_BUILDS=ggcr,distspec-conformance)."""
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from benchmarks import peers
+from benchmarks.peers import registry_peers as peers
 from infra import gobuild
 from tests.conftest import ROOT
 from tests.test_registry_kind import _usage
