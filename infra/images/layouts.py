@@ -49,9 +49,10 @@ def tool_version(tool: str) -> tuple[str, str]:
     return (m.group(1) if m else ""), out
 
 
-def make_layout(maker: str, dest: Path, rootfs: str = "") -> None:
+def make_layout(maker: str, dest: Path, rootfs: str = "", binary: str = "") -> None:
     """Make the layout of `maker` ("ocitest", "skopeo" or "umoci") in the new directory
-    `dest` (its parent exists; a scratch `dest.source` may be used and is removed).
+    `dest` (its parent exists; a scratch `dest.source` may be used and is removed), running
+    `binary` (a program with that tool's command line; default: the tool on PATH).
 
     Raises:
         LayoutError: the tool failed, timed out or is missing.
@@ -64,23 +65,31 @@ def make_layout(maker: str, dest: Path, rootfs: str = "") -> None:
         source = dest.with_name(dest.name + ".source")
         write_layout(source)
         try:
-            _run(["skopeo", "copy", "--all", f"oci:{source}:{REF_NAME}", f"oci:{dest}:{REF_NAME}"])
+            _run(
+                [
+                    binary or "skopeo",
+                    "copy",
+                    "--all",
+                    f"oci:{source}:{REF_NAME}",
+                    f"oci:{dest}:{REF_NAME}",
+                ]
+            )
         finally:
             shutil.rmtree(source, ignore_errors=True)
     elif maker == "umoci":
-        _umoci(dest, rootfs, REF_NAME)
+        _umoci(binary or "umoci", dest, rootfs, REF_NAME)
     else:
         raise LayoutError(f"no layout maker {maker!r} (known: ocitest, {', '.join(TOOLS)})")
 
 
-def _umoci(dest: Path, rootfs: str, ref_name: str) -> None:
+def _umoci(umoci: str, dest: Path, rootfs: str, ref_name: str) -> None:
     image = f"{dest}:{ref_name}"
-    _run(["umoci", "init", "--layout", str(dest)])
-    _run(["umoci", "new", "--image", image])
-    _run(["umoci", "insert", "--image", image, rootfs, "/"])
+    _run([umoci, "init", "--layout", str(dest)])
+    _run([umoci, "new", "--image", image])
+    _run([umoci, "insert", "--image", image, rootfs, "/"])
     _run(
         [
-            "umoci",
+            umoci,
             "config",
             "--image",
             image,
@@ -90,7 +99,7 @@ def _umoci(dest: Path, rootfs: str, ref_name: str) -> None:
             "PATH=/bin",
         ]
     )
-    _run(["umoci", "gc", "--layout", str(dest)])
+    _run([umoci, "gc", "--layout", str(dest)])
 
 
 def unpack_tar(path: str, dest: Path) -> None:

@@ -1,11 +1,17 @@
 """The layout kind: OCI image layouts (image-spec image-layout.md), judged as written.
 
 Options (docs/architecture.md, Contracts / Options): `--image-layout PATH` (repeatable; a layout
-directory, or a tar of one). Subjects: one per `--image-layout`, id the path's base name
-without `.tar`/`.tar.gz`/`.tgz` (`-2`, `-3` ... for repeats); without the option, the
-layouts made on this host from our reference image (infra/images/reference_layout.py):
-`ocitest-reference` itself, and `TOOL-VERSION` for each image tool found on PATH
-(`skopeo-1.9.3`, `umoci-0.4.7`; a tool-made layout carries the tool's version).
+directory, or a tar of one); `--image-tool NAME|PATH` (repeatable; an image tool whose
+layout of our reference image is judged: a program with skopeo's command line, `PROG copy
+--all oci:SRC:REF oci:DEST:REF` and `PROG --version`, or umoci's when its base name is
+umoci; NAME is a program on PATH or the id of a setup build, `umoci-0.6.0`). Subjects: one
+per `--image-layout`, id the path's base name without `.tar`/`.tar.gz`/`.tgz` (`-2`, `-3`
+... for repeats); one per `--image-tool`, id `TOOL-VERSION` for a skopeo or umoci, else
+the program's base name. Without either option, the layouts made on this host from our
+reference image (infra/images/reference_layout.py): `ocitest-reference` itself,
+`TOOL-VERSION` for each image tool found on PATH (`skopeo-1.9.3`, `umoci-0.4.7`; a
+tool-made layout carries the tool's version) and the umoci setup built
+(`OCITEST_GO_BUILDS=umoci ./ocitest setup`: `umoci-0.6.0`).
 
 Once per run (`start`, under the run's lock) the made layouts are written and the given
 tars unpacked below the run's work directory (`WORK/RUN_ID/layouts/ID`); a given
@@ -22,7 +28,7 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from infra import schemas
+from infra import gobuild, schemas
 from infra.images.layouts import (
     LAYOUT_NAMES,
     TOOLS,
@@ -60,16 +66,32 @@ class LayoutKind(Kind):
             help="OCI image layout to validate, a directory or a tar (repeatable; default: "
             "our reference layout and the layouts skopeo and umoci make from it)",
         )
+        group.addoption(
+            "--image-tool",
+            dest="ocitest_image_tools",
+            action="append",
+            default=None,
+            metavar="NAME|PATH",
+            help="image tool whose layout of our reference image is judged: skopeo's command "
+            "line (umoci's when named umoci); a program on PATH, a path or a built id "
+            "(umoci-0.6.0) (repeatable)",
+        )
 
     def check(self) -> list[Subject] | None:
         """One subject per `--image-layout`; each path must exist, be readable and be a
         layout directory (holding oci-layout, index.json or blobs) or a tar of one."""
         given = self.options.ocitest_image_layouts
-        if given is None:
+        tools = self.options.ocitest_image_tools
+        if given is None and tools is None:
             return None
         subjects: list[Subject] = []
         seen_paths: set[str] = set()
-        for p in given:
+        for spec in tools or []:
+            path = _find_tool(spec)
+            if path is None:
+                raise KindUsageError(f"--image-tool {spec}: {_why_not(spec)}")
+            subjects.append(_tool_subject(self.name, path, subjects))
+        for p in given or []:
             path = os.path.abspath(p)
             if path in seen_paths:
                 raise KindUsageError(f"--image-layout {p}: given twice")
@@ -79,11 +101,14 @@ class LayoutKind(Kind):
             sid, n = base, 2
             while any(s.id == sid for s in subjects):
                 sid, n = f"{base}-{n}", n + 1
-            subjects.append(Subject(kind=self.name, id=sid, name=base, path=path))
+            # a given layout's name is never a maker's: start tells the two apart by it
+            name = f"{base}-layout" if base in (REFERENCE, *TOOLS) else base
+            subjects.append(Subject(kind=self.name, id=sid, name=name, path=path))
         return subjects
 
     def resolve(self) -> list[Subject]:
-        """The reference layout and one layout per image tool found on PATH."""
+        """The reference layout, one layout per image tool found on PATH and one of the
+        umoci setup built (when built)."""
         subjects = [
             Subject(
                 kind=self.name,
@@ -94,19 +119,11 @@ class LayoutKind(Kind):
         ]
         for tool in TOOLS:
             binary = shutil.which(tool)
-            if not binary:
-                continue
-            version, output = tool_version(tool)
-            subjects.append(
-                Subject(
-                    kind=self.name,
-                    id=f"{tool}-{version}" if version else tool,
-                    name=tool,
-                    version=version,
-                    path=binary,
-                    version_output=output,
-                )
-            )
+            if binary:
+                subjects.append(_tool_subject(self.name, binary, subjects))
+        built = gobuild.built_dir("umoci")
+        if built:
+            subjects.append(_tool_subject(self.name, os.path.join(built, "umoci"), subjects))
         return subjects
 
     def start(self, subjects: list[Subject]) -> tuple[dict | None, str]:
@@ -115,19 +132,20 @@ class LayoutKind(Kind):
         base = self._base()
         dirs: dict[str, str] = {}
         errors: dict[str, str] = {}
-        given = self.ctx.explicit.get(self.name) is not None
         for s in subjects:
             dest = base / s.id
+            made = s.name == REFERENCE or s.name in TOOLS
             try:
-                if given and os.path.isdir(s.path):
+                if not made and os.path.isdir(s.path):
                     dirs[s.id] = s.path
                     continue
                 base.mkdir(parents=True, exist_ok=True)
                 shutil.rmtree(dest, ignore_errors=True)
-                if given:
+                if not made:
                     unpack_tar(s.path, dest)
                 else:
-                    make_layout(s.name, dest, self._rootfs() if s.name == "umoci" else "")
+                    rootfs = self._rootfs() if s.name == "umoci" else ""
+                    make_layout(s.name, dest, rootfs, binary=s.path)
                 dirs[s.id] = str(dest)
             except (LayoutError, OSError) as exc:
                 errors[s.id] = f"{s.id}: the layout was not made: {exc}".replace("\n", " ")
@@ -178,6 +196,48 @@ def layout_dir(ctx: RunContext, subject: Subject) -> str:
     if subject.id not in services["dirs"]:
         raise LayoutError(f"{subject.id}: no layout was made for this subject")
     return services["dirs"][subject.id]
+
+
+def _find_tool(spec: str) -> str | None:
+    """The executable `spec` names: a path, a setup build's id or a program on PATH."""
+    if "/" in spec:
+        path = os.path.abspath(spec)
+        return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+    if gobuild.built_name(spec):
+        name = spec.rpartition("-")[0]
+        built = gobuild.built_dir(name)
+        if built and name == "umoci" and gobuild.BUILDS[name].subject_id == spec:
+            return os.path.join(built, "umoci")
+        return None
+    return shutil.which(spec)
+
+
+def _why_not(spec: str) -> str:
+    if not spec.strip():
+        return "empty value"
+    if "/" in spec:
+        return "no such executable file"
+    if gobuild.built_name(spec):
+        return (
+            f"no such built image tool (setup builds {gobuild.BUILDS['umoci'].subject_id} "
+            "with OCITEST_GO_BUILDS=umoci ./ocitest setup)"
+        )
+    return "not found on PATH"
+
+
+def _tool_subject(kind: str, path: str, taken: list[Subject]) -> Subject:
+    """The subject of the image tool at `path`: it speaks umoci's command line when its base
+    name is umoci, else skopeo's; id TOOL-VERSION for those two, else the base name."""
+    base = os.path.basename(path)
+    tool = "umoci" if base == "umoci" else "skopeo"
+    version, output = tool_version(path)
+    sid = f"{base}-{version}" if base in TOOLS and version else base
+    unique, n = sid, 2
+    while any(s.id == unique for s in taken):
+        unique, n = f"{sid}-{n}", n + 1
+    return Subject(
+        kind=kind, id=unique, name=tool, version=version, path=path, version_output=output
+    )
 
 
 def _base_name(path: str) -> str:

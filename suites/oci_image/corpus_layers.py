@@ -135,6 +135,15 @@ case(
     ),
 )
 case(
+    "gzip-typed-tar",
+    "image.descriptor.media-type-of-content",
+    "a gzip-compressed layer typed as an uncompressed tar",
+    "layer-blobs",
+    new(
+        lambda b: [*b[:2], compress(b[2], "gzip")],
+    ),
+)
+case(
     "zstd-layer",
     "image.manifest.layers-portable-types",
     "a zstd layer (valid)",

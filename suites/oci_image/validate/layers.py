@@ -132,6 +132,10 @@ def scan_layer(path: Path, media_type: str, lower: dict[str, str]) -> LayerScan:
         if magic and not head.startswith(magic):
             scan.compression_error = f"no {kind} header (first bytes {head.hex()})"
             return scan
+        packed = [k for k, m in (("gzip", GZIP_MAGIC), ("zstd", ZSTD_MAGIC)) if head.startswith(m)]
+        if not kind and packed:
+            scan.compression_error = f"a {packed[0]} stream, typed as an uncompressed tar"
+            return scan
         stream = _Hashing(_open(f, kind))
         try:
             with tarfile.open(fileobj=stream, mode="r|") as tar:
