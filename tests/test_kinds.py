@@ -103,8 +103,9 @@ def test_runtime_tests_without_any_runtime_end_as_errors_naming_what_is_missing(
 
 
 def run_image_suite(tmp_path: Path, path: str, *args: str) -> subprocess.CompletedProcess:
-    """suites/oci_image/test_layout.py's oci-layout test alone, with PATH `path`; the
-    report goes to tmp_path/rep."""
+    """suites/oci_image/test_layout.py's oci-layout test alone, with PATH `path` and no
+    setup builds (OCITEST_GO_BUILDS=none: no umoci-0.6.0); the report goes to
+    tmp_path/rep."""
     return subprocess.run(
         [
             *PYTEST,
@@ -122,7 +123,7 @@ def run_image_suite(tmp_path: Path, path: str, *args: str) -> subprocess.Complet
         text=True,
         timeout=INNER_TIMEOUT,
         check=False,
-        env={**os.environ, "PATH": path},
+        env={**os.environ, "PATH": path, "OCITEST_GO_BUILDS": "none"},
     )
 
 
@@ -169,3 +170,27 @@ def test_a_tool_that_fails_errors_its_own_layout_only(tmp_path):
     assert by["skopeo-9.9.9"]["outcome"] == "error"
     assert "skopeo copy --all" in by["skopeo-9.9.9"]["message"], by["skopeo-9.9.9"]
     assert "exit 3: copy refused" in by["skopeo-9.9.9"]["message"]
+
+
+def test_an_image_tool_and_a_layout_given_side_by_side(tmp_path):
+    lay = tmp_path / "given"
+    write_layout(lay)
+    tool = tmp_path / "tools" / "copier"
+    tool.parent.mkdir()
+    tool.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && echo "copier 0.1.2" && exit 0\n'
+        'echo "copy refused: $*" >&2; exit 3\n'
+    )
+    tool.chmod(0o755)
+    res = run_image_suite(
+        tmp_path, no_runtime_path(tmp_path), f"--image-tool={tool}", f"--image-layout={lay}"
+    )
+    assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-2000:]
+    doc = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert [s["id"] for s in doc["subjects"]] == ["copier", "given"]
+    by = {r["subject"]: r for r in doc["results"]}
+    assert by["given"]["outcome"] == "passed", by["given"]
+    # the tool speaks skopeo's command line: copy of the reference into its own layout
+    assert by["copier"]["outcome"] == "error", by["copier"]
+    assert f"{tool} copy --all oci:" in by["copier"]["message"], by["copier"]
+    assert "exit 3: copy refused" in by["copier"]["message"]

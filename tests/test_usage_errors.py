@@ -420,6 +420,21 @@ def test_the_same_image_layout_twice_is_a_usage_error(tmp_path):
     assert_one_line_usage_error(res, "given twice")
 
 
+@pytest.mark.parametrize(
+    "value, needle",
+    [
+        ("no-such-image-tool", "not found on PATH"),
+        ("/no/such/tool", "no such executable file"),
+        ("umoci-9.9.9", "no such built image tool"),
+    ],
+)
+def test_a_bad_image_tool_is_a_usage_error(tmp_path, value, needle):
+    assert_one_line_usage_error(
+        pytest_usage("--image-tool", value, report_dir=str(tmp_path / "r")),
+        f"--image-tool {value}: {needle}",
+    )
+
+
 @pytest.mark.parametrize("value", ["soon", "0", "-3", "nan", "inf"])
 def test_a_bad_call_timeout_is_a_usage_error(tmp_path, monkeypatch, value):
     monkeypatch.setenv("OCITEST_CALL_TIMEOUT", value)
