@@ -3,15 +3,17 @@
 Options (docs/architecture.md, Contracts / Options): `--image-layout PATH` (repeatable; a layout
 directory, or a tar of one); `--image-tool NAME|PATH` (repeatable; an image tool whose
 layout of our reference image is judged: a program with skopeo's command line, `PROG copy
---all oci:SRC:REF oci:DEST:REF` and `PROG --version`, or umoci's when its base name is
-umoci; NAME is a program on PATH or the id of a setup build, `umoci-0.6.0`). Subjects: one
+--all oci:SRC:REF oci:DEST:REF` and `PROG --version`, or umoci's (ctr's, with its
+containerd beside it) when its base name is umoci (ctr); NAME is a program on PATH or the id of a setup build, `umoci-0.6.0`). Subjects: one
 per `--image-layout`, id the path's base name without `.tar`/`.tar.gz`/`.tgz` (`-2`, `-3`
 ... for repeats); one per `--image-tool`, id `TOOL-VERSION` for a skopeo or umoci, else
 the program's base name. Without either option, the layouts made on this host from our
 reference image (infra/images/reference_layout.py): `ocitest-reference` itself,
 `TOOL-VERSION` for each image tool found on PATH (`skopeo-1.9.3`, `umoci-0.4.7`; a
-tool-made layout carries the tool's version) and the umoci setup built
-(`OCITEST_GO_BUILDS=umoci ./ocitest setup`: `umoci-0.6.0`).
+tool-made layout carries the tool's version), the umoci setup built
+(`OCITEST_GO_BUILDS=umoci ./ocitest setup`: `umoci-0.6.0`) and `ctr images export` of the
+containerd setup built (`ctr-2.4.2`: a private containerd started for it under the run's
+directories, infra/images/ctr_export.py).
 
 Once per run (`start`, under the run's lock) the made layouts are written and the given
 tars unpacked below the run's work directory (`WORK/RUN_ID/layouts/ID`); a given
@@ -47,6 +49,10 @@ from infra.subjects import Subject
 REFERENCE = "ocitest"
 #: the image-spec version the reference layout is written to
 REFERENCE_SPEC = "1.1.1"
+#: the setup build (infra/gobuild.py) whose `ctr images export` is a default subject
+CTR_BUILD = "containerd"
+#: the subject names whose layout `start` makes (a given layout's name is never one)
+MAKERS = (REFERENCE, *TOOLS, "ctr")
 
 
 class LayoutKind(Kind):
@@ -73,7 +79,7 @@ class LayoutKind(Kind):
             default=None,
             metavar="NAME|PATH",
             help="image tool whose layout of our reference image is judged: skopeo's command "
-            "line (umoci's when named umoci); a program on PATH, a path or a built id "
+            "line (umoci's or ctr's when named so); a program on PATH, a path or a built id "
             "(umoci-0.6.0) (repeatable)",
         )
 
@@ -102,7 +108,7 @@ class LayoutKind(Kind):
             while any(s.id == sid for s in subjects):
                 sid, n = f"{base}-{n}", n + 1
             # a given layout's name is never a maker's: start tells the two apart by it
-            name = f"{base}-layout" if base in (REFERENCE, *TOOLS) else base
+            name = f"{base}-layout" if base in MAKERS else base
             subjects.append(Subject(kind=self.name, id=sid, name=name, path=path))
         return subjects
 
@@ -124,6 +130,9 @@ class LayoutKind(Kind):
         built = gobuild.built_dir("umoci")
         if built:
             subjects.append(_tool_subject(self.name, os.path.join(built, "umoci"), subjects))
+        built = gobuild.built_dir(CTR_BUILD)
+        if built:
+            subjects.append(_tool_subject(self.name, os.path.join(built, "ctr"), subjects))
         return subjects
 
     def start(self, subjects: list[Subject]) -> tuple[dict | None, str]:
@@ -134,7 +143,7 @@ class LayoutKind(Kind):
         errors: dict[str, str] = {}
         for s in subjects:
             dest = base / s.id
-            made = s.name == REFERENCE or s.name in TOOLS
+            made = s.name in MAKERS
             try:
                 if not made and os.path.isdir(s.path):
                     dirs[s.id] = s.path
@@ -143,6 +152,8 @@ class LayoutKind(Kind):
                 shutil.rmtree(dest, ignore_errors=True)
                 if not made:
                     unpack_tar(s.path, dest)
+                elif s.name == "ctr":
+                    self._ctr_export(s.path, dest)
                 else:
                     rootfs = self._rootfs() if s.name == "umoci" else ""
                     make_layout(s.name, dest, rootfs, binary=s.path)
@@ -157,6 +168,21 @@ class LayoutKind(Kind):
     def _base(self) -> Path:
         return Path(self.ctx.work_base) / "layouts"
 
+    def _ctr_dirs(self) -> tuple[str, str]:
+        """The private containerd's work and state directories (RUN/ctr each)."""
+        return f"{self.ctx.work_base}/ctr", f"{self.ctx.state_base}/ctr"
+
+    def _ctr_export(self, ctr: str, dest: Path) -> None:
+        """`ctr images export` of the reference, through a containerd started for it."""
+        from infra.images.ctr_export import export_layout
+
+        source = dest.with_name(dest.name + ".source")
+        make_layout(REFERENCE, source)
+        try:
+            export_layout(ctr, source, dest, *self._ctr_dirs())
+        finally:
+            shutil.rmtree(source, ignore_errors=True)
+
     def _rootfs(self) -> str:
         """The cached busybox rootfs umoci inserts (built once per cache)."""
         from infra.images.rootfs import cached_rootfs
@@ -168,8 +194,12 @@ class LayoutKind(Kind):
             raise LayoutError(str(exc)) from None
 
     def stop(self, subjects: list[Subject], services: dict | None) -> list[str]:
-        """Remove the layouts `start` made or unpacked (not a leak: nothing to report)."""
+        """Remove the layouts `start` made or unpacked (not a leak: nothing to report), and
+        what a start killed while `ctr` exported left (its containerd, its directories)."""
+        from infra.images.ctr_export import stop
+
         shutil.rmtree(self._base(), ignore_errors=True)
+        stop(*self._ctr_dirs())
         return []
 
     def schemas(self) -> dict[str, dict]:
@@ -226,12 +256,13 @@ def _why_not(spec: str) -> str:
 
 
 def _tool_subject(kind: str, path: str, taken: list[Subject]) -> Subject:
-    """The subject of the image tool at `path`: it speaks umoci's command line when its base
-    name is umoci, else skopeo's; id TOOL-VERSION for those two, else the base name."""
+    """The subject of the image tool at `path`: it speaks umoci's or ctr's command line when
+    its base name is umoci or ctr, else skopeo's; id TOOL-VERSION for those three, else
+    the base name."""
     base = os.path.basename(path)
-    tool = "umoci" if base == "umoci" else "skopeo"
+    tool = base if base in ("umoci", "ctr") else "skopeo"
     version, output = tool_version(path)
-    sid = f"{base}-{version}" if base in TOOLS and version else base
+    sid = f"{base}-{version}" if base in MAKERS and version else base
     unique, n = sid, 2
     while any(s.id == unique for s in taken):
         unique, n = f"{sid}-{n}", n + 1

@@ -1,0 +1,141 @@
+"""The layout `ctr images export` writes: our reference image imported into a private
+containerd (the 2.x built at setup, infra/gobuild.py) and exported again.
+
+`export_layout(ctr, source, dest, work, state)`: starts `containerd` (the binary beside
+`ctr`) with a config of its own: root WORK (/var/lib/ocitest/runs/RUN_ID/ctr), state and
+socket under STATE (/run/ocitest/RUN_ID/ctr), the CRI, sandbox and NRI plugins off, so it
+runs no container and mounts nothing (the import is `--no-unpack`); then `ctr images
+import --base-name ocitest.invalid/reference --all-platforms --no-unpack` of the
+reference layout as a tar, `ctr images export --all-platforms` of
+ocitest.invalid/reference:latest, and unpacks that tar into `dest`. The daemon is stopped
+and its directories removed whatever happens (`stop`); its command line names the run's
+directories, so the sweeper (infra/sweep.py) finds what a killed run left. Every command
+has a timeout (infra.images.layouts.TOOL_TIMEOUT).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+from infra.images.layouts import TOOL_TIMEOUT, LayoutError, unpack_tar
+from infra.services import ServiceError, spawn, stop_pid, wait_until
+
+#: the name the reference image gets in the private containerd (.invalid: never pulled)
+IMAGE = "ocitest.invalid/reference"
+#: the containerd namespace the import goes to
+NAMESPACE = "ocitest"
+
+_CONFIG = """version = 3
+root = "{root}"
+state = "{state}/state"
+disabled_plugins = [
+  "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime",
+  "io.containerd.podsandbox.controller.v1.podsandbox", "io.containerd.sandbox.controller.v1.shim",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.blockfile",
+  "io.containerd.snapshotter.v1.erofs", "io.containerd.nri.v1.nri",
+  "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp",
+]
+
+[grpc]
+  address = "{state}/containerd.sock"
+
+[ttrpc]
+  address = "{state}/containerd.sock.ttrpc"
+
+[debug]
+  level = "warn"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{root}/opt"
+"""
+
+
+def export_layout(ctr: str, source: Path, dest: Path, work: str, state: str) -> None:
+    """Write into the new directory `dest` the layout `ctr images export` makes of the
+    layout at `source` (see the module docstring); `work`, `state`: the daemon's
+    directories (created, then removed).
+
+    Raises:
+        LayoutError: containerd did not start, or a ctr command failed or timed out.
+    """
+    from infra.targets import open_target
+
+    target = open_target("local")
+    containerd = os.path.join(os.path.dirname(ctr), "containerd")
+    if not os.access(containerd, os.X_OK):
+        raise LayoutError(f"{containerd}: missing (the containerd beside {ctr})")
+    for d in (work, state):
+        os.makedirs(d, exist_ok=True)
+    socket = f"{state}/containerd.sock"
+    Path(work, "config.toml").write_text(_CONFIG.format(root=f"{work}/root", state=state))
+    pid = 0
+    try:
+        pid = spawn(
+            target,
+            [containerd, "--config", f"{work}/config.toml"],
+            f"{state}/containerd.pid",
+            f"{work}/containerd.log",
+        )
+        base = [ctr, "--address", socket, "--namespace", NAMESPACE]
+        try:
+            wait_until(f"containerd at {socket}", lambda: _answers(base))
+        except ServiceError as exc:
+            raise LayoutError(f"{exc}; its log: {_tail(f'{work}/containerd.log')}") from None
+        archive_in, archive_out = f"{work}/reference.tar", f"{work}/export.tar"
+        with tarfile.open(archive_in, "w") as tar:
+            tar.add(source, arcname=".")
+        flags = ["--base-name", IMAGE, "--all-platforms", "--no-unpack"]
+        _ctr([*base, "images", "import", *flags, archive_in])
+        _ctr([*base, "images", "export", "--all-platforms", archive_out, f"{IMAGE}:latest"])
+        unpack_tar(archive_out, dest)
+    finally:
+        stop(work, state, pid)
+
+
+def stop(work: str, state: str, pid: int = 0) -> None:
+    """Stop the daemon (`pid`, else the one its pid file names) and remove `work` and
+    `state`. Never raises."""
+    from infra.targets import open_target
+
+    if not pid:
+        try:
+            pid = int(Path(state, "containerd.pid").read_text().strip() or 0)
+        except (OSError, ValueError):
+            pid = 0
+    if pid:
+        # clean-up goes on whatever happens: the sweeper has the rest
+        with contextlib.suppress(Exception):
+            stop_pid(open_target("local"), pid, grace=10)
+    for d in (work, state):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _answers(base: list[str]) -> bool:
+    res = subprocess.run([*base, "version"], capture_output=True, timeout=10)
+    return res.returncode == 0
+
+
+def _tail(path: str) -> str:
+    try:
+        return Path(path).read_text(errors="replace").strip()[-400:].replace("\n", " ")
+    except OSError:
+        return "(none)"
+
+
+def _ctr(argv: list[str]) -> None:
+    cmd = " ".join(argv)
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise LayoutError(f"{cmd}: no answer in {TOOL_TIMEOUT} s") from None
+    except OSError as exc:
+        raise LayoutError(f"{cmd}: {exc}") from None
+    if res.returncode != 0:
+        tail = res.stderr.strip()[-400:].replace("\n", " ")
+        raise LayoutError(f"{cmd}: exit {res.returncode}: {tail}")
