@@ -11,6 +11,8 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from infra.images.reference_layout import write_layout
 from tests.conftest import INNER_TIMEOUT, PYTEST, ROOT, run_demo_suite
 from tests.dummy_kind import STARTS_LOG
@@ -194,3 +196,29 @@ def test_an_image_tool_and_a_layout_given_side_by_side(tmp_path):
     assert by["copier"]["outcome"] == "error", by["copier"]
     assert f"{tool} copy --all oci:" in by["copier"]["message"], by["copier"]
     assert "exit 3: copy refused" in by["copier"]["message"]
+
+
+def test_ctr_export_makes_a_layout_through_a_containerd_it_stops(tmp_path):
+    from infra import gobuild
+
+    built = gobuild.built_dir("containerd")
+    if not built:
+        pytest.skip("no containerd build (./ocitest setup builds containerd 2.4.2)")
+    ctr = os.path.join(built, "ctr")
+    res = run_image_suite(tmp_path, no_runtime_path(tmp_path), f"--image-tool={ctr}")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    doc = json.loads((tmp_path / "rep" / "results.json").read_text())
+    [subject] = doc["subjects"]
+    assert subject["id"].startswith("ctr-2."), subject
+    assert doc["counts"] == {subject["id"]: {"passed": 1}}
+    assert doc["run"]["leftovers"] == []
+    # its containerd is gone: no process names the run's directories any more
+    run_id = doc["run"]["id"]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        assert not ("containerd" in text and run_id in text), (cmdline, text)
+    for base in ("/run/ocitest", "/var/lib/ocitest/runs"):
+        assert not os.path.exists(f"{base}/{run_id}/ctr"), base
