@@ -84,8 +84,10 @@ class LayoutKind(Kind):
         )
 
     def check(self) -> list[Subject] | None:
-        """One subject per `--image-layout`; each path must exist, be readable and be a
-        layout directory (holding oci-layout, index.json or blobs) or a tar of one."""
+        """One subject per `--image-tool` (an executable: a path, a setup build's id or a
+        program on PATH), then one per `--image-layout` (each path must exist, be readable
+        and be a layout directory, holding oci-layout, index.json or blobs, or a tar of
+        one). Raises KindUsageError (one line) for a value that is neither."""
         given = self.options.ocitest_image_layouts
         tools = self.options.ocitest_image_tools
         if given is None and tools is None:
