@@ -222,3 +222,31 @@ def test_ctr_export_makes_a_layout_through_a_containerd_it_stops(tmp_path):
         assert not ("containerd" in text and run_id in text), (cmdline, text)
     for base in ("/run/ocitest", "/var/lib/ocitest/runs"):
         assert not os.path.exists(f"{base}/{run_id}/ctr"), base
+
+
+def test_the_sweeper_stops_the_ctr_containerd_a_killed_run_left(tmp_path):
+    from infra import gobuild
+    from infra.images.ctr_export import start_daemon
+    from infra.run import new_run_id, user_layout
+    from infra.sweep import prepare_run, sweep_run
+    from infra.targets import open_target
+
+    built = gobuild.built_dir("containerd")
+    if not built:
+        pytest.skip("no containerd build (./ocitest setup builds containerd 2.4.2)")
+    target, run = open_target("local"), new_run_id()
+    lay = user_layout(target)
+    prepare_run(target, run, os.getpid(), lay)
+    # what the layout kind's start leaves when its process is killed mid-export
+    work, state = f"{lay.work}/{run}/ctr", f"{lay.state}/{run}/ctr"
+    try:
+        pid, _ = start_daemon(os.path.join(built, "ctr"), work, state)
+    finally:
+        removed = sweep_run(target, run, lay)
+    assert any(line.startswith(f"process {pid} ") for line in removed), removed
+    try:
+        state_letter = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        state_letter = "gone"
+    assert state_letter in ("gone", "Z"), f"containerd {pid} still running after the sweep"
+    assert not os.path.exists(work) and not os.path.exists(state)

@@ -64,29 +64,9 @@ def export_layout(ctr: str, source: Path, dest: Path, work: str, state: str) -> 
     Raises:
         LayoutError: containerd did not start, or a ctr command failed or timed out.
     """
-    from infra.targets import open_target
-
-    target = open_target("local")
-    containerd = os.path.join(os.path.dirname(ctr), "containerd")
-    if not os.access(containerd, os.X_OK):
-        raise LayoutError(f"{containerd}: missing (the containerd beside {ctr})")
-    for d in (work, state):
-        os.makedirs(d, exist_ok=True)
-    socket = f"{state}/containerd.sock"
-    Path(work, "config.toml").write_text(_CONFIG.format(root=f"{work}/root", state=state))
     pid = 0
     try:
-        pid = spawn(
-            target,
-            [containerd, "--config", f"{work}/config.toml"],
-            f"{state}/containerd.pid",
-            f"{work}/containerd.log",
-        )
-        base = [ctr, "--address", socket, "--namespace", NAMESPACE]
-        try:
-            wait_until(f"containerd at {socket}", lambda: _answers(base))
-        except ServiceError as exc:
-            raise LayoutError(f"{exc}; its log: {_tail(f'{work}/containerd.log')}") from None
+        pid, base = start_daemon(ctr, work, state)
         archive_in, archive_out = f"{work}/reference.tar", f"{work}/export.tar"
         with tarfile.open(archive_in, "w") as tar:
             tar.add(source, arcname=".")
@@ -96,6 +76,42 @@ def export_layout(ctr: str, source: Path, dest: Path, work: str, state: str) -> 
         unpack_tar(archive_out, dest)
     finally:
         stop(work, state, pid)
+
+
+def start_daemon(ctr: str, work: str, state: str) -> tuple[int, list[str]]:
+    """Start the private containerd beside `ctr` (config in `work`, socket and pid file in
+    `state`) and wait until ctr reaches it; (its pid, the ctr argv prefix that talks to
+    it). The caller stops it (`stop`).
+
+    Raises:
+        LayoutError: no containerd beside `ctr`, or it did not answer in time (its log).
+    """
+    from infra.targets import open_target
+
+    containerd = os.path.join(os.path.dirname(ctr), "containerd")
+    if not os.access(containerd, os.X_OK):
+        raise LayoutError(f"{containerd}: missing (the containerd beside {ctr})")
+    for d in (work, state):
+        os.makedirs(d, exist_ok=True)
+    socket = f"{state}/containerd.sock"
+    Path(work, "config.toml").write_text(_CONFIG.format(root=f"{work}/root", state=state))
+    try:
+        pid = spawn(
+            open_target("local"),
+            [containerd, "--config", f"{work}/config.toml"],
+            f"{state}/containerd.pid",
+            f"{work}/containerd.log",
+        )
+    except ServiceError as exc:
+        raise LayoutError(str(exc)) from None
+    base = [ctr, "--address", socket, "--namespace", NAMESPACE]
+    try:
+        wait_until(f"containerd at {socket}", lambda: _answers(base))
+    except ServiceError as exc:
+        log = _tail(f"{work}/containerd.log")
+        stop(work, state, pid)
+        raise LayoutError(f"{exc}; its log: {log}") from None
+    return pid, base
 
 
 def stop(work: str, state: str, pid: int = 0) -> None:
