@@ -114,7 +114,6 @@ claims_mutant(
         "config-linux.netdevices.name-conflict-errors",
         "config-linux.netdevices.name-template-allowed",
         "config-linux.netdevices.not-moved-back",
-        "config-linux.netdevices.set-up",
         "config-linux.cpu.burst",
         "config-linux.hugepages.reservation",
         "config-linux.memorypolicy.applied",

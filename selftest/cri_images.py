@@ -159,3 +159,48 @@ def _(req) -> None:
     name = req.image.image
     if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
         req.image.image = name + ":1.0"
+
+
+@cri_mutant(
+    "image-status-without-digests",
+    rpc="ImageStatus",
+    breaks="ImageStatus of a present image gives no repo digests",
+    fails=[
+        "test_images.py::test_image_status_describes_a_present_image",
+        "test_images.py::test_pull_image_by_digest",
+    ],
+    requirements=["cri.image.status", "cri.image.pull-digest"],
+)
+def _(req, resp, err, ctx):
+    if resp is not None and resp.HasField("image"):
+        del resp.image.repo_digests[:]
+    return resp
+
+
+@cri_mutant(
+    "list-images-only-one",
+    rpc="ListImages",
+    breaks="ListImages lists only the first image",
+    fails=[
+        "test_images.py::test_list_images_lists_the_present_images",
+        "test_images.py::test_tags_of_one_manifest_are_one_image_with_every_tag",
+    ],
+    requirements=["cri.image.list", "cri.image.tags-one-image"],
+)
+def _(req, resp, err, ctx):
+    if resp is not None and len(resp.images) > 1:
+        del resp.images[1:]
+    return resp
+
+
+@cri_mutant(
+    "image-fs-info-empty",
+    rpc="ImageFsInfo",
+    breaks="ImageFsInfo lists no image filesystem",
+    fails=["test_images.py::test_image_fs_info_reports_usage"],
+    requirements=["cri.image.fs-info"],
+)
+def _(req, resp, err, ctx):
+    if resp is not None:
+        del resp.image_filesystems[:]
+    return resp

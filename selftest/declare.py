@@ -62,7 +62,7 @@ AREAS: dict[str, tuple[str, ...]] = {
         "config_process",
         "config_resources",
     ),
-    "cri": ("cri_runtime", "cri_security", "cri_images"),
+    "cri": ("cri_runtime", "cri_security", "cri_images", "cri_containers"),
 }
 #: kind -> the suite directory (under suites/) its mutants run against
 SUITES = {"runtime": "oci_runtime", "cri": "cri"}

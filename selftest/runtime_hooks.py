@@ -25,7 +25,6 @@ from selftest.runtime_base import ConfigEditing
         "config.hooks.poststop-path-runtime-ns",
         "config.hooks.order",
         "config.hooks.state-on-stdin",
-        "config.hooks.poststop-timing",
     ],
 )
 def _(cfg: dict) -> bool:
@@ -72,11 +71,9 @@ def _(cfg: dict) -> bool:
     ],
     requirements=[
         "features.hooks-supported",
-        "runtime.lifecycle.create-runtime-invoked",
         "runtime.lifecycle.create-runtime-failure",
         "config.hooks.create-runtime-path-runtime-ns",
         "config.hooks.args",
-        "config.hooks.env",
         "config.hooks.create-runtime-timing",
     ],
 )
@@ -100,7 +97,6 @@ def _(cfg: dict) -> bool:
         "runtime.lifecycle.create-container-invoked",
         "runtime.lifecycle.create-container-failure",
         "config.hooks.create-container-path-runtime-ns",
-        "config.hooks.create-container-after-create-runtime",
     ],
 )
 def _(cfg: dict) -> bool:
@@ -121,7 +117,6 @@ def _(cfg: dict) -> bool:
     requirements=[
         "runtime.lifecycle.start-container-invoked",
         "config.hooks.start-container-path-container-ns",
-        "config.hooks.start-container-timing",
     ],
 )
 def _(cfg: dict) -> bool:
@@ -198,7 +193,6 @@ def _(cfg: dict) -> bool:
     ],
     requirements=[
         "runtime.lifecycle.poststop-failure-warns",
-        "runtime.warnings.continue",
     ],
     base="crun",
 )
@@ -212,3 +206,24 @@ class StopsAtFailingPoststop(ConfigEditing):
             return False
         cfg["hooks"]["poststop"] = hooks[: failing[0] + 1]
         return True
+
+
+@edit_mutant(
+    "hook-env-not-exact",
+    breaks="a hook with env also gets a variable of the runtime's own",
+    fails=[
+        "test_config_hooks.py::test_a_hook_runs_with_its_args_and_env_exactly",
+    ],
+    requirements=[
+        "config.hooks.env",
+    ],
+)
+def _(cfg: dict) -> bool:
+    """Every hook that has env gets HOME=/root added (as if the runtime merged its own)."""
+    changed = False
+    for hooks in (cfg.get("hooks") or {}).values():
+        for hook in hooks:
+            if hook.get("env"):
+                hook["env"] = [*hook["env"], "HOME=/root"]
+                changed = True
+    return changed

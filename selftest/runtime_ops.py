@@ -14,7 +14,7 @@ import shutil
 import subprocess
 
 from selftest.declare import runtime_mutant
-from selftest.runtime_base import TIMEOUT, ConfigEditing, Wrapper
+from selftest.runtime_base import TIMEOUT, ConfigEditing, Wrapper, _bundle_of
 
 
 @runtime_mutant(
@@ -52,7 +52,6 @@ class MissingIdOk(Wrapper):
     ],
     requirements=[
         "runtime.create.duplicate-id-errors",
-        "runtime.state.id-unique",
     ],
 )
 class CreateDuplicateOk(Wrapper):
@@ -166,7 +165,6 @@ class DeleteRunningOk(Wrapper):
     ],
     requirements=[
         "runtime.delete.removes-created-resources",
-        "runtime.lifecycle.destroy-on-delete",
         "runtime.delete.id-reusable",
         "runtime.lifecycle.poststop-invoked",
         "config.hooks.poststop-path-runtime-ns",
@@ -286,7 +284,6 @@ class IgnoresRootPath(ConfigEditing):
     ],
     requirements=[
         "runtime.start.runs-program",
-        "runtime.lifecycle.run-program",
         "config.process.env",
     ],
 )
@@ -334,3 +331,99 @@ class DeleteRemovesMountSources(Wrapper):
             for src in sources:
                 shutil.rmtree(src, ignore_errors=True)
         return rc
+
+
+@runtime_mutant(
+    "root-path-defaults-to-rootfs",
+    breaks="a root without path is taken as root.path rootfs",
+    fails=[
+        "test_config_errors.py::test_create_refuses_a_broken_config_and_leaves_nothing_behind"
+        "[root-without-path]",
+    ],
+    requirements=[
+        "config.errors.root-path-required",
+    ],
+)
+class RootPathDefaultsToRootfs(ConfigEditing):
+    """A root object without path gets path "rootfs" instead of an error."""
+
+    def edit(self, cfg: dict) -> bool:
+        if not isinstance(cfg.get("root"), dict) or "path" in cfg["root"]:
+            return False
+        cfg["root"]["path"] = "rootfs"
+        return True
+
+
+@runtime_mutant(
+    "string-process-taken-as-args",
+    breaks="process given as a string runs that string as the program",
+    fails=[
+        "test_config_errors.py::test_create_refuses_a_broken_config_and_leaves_nothing_behind"
+        "[process-is-a-string]",
+    ],
+    requirements=[
+        "config.errors.wrong-type",
+    ],
+)
+class StringProcessTakenAsArgs(ConfigEditing):
+    """A process of the wrong type (a string) becomes a process running that string."""
+
+    def edit(self, cfg: dict) -> bool:
+        if not isinstance(cfg.get("process"), str):
+            return False
+        cfg["process"] = {
+            "args": [cfg["process"]],
+            "cwd": "/",
+            "user": {"uid": 0, "gid": 0},
+            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+        }
+        return True
+
+
+@runtime_mutant(
+    "lenient-config-json",
+    breaks="a config.json that is not JSON is replaced by a default config",
+    fails=[
+        "test_config_errors.py::test_create_refuses_a_broken_config_and_leaves_nothing_behind"
+        "[not-json]",
+    ],
+    requirements=[
+        "config.errors.not-json",
+    ],
+)
+class LenientConfigJson(Wrapper):
+    """A config.json that does not parse is swapped for a minimal valid one (rootfs at
+    BUNDLE/rootfs, `sh` as the program) for the create, and put back after it."""
+
+    def run(self) -> int:
+        if self.command != "create" or not self.ids:
+            return self.passthrough()
+        path = os.path.join(_bundle_of(self.args), "config.json")
+        try:
+            with open(path) as fh:
+                original = fh.read()
+            json.loads(original)
+            return self.passthrough()
+        except OSError:
+            return self.passthrough()
+        except ValueError:
+            pass
+        minimal = {
+            "ociVersion": "1.0.2",
+            "root": {"path": "rootfs"},
+            "process": {
+                "args": ["sh"],
+                "cwd": "/",
+                "user": {"uid": 0, "gid": 0},
+                "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+            },
+            "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}]},
+        }
+        with open(path, "w") as fh:
+            json.dump(minimal, fh)
+        try:
+            return subprocess.run([self.base, *self.argv], timeout=TIMEOUT).returncode
+        finally:
+            with open(path, "w") as fh:
+                fh.write(original)

@@ -149,7 +149,6 @@ class StateBadVersion(StateRewriting):
     ],
     requirements=[
         "runtime.state.status-running",
-        "runtime.state.status",
         "runtime.start.not-created-errors",
     ],
 )
@@ -159,3 +158,57 @@ class StateStuckCreated(StateRewriting):
     def rewrite(self, doc: dict) -> None:
         if doc.get("status") == "running":
             doc["status"] = "created"
+
+
+@runtime_mutant(
+    "state-wrong-id",
+    breaks="the state names another container's id",
+    fails=[
+        "test_state.py::test_state_reports_the_id_and_an_oci_version",
+    ],
+    requirements=[
+        "runtime.state.id",
+    ],
+)
+class StateWrongId(StateRewriting):
+    """The state's id is not the id asked for (a suffix added)."""
+
+    def rewrite(self, doc: dict) -> None:
+        if isinstance(doc.get("id"), str):
+            doc["id"] += "-other"
+
+
+@runtime_mutant(
+    "state-no-pid-while-created",
+    breaks="the state of a created container has no pid",
+    fails=[
+        "test_state.py::test_state_pid_is_the_container_process",
+    ],
+    requirements=[
+        "runtime.state.pid",
+    ],
+)
+class StateNoPidWhileCreated(StateRewriting):
+    """The state omits pid while the container is created."""
+
+    def rewrite(self, doc: dict) -> None:
+        if doc.get("status") == "created":
+            doc.pop("pid", None)
+
+
+@runtime_mutant(
+    "state-created-as-creating",
+    breaks='a created container is reported as "creating"',
+    fails=[
+        "test_state.py::test_status_follows_the_lifecycle",
+    ],
+    requirements=[
+        "runtime.state.status-created",
+    ],
+)
+class StateCreatedAsCreating(StateRewriting):
+    """A created container's status reads "creating"."""
+
+    def rewrite(self, doc: dict) -> None:
+        if doc.get("status") == "created":
+            doc["status"] = "creating"

@@ -47,11 +47,16 @@ def test_cri_mutant_fails_exactly_its_targeted_tests(name, cri_baseline, tmp_pat
     assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
     base = {k for k in cri_baseline.failing(BASE) if k.split("::")[0] in m.modules}
     new = run.failing() - base
-    proofs.record(m, new, violated=run.violated(new))
+    violated = run.violated(new)
+    proofs.record(m, new, violated=violated)
     assert new == set(m.fails), (
         f"CRI mutant {name} ({m.breaks}):\n"
         f"  fails but should not: {sorted(new - set(m.fails))}\n"
         f"  should fail but does not: {sorted(set(m.fails) - new)}"
+    )
+    assert set(m.requirements) <= set(violated), (
+        f"CRI mutant {name} declares requirements no failed assertion names: "
+        f"{sorted(set(m.requirements) - set(violated))}"
     )
     assert run.results["run"]["leftovers"] == [], "the run leaked: " + str(
         run.results["run"]["leftovers"]

@@ -141,12 +141,18 @@ def test_mutant_fails_exactly_its_targeted_tests(name, baselines, mutant_runs):
     base_failing = {k for k, o in base_outcomes.items() if o in ("failed", "error")} & ran
     new = failing - base_failing
     fixed = base_failing - failing
-    proofs.record(mutant, new, violated=run.violated(new, subject))
+    violated = run.violated(new, subject)
+    proofs.record(mutant, new, violated=violated)
     assert new == set(mutant.fails) and fixed == set(mutant.also_passes), (
         f"mutant {name} ({mutant.breaks}), against {base}:\n"
         f"  fails but should not: {sorted(new - set(mutant.fails))}\n"
         f"  should fail but does not: {sorted(set(mutant.fails) - new)}\n"
         f"  passes where {base} fails: {sorted(fixed)}"
+    )
+    assert set(mutant.requirements) <= set(violated), (
+        f"mutant {name} declares requirements no failed assertion names (issue 17: a mutant "
+        f"proves what it breaks, not every id on its tests): "
+        f"{sorted(set(mutant.requirements) - set(violated))}"
     )
     assert run.results["run"]["leftovers"] == [], "the run leaked: " + str(
         run.results["run"]["leftovers"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.probe import parse_limits, probe_args
-from suites.messages import violation
+from suites.messages import requirement_headers, violation
 
 #: a hard limit per type, lowered further to the caller's own hard limit where that is
 #: smaller (lowering needs no privilege); the soft limit is half of it
@@ -41,25 +41,30 @@ def lowered_rlimits(host) -> list[dict]:
     return out
 
 
-def _mismatch(report, rlimits: list[dict]) -> tuple[str, list[str]]:
-    """(requirement id, differences) between the probe's limits and `rlimits`."""
+def _mismatch(report, rlimits: list[dict]) -> tuple[str, list[str], list[str]]:
+    """(requirement id, differences, further broken ids) between the probe's limits and
+    `rlimits`: a soft and a hard limit both wrong name both ids."""
     seen = report.rlimits
     missing = [r["type"] for r in rlimits if r["type"] not in seen]
     if missing:
-        return "config.process.rlimits-getrlimit", [f"{t}: no limit reported" for t in missing]
+        return "config.process.rlimits-getrlimit", [f"{t}: no limit reported" for t in missing], []
     soft = [
         f"{r['type']}: soft {seen[r['type']][0]} (wanted {r['soft']})"
         for r in rlimits
         if seen[r["type"]][0] != r["soft"]
     ]
-    if soft:
-        return "config.process.rlimits-soft", soft
     hard = [
         f"{r['type']}: hard {seen[r['type']][1]} (wanted {r['hard']})"
         for r in rlimits
         if seen[r["type"]][1] != r["hard"]
     ]
-    return "config.process.rlimits-hard", hard
+    if soft:
+        return (
+            "config.process.rlimits-soft",
+            soft + hard,
+            ["config.process.rlimits-hard"] if hard else [],
+        )
+    return "config.process.rlimits-hard", hard, []
 
 
 @pytest.mark.requirement(
@@ -70,13 +75,13 @@ def test_each_rlimit_is_applied_as_soft_and_hard(containers, host):
     rlimits = lowered_rlimits(host)
     b.config["process"]["rlimits"] = rlimits
     report = containers.probe(b)
-    rid, differences = _mismatch(report, rlimits)
+    rid, differences, more = _mismatch(report, rlimits)
     assert not differences, violation(
         rid,
         wanted=f"each of {len(rlimits)} rlimits as configured: {rlimits}",
         seen="; ".join(differences),
         evidence=[report.evidence],
-    )
+    ) + ("\n" + requirement_headers(more) if more else "")
 
 
 @pytest.mark.requires("cap_sys_resource")
@@ -92,13 +97,13 @@ def test_rlimits_above_the_callers_own_are_applied(containers, host):
     b = containers.bundle()
     b.config["process"]["rlimits"] = rlimits
     report = containers.probe(b)
-    rid, differences = _mismatch(report, rlimits)
+    rid, differences, more = _mismatch(report, rlimits)
     assert not differences, violation(
         rid,
         wanted=f"raised limits as configured: {rlimits}",
         seen="; ".join(differences),
         evidence=[report.evidence],
-    )
+    ) + ("\n" + requirement_headers(more) if more else "")
 
 
 @pytest.mark.requirement(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from suites.messages import violation
+from suites.messages import requirement_headers, violation
 
 
 @pytest.mark.requires("root")  # rootless maps only container uid 0
@@ -15,13 +15,20 @@ def test_the_program_runs_as_user_uid_and_gid(containers):
     report = containers.probe(b)
     ids = {"uid": report.uid, "euid": report.euid, "gid": report.gid, "egid": report.egid}
     wanted = {"uid": 1234, "euid": 1234, "gid": 2345, "egid": 2345}
-    rid = "config.user.uid" if (ids["uid"], ids["euid"]) != (1234, 1234) else "config.user.gid"
+    broken = [
+        rid
+        for rid, keys in (
+            ("config.user.uid", ("uid", "euid")),
+            ("config.user.gid", ("gid", "egid")),
+        )
+        if any(ids[k] != wanted[k] for k in keys)
+    ]
     assert ids == wanted, violation(
-        rid,
+        broken[0],
         wanted=f"{wanted}",
         seen=f"{ids}",
         evidence=[report.evidence],
-    )
+    ) + ("\n" + requirement_headers(broken[1:]) if broken[1:] else "")
 
 
 @pytest.mark.requires("root")  # rootless maps only container uid 0
