@@ -29,6 +29,12 @@ decorate says how the behaviour is broken:
   alter(request, response, upstream error, ctx) -> response, or with
   `alters="request"` on edit(request) -> None, or with `alters="call"` on
   call(upstream channel, raw request, forward, deadline s) -> raw response.
+- registry (suites/oci_image/test_registry_*.py; the HTTP proxy of registry_proxy.py in
+  front of the embedded registry, reached as `--registry mutant:NAME`):
+  `registry_mutants.mutant(...)` on alter(exchange) -> None of the upstream answer, or
+  with `request=True` on edit(exchange) -> None before it goes upstream (setting a
+  status there answers without going upstream). Its `fails` name test functions
+  ("test_registry_pull.py::test_name", any parametrization).
 
 Declarations live in the modules of `AREAS` (add a new module there). Standard library
 only: runtime_mutant.py imports the runtime areas under the system python with -I.
@@ -63,9 +69,10 @@ AREAS: dict[str, tuple[str, ...]] = {
         "config_resources",
     ),
     "cri": ("cri_runtime", "cri_security", "cri_images", "cri_containers"),
+    "registry": ("registry_mutants", "registry_pull_mutants", "registry_write_mutants"),
 }
 #: kind -> the suite directory (under suites/) its mutants run against
-SUITES = {"runtime": "oci_runtime", "cri": "cri"}
+SUITES = {"runtime": "oci_runtime", "cri": "cri", "registry": "oci_image"}
 
 
 @dataclass(frozen=True)
@@ -94,17 +101,20 @@ class Mutant:
     """One declared mutant (see the module doc for the fields' meaning).
 
     Attributes:
-        kind: "runtime" or "cri".
+        kind: "runtime", "cri" or "registry".
         name: the mutant's name; the runtime subject is "mutant-KEY", the CRI endpoint
-            "mutant:NAME" (subjects "mutant-NAME-HANDLER").
-        how: what was decorated: "class", "edit", "features", "claims" (runtime) or
-            "response", "request", "call" (cri).
+            "mutant:NAME" (subjects "mutant-NAME-HANDLER"), the registry
+            "mutant:NAME" (subject "mutant-NAME").
+        how: what was decorated: "class", "edit", "features", "claims" (runtime),
+            "response", "request", "call" (cri) or "response", "request" (registry).
         breaks, fails, requirements, also_passes: as declared.
-        base: the real runtime it wraps (runtime) or the runtime handler it runs (cri).
+        base: the real runtime it wraps (runtime), the runtime handler it runs (cri) or
+            the registry it fronts (registry: "embedded").
         baseline: the registry key of the claims mutant whose run is this mutant's
             baseline (an @edit_mutant(claims=...)); "" when the baseline is `base`.
         claims: the runtime-spec version it declares, "" for its base's own.
-        behaviour: the runtime_base.Wrapper subclass (runtime) or CriAlteration (cri).
+        behaviour: the runtime_base.Wrapper subclass (runtime), CriAlteration (cri) or
+            registry_mutants.RegistryMutant (registry).
     """
 
     kind: str
@@ -122,9 +132,10 @@ class Mutant:
     @property
     def key(self) -> str:
         """The registry key: NAME (runc-based runtime mutants), BASE-NAME (other bases),
-        cri-NAME (CRI mutants). Also the mutant's name in reports/proofs.json."""
-        if self.kind == "cri":
-            return f"cri-{self.name}"
+        cri-NAME (CRI mutants), registry-NAME (registry mutants). Also the mutant's name
+        in reports/proofs.json."""
+        if self.kind in ("cri", "registry"):
+            return f"{self.kind}-{self.name}"
         return self.name if self.base == "runc" else f"{self.base}-{self.name}"
 
     @property
@@ -309,8 +320,15 @@ def cri_mutant(
     return wrap
 
 
+def register(m: Mutant) -> Mutant:
+    """Add a mutant declared by an area's own decorator (registry_mutants.mutant).
+    Raises ValueError when its key is taken."""
+    return _register(m)
+
+
 def load(kind: str) -> dict[str, Mutant]:
-    """Import the declaring modules of `kind` ("runtime" or "cri"); its mutants, by key.
+    """Import the declaring modules of `kind` ("runtime", "cri" or "registry"); its
+    mutants, by key.
     Raises ValueError for a mutant declared twice or a claiming mutant without the
     claims mutant of its version."""
     for module in AREAS[kind]:

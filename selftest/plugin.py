@@ -92,12 +92,13 @@ class RegistryMutantScheme:
     option = "--mutant"
 
     def check(self, name: str) -> None:
-        from selftest.registry_mutants import MUTANTS
+        from selftest.registry_mutants import all_mutants
 
-        if name not in MUTANTS:
+        known = all_mutants()
+        if name not in known:
             raise KindUsageError(
                 f"--registry mutant:{name}: no such registry mutant "
-                f"(known: {', '.join(sorted(MUTANTS))})"
+                f"(known: {', '.join(sorted(known))})"
             )
 
     def start(self, target: Target, ctx: RunContext, upstream: str, name: str) -> tuple[str, int]:

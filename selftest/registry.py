@@ -1,7 +1,7 @@
 """The mutant registry: every declared mutant, of every kind, in one dict.
 
 Each mutant breaks one behaviour and names the tests it must fail (see declare.py).
-tests/test_mutants.py and tests/test_cri_mutants.py run the suites against them and
+tests/test_mutants.py, tests/test_cri_mutants.py and tests/test_registry_mutants.py run the suites against them and
 check that exactly those tests fail; proofs.py turns their results into
 reports/proofs.json, which the report reads.
 """
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from selftest.declare import Mutant, load
 
-#: registry key -> mutant, every kind (runtime keys: NAME or BASE-NAME; CRI: cri-NAME)
-REGISTRY: dict[str, Mutant] = {**load("runtime"), **load("cri")}
+#: registry key -> mutant, every kind (runtime keys: NAME or BASE-NAME; CRI: cri-NAME;
+#: registry: registry-NAME)
+REGISTRY: dict[str, Mutant] = {**load("runtime"), **load("cri"), **load("registry")}
 #: registry key -> runtime mutant (suites/oci_runtime; entry point mutant-KEY, see executables.py)
 MUTANTS: dict[str, Mutant] = {k: m for k, m in REGISTRY.items() if m.kind == "runtime"}
 #: name -> CRI mutant (suites/cri; `--cri-endpoint mutant:NAME`)
 CRI_MUTANTS: dict[str, Mutant] = {m.name: m for m in REGISTRY.values() if m.kind == "cri"}
+#: name -> registry mutant (suites/oci_image/test_registry_*.py; `--registry mutant:NAME`)
+REGISTRY_MUTANTS: dict[str, Mutant] = {m.name: m for m in REGISTRY.values() if m.kind == "registry"}
 
 
 def declared_proofs() -> dict[str, list[str]]:

@@ -6,7 +6,9 @@ breaks one behaviour (the mutant NAME of selftest/registry_mutants.py).
 (or `--fault NAME` for a faulty registry of registry_faults.py instead of a mutant).
 
 Every request goes upstream unchanged (method, path, headers, body) unless the mutant
-edits it; the answer comes back unchanged unless the mutant alters it. `--run` only
+edits it (or answers it itself by setting a status); the answer comes back unchanged
+unless the mutant alters it. A mutant may ask upstream on its own (`Exchange.upstream`,
+with the client's credentials) to decide. `--run` only
 puts the run id on the command line, so the sweeper finds a proxy a killed run left.
 Standard library only; never imported by the product.
 """
@@ -19,7 +21,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from selftest.registry_faults import FAULTS
-from selftest.registry_mutants import MUTANTS, Exchange, RegistryMutant
+from selftest.registry_mutants import Exchange, RegistryMutant, all_mutants
 
 #: seconds an upstream request may take
 UPSTREAM_TIMEOUT = 60
@@ -30,7 +32,7 @@ def handler_for(upstream: str, mutant_name: str, fault_name: str = ""):
     """The request handler of the proxy of mutant `mutant_name`, or of the faulty
     registry `fault_name` (registry_faults.py; `mutant_name` is then "")."""
     up = urllib.parse.urlsplit(upstream)
-    mutant = MUTANTS[mutant_name] if mutant_name else RegistryMutant("none", "", (), (), ())
+    mutant = all_mutants()[mutant_name] if mutant_name else RegistryMutant("none", "", (), ())
     fault = FAULTS[fault_name] if fault_name else None
 
     class Handler(BaseHTTPRequestHandler):
@@ -38,6 +40,17 @@ def handler_for(upstream: str, mutant_name: str, fault_name: str = ""):
 
         def log_message(self, *args) -> None:  # quiet
             return
+
+        def _upstream(self, method: str, path: str, headers: dict, body: bytes = b""):
+            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=UPSTREAM_TIMEOUT)
+            try:
+                conn.request(method, path, body=body or None, headers=headers)
+                r = conn.getresponse()
+                kept = [(k, v) for k, v in r.getheaders() if k.lower() not in HOP]
+                data = r.read() if method != "HEAD" else b""
+                return r.status, kept, data, r.getheader("Content-Length", "")
+            finally:
+                conn.close()
 
         def _any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -47,18 +60,14 @@ def handler_for(upstream: str, mutant_name: str, fault_name: str = ""):
             faulty = fault if fault is not None and fault.matches(ex.method, ex.path) else None
             if faulty is not None and faulty.before(self):
                 return
+            ex.upstream = lambda m, p: self._upstream(m, p, dict(headers))[0]
             mutant.edit_request(ex)
-            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=UPSTREAM_TIMEOUT)
-            try:
-                conn.request(ex.method, ex.path, body=ex.body or None, headers=ex.headers)
-                r = conn.getresponse()
-                ex.status = r.status
-                ex.response_headers = [(k, v) for k, v in r.getheaders() if k.lower() not in HOP]
-                ex.response_body = r.read() if ex.method != "HEAD" else b""
-                length_head = r.getheader("Content-Length", "")
-            finally:
-                conn.close()
-            mutant.alter_response(ex)
+            length_head = ""
+            if not ex.status:  # the mutant did not answer itself
+                ex.status, ex.response_headers, ex.response_body, length_head = self._upstream(
+                    ex.method, ex.path, ex.headers, ex.body
+                )
+                mutant.alter_response(ex)
             if faulty is not None and faulty.send(
                 self, ex.status, ex.response_headers, ex.response_body
             ):
@@ -66,13 +75,13 @@ def handler_for(upstream: str, mutant_name: str, fault_name: str = ""):
             self.send_response(ex.status)
             for k, v in ex.response_headers:
                 self.send_header(k, v)
-            if ex.method == "HEAD":
+            if self.command == "HEAD":
                 if length_head and not ex.drop_length:
                     self.send_header("Content-Length", length_head)
             else:
                 self.send_header("Content-Length", str(len(ex.response_body)))
             self.end_headers()
-            if ex.method != "HEAD":
+            if self.command != "HEAD":
                 self.wfile.write(ex.response_body)
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _any
@@ -84,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--listen", required=True)
     p.add_argument("--upstream", required=True)
-    p.add_argument("--mutant", default="", choices=["", *sorted(MUTANTS)])
+    p.add_argument("--mutant", default="", choices=["", *sorted(all_mutants())])
     p.add_argument("--fault", default="", choices=["", *sorted(FAULTS)])
     p.add_argument("--run", default="")
     a = p.parse_args(argv)

@@ -1,8 +1,9 @@
 """Self-tests of the registry suite: each registry mutant (the HTTP proxy of
 selftest/registry_proxy.py in front of the embedded registry, `--registry mutant:NAME`
 with selftest.plugin loaded) fails exactly the test functions declared for it
-(selftest/registry_mutants.py), beyond what the embedded registry itself fails. The
-slow data sets (many-*, large-layer) are left out to stay quick."""
+(selftest/registry_*mutants.py), beyond what the embedded registry itself fails; the
+result is recorded for reports/proofs.json (kind "registry"). The slow data sets
+(many-*, large-layer) are left out to stay quick."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import re
 
 import pytest
 
-from selftest.registry_mutants import MUTANTS
+from selftest import proofs
+from selftest.registry import REGISTRY_MUTANTS as MUTANTS
 from tests.conftest import ROOT, run_pytest, shared_run
 
 SUITE = "suites/oci_image"
@@ -50,7 +52,10 @@ def test_registry_mutant_fails_exactly_its_tests(name, registry_baseline, tmp_pa
     run = run_pytest(args, tmp_path / "report")
     assert (run.report_dir / "results.json").exists(), run.stdout[-3000:] + run.stderr[-2000:]
     base = {f for f in _functions(registry_baseline.failing()) if f.split("::")[0] in m.modules}
-    new = _functions(run.failing()) - base
+    subject = f"mutant-{m.name}"
+    new_cases = {k for k in run.failing(subject) if re.sub(r"\[.*\]$", "", k) not in base}
+    new = _functions(new_cases)
+    proofs.record(m, new_cases, violated=run.violated(new_cases, subject))
     assert new == set(m.fails), (
         f"registry mutant {name} ({m.breaks}):\n"
         f"  fails but should not: {sorted(new - set(m.fails))}\n"
@@ -65,8 +70,12 @@ def test_every_registry_mutant_names_existing_tests_and_requirements():
     from reports.catalogue import catalogue_files, load_catalogue
 
     cat = load_catalogue(catalogue_files(ROOT))
+    from selftest.registry import declared_proofs
+
+    proven = declared_proofs()
     for m in MUTANTS.values():
         assert all(r in cat for r in m.requirements), m.name
+        assert all(m.key in proven.get(r, []) for r in m.requirements), m.name
         for test in m.fails:
             module, func = test.split("::")
             assert module in m.modules, m.name
