@@ -20,6 +20,9 @@
     ./ocitest corpus compare [--out FILE]  the corpus through ocitest, oci-image-tool, crane
     ./ocitest report merge --out DIR REPORT_DIR...
                                      one report from several runs (hosts, targets)
+    ./ocitest registry seed URL [--registry-namespace NS]
+                                     push the registry suite's data sets into URL, for a
+                                     later pull-only run (--registry URL --read-only)
     ./ocitest mutation [PYTEST ARGS...]
                                      (checkout only) every mutant of every suite against
                                      the whole suite, proofs.json rewritten, the score per
@@ -58,7 +61,8 @@ GRACE = 120
 
 def usage(msg: str) -> int:
     print(
-        f"ocitest: {msg} (commands: run, test, setup, sweep, report, corpus, mutation, peers; see README.md)",
+        f"ocitest: {msg} (commands: run, test, setup, sweep, report, corpus, registry, "
+        "mutation, peers; see README.md)",
         file=sys.stderr,
     )
     return USAGE_EXIT
@@ -416,6 +420,21 @@ def _corpus_compare(args: list[str]) -> int:
     ).returncode
 
 
+def cmd_registry(args: list[str]) -> int:
+    """registry seed URL [--registry-namespace NS] [--registry-user U --registry-password P]:
+    the registry suite's data sets pushed beforehand (suites/oci_image/registry_seed.py)."""
+    if not args or args[0] != "seed":
+        return usage(
+            "registry: the only subcommand is 'seed' (registry seed URL [--registry-namespace NS])"
+        )
+    python = hostsetup.setup(host_fixes=False, go_builds="none")
+    return subprocess.run(
+        [str(python), "-m", "suites.oci_image.registry_seed", *args[1:]],
+        cwd=hostsetup.ROOT,
+        check=False,
+    ).returncode
+
+
 def cmd_mutation(args: list[str]) -> int:
     """The full mutation run (docs/architecture.md, Proofs): the self-tests of every
     mutant against the whole suite, then reports/proofs.json rewritten from their results
@@ -442,6 +461,7 @@ COMMANDS = {
     "corpus": cmd_corpus,
     "mutation": cmd_mutation,
     "peers": cmd_peers,
+    "registry": cmd_registry,
     "run": cmd_run,
     "test": cmd_test,
     "setup": cmd_setup,

@@ -2,6 +2,11 @@
 breaks one behaviour (the mutant NAME of selftest/registry_mutants.py).
 
     python -m selftest.registry_proxy --listen 127.0.0.1:PORT --upstream URL --mutant NAME --run RUN_ID
+    python -m selftest.registry_proxy --listen 127.0.0.1:PORT --upstream URL --refuse-writes FILE
+
+With `--refuse-writes FILE` (no mutant) it is the guard of a registry the run may not
+write: POST, PUT, PATCH and DELETE never go upstream; they answer 405 UNSUPPORTED and
+each appends one line "METHOD PATH" to FILE (tests/test_registry_read_only.py counts them).
 
 (or `--fault NAME` for a faulty registry of registry_faults.py instead of a mutant).
 
@@ -26,13 +31,32 @@ from selftest.registry_mutants import Exchange, RegistryMutant, all_mutants
 #: seconds an upstream request may take
 UPSTREAM_TIMEOUT = 60
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+REFUSAL = b'{"errors":[{"code":"UNSUPPORTED","message":"this registry is read-only"}]}'
 
 
-def handler_for(upstream: str, mutant_name: str, fault_name: str = ""):
-    """The request handler of the proxy of mutant `mutant_name`, or of the faulty
-    registry `fault_name` (registry_faults.py; `mutant_name` is then "")."""
+def _refusing(log: str) -> RegistryMutant:
+    """The guard of --refuse-writes: every write answered 405 and logged to `log`."""
+
+    def refuse(ex: Exchange) -> None:
+        if ex.method in WRITES:
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(f"{ex.method} {ex.path}\n")
+            ex.answer(405, REFUSAL, Content_Type="application/json")
+
+    return RegistryMutant("refuse-writes", "refuses every write", (), (), edit_request=refuse)
+
+
+def handler_for(upstream: str, mutant_name: str, fault_name: str = "", refuse_log: str = ""):
+    """The request handler of the proxy of mutant `mutant_name`, of the faulty registry
+    `fault_name` (registry_faults.py), or of the write guard (`refuse_log`)."""
     up = urllib.parse.urlsplit(upstream)
-    mutant = all_mutants()[mutant_name] if mutant_name else RegistryMutant("none", "", (), ())
+    if refuse_log:
+        mutant = _refusing(refuse_log)
+    elif mutant_name:
+        mutant = all_mutants()[mutant_name]
+    else:
+        mutant = RegistryMutant("none", "", (), ())
     fault = FAULTS[fault_name] if fault_name else None
 
     class Handler(BaseHTTPRequestHandler):
@@ -93,12 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--listen", required=True)
     p.add_argument("--upstream", required=True)
-    p.add_argument("--mutant", default="", choices=["", *sorted(all_mutants())])
-    p.add_argument("--fault", default="", choices=["", *sorted(FAULTS)])
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--mutant", choices=sorted(all_mutants()))
+    how.add_argument("--fault", choices=sorted(FAULTS))
+    how.add_argument("--refuse-writes", metavar="FILE", default="")
     p.add_argument("--run", default="")
     a = p.parse_args(argv)
     host, _, port = a.listen.rpartition(":")
-    server = ThreadingHTTPServer((host, int(port)), handler_for(a.upstream, a.mutant, a.fault))
+    handler = handler_for(a.upstream, a.mutant or "", a.fault or "", a.refuse_writes)
+    server = ThreadingHTTPServer((host, int(port)), handler)
     server.daemon_threads = True
     server.serve_forever()
     return 0

@@ -13,6 +13,9 @@ A status code is a result, not an exception: the tests judge it. A transport fai
 
 Authentication: HTTP basic with the given credentials, sent on every request (the
 embedded registry asks for basic auth; bearer token services are not supported yet).
+
+A read-only client (`--read-only`, a registry the run may not write) refuses POST, PUT,
+PATCH and DELETE itself with ReadOnlyError: nothing of such a request leaves the host.
 """
 
 from __future__ import annotations
@@ -37,8 +40,17 @@ SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"
 MARKER = "[REDACTED]"
 
 
+#: the methods that change a registry's content (refused by a read-only client)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class RegistryURLError(Exception):
     """A registry URL is malformed (a usage error)."""
+
+
+class ReadOnlyError(Exception):
+    """A read-only client was asked to write (a harness error: the test should have been
+    skipped under --read-only)."""
 
 
 def parse_url(url: str) -> tuple[str, str, int, str]:
@@ -114,6 +126,7 @@ class RegistryClient:
         log: the evidence log of the test.
         username, password: basic-auth credentials, or "".
         timeout: seconds per request (default: $OCITEST_CALL_TIMEOUT, else DEFAULT_TIMEOUT).
+        read_only: refuse POST, PUT, PATCH and DELETE (ReadOnlyError), sending nothing.
     """
 
     def __init__(
@@ -123,8 +136,10 @@ class RegistryClient:
         username: str = "",
         password: str = "",
         timeout: float | None = None,
+        read_only: bool = False,
     ) -> None:
         self.url = url.rstrip("/")
+        self.read_only = read_only
         self.scheme, self.host, self.port, self.base = parse_url(url)
         self.log = log
         self.timeout = timeout or call_timeout(DEFAULT_TIMEOUT)
@@ -144,8 +159,15 @@ class RegistryClient:
         record_body: bool = True,
     ) -> Response:
         """Send one request; `path` starts with /v2/ (or is an absolute URL on this
-        registry, e.g. a Location header). Never raises for HTTP or transport errors."""
+        registry, e.g. a Location header). Never raises for HTTP or transport errors.
+
+        Raises:
+            ReadOnlyError: a write method on a read-only client (nothing is sent)."""
         path = self.path_of(path)
+        if self.read_only and method in WRITE_METHODS:
+            raise ReadOnlyError(
+                f"--read-only: {method} {path} not sent (this run may not write to the registry)"
+            )
         hdrs = dict(headers or {})
         if self._auth:
             hdrs["Authorization"] = self._auth

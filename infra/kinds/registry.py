@@ -12,6 +12,11 @@ Options (docs/architecture.md, Contracts / Options):
 - `--distribution-spec 1.1.1|dev`: the text to judge against. With `dev`, the changes
   merged after 1.1.1 (catalogue entries `since: dev`) apply too; with 1.1.1 they are
   `not-required`. The subject declares `1.1.1` or `1.1.1-dev` accordingly.
+- `--read-only`: a pull-only run against registry URLs the run may not write: the
+  clients refuse every write, tests that write are skipped ("--read-only: ..."), and
+  the data sets are expected in `NS/ds-NAME` already (pushed beforehand by
+  `./ocitest registry seed URL [--registry-namespace NS]`); NS defaults to
+  SEED_NAMESPACE. Not with the embedded registry (it starts empty).
 
 Subjects: one per `--registry`; a URL's id is its host and port (`127.0.0.1-5000`);
 the embedded ones are `distribution-VERSION` (`docker-registry --version`: 2.8.2) and,
@@ -52,6 +57,8 @@ SPEC_CHOICES = (SPEC_RELEASE, "dev")
 USER_ENV, PASSWORD_ENV = "OCITEST_REGISTRY_USER", "OCITEST_REGISTRY_PASSWORD"
 #: the embedded registry's user
 EMBEDDED_USER = "ocitest"
+#: where `ocitest registry seed` puts the data sets, and where --read-only looks for them
+SEED_NAMESPACE = "ocitest/data"
 
 
 class RegistryScheme(Protocol):
@@ -89,6 +96,7 @@ class RegistryAccess:
         namespace: repositories the tests write live below it ("ocitest/RUN_ID").
         nodelete_url: the same storage served with deletes disabled, or "" (external).
         embedded: the harness started it.
+        read_only: the run may not write (--read-only): data sets are expected present.
     """
 
     url: str
@@ -97,6 +105,7 @@ class RegistryAccess:
     namespace: str = ""
     nodelete_url: str = ""
     embedded: bool = False
+    read_only: bool = False
 
     def __post_init__(self) -> None:
         if self.password:
@@ -150,6 +159,15 @@ class RegistryKind(Kind):
             help="distribution-spec text to judge against (default 1.1.1; dev adds the "
             "changes merged after it)",
         )
+        group.addoption(
+            "--read-only",
+            dest="ocitest_registry_read_only",
+            action="store_true",
+            default=False,
+            help="pull-only run against --registry URLs: nothing is written, tests that "
+            "write are skipped, the data sets must have been pushed by `ocitest registry "
+            f"seed URL` (namespace default {SEED_NAMESPACE})",
+        )
 
     # -- options -----------------------------------------------------------------
     def _credentials(self) -> tuple[str, str]:
@@ -185,6 +203,13 @@ class RegistryKind(Kind):
                 f"${USER_ENV} and ${PASSWORD_ENV})"
             )
         given = self.options.ocitest_registries
+        if self.options.ocitest_registry_read_only and (
+            given is None or any(v == "embedded" or _scheme(v)[0] for v in given)
+        ):
+            raise KindUsageError(
+                "--read-only needs --registry URL of a registry seeded beforehand "
+                "(ocitest registry seed URL); the embedded registry starts empty"
+            )
         if given is None:
             return None
         subjects: list[Subject] = []
@@ -313,7 +338,10 @@ class RegistryKind(Kind):
         from infra.services import ServiceError
         from infra.services.registry import start_registry, stop_registry
 
-        ns = self.options.ocitest_registry_namespace or f"ocitest/{self.ctx.run_id}"
+        read_only = self.options.ocitest_registry_read_only
+        ns = self.options.ocitest_registry_namespace or (
+            SEED_NAMESPACE if read_only else f"ocitest/{self.ctx.run_id}"
+        )
         user, password = self._credentials()
         out: dict[str, dict] = {}
         for s in subjects:
@@ -324,7 +352,8 @@ class RegistryKind(Kind):
                     return out, why
                 continue
             if s.endpoint != "embedded" and scheme is None:
-                out[s.id] = asdict(RegistryAccess(s.endpoint, user, password, ns))
+                acc = RegistryAccess(s.endpoint, user, password, ns, read_only=read_only)
+                out[s.id] = asdict(acc)
                 continue
             base = f"{self._base()}/{s.id}"
             secret = secrets.token_urlsafe(18)
@@ -418,4 +447,4 @@ def access(ctx: RunContext, subject: Subject) -> tuple[RegistryAccess | None, st
     return RegistryAccess(**data), ""
 
 
-__all__ = ["RegistryAccess", "RegistryKind", "access"]
+__all__ = ["SEED_NAMESPACE", "RegistryAccess", "RegistryKind", "access"]

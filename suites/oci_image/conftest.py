@@ -35,7 +35,7 @@ from infra.subjects import Subject
 from suites.messages import requirement_headers
 from suites.oci_image import conversion_data, registry_data
 from suites.oci_image.registry_data import DataSet
-from suites.oci_image.registry_flows import Failed, seed
+from suites.oci_image.registry_flows import Failed, check_present, seed
 from suites.oci_image.validate import Judgement, judge
 from suites.oci_image.validate.schema import default_dir
 
@@ -92,9 +92,14 @@ def holds(layout: Judgement, request: pytest.FixtureRequest):
 
 
 # -- the registry suite (test_registry_*.py) ------------------------------------------
+class DataSetMissing(Exception):
+    """--read-only: a data set the test reads was not pushed beforehand (outcome error)."""
+
+
 class RegistryUnderTest:
     """The registry a test talks to: a client (evidence into the test's log), where the
-    tests write (`namespace`), and the data sets seeded once per run.
+    tests write (`namespace`), and the data sets seeded once per run (with --read-only:
+    expected present; the clients then refuse every write).
 
     Attributes:
         subject: the registry subject.
@@ -109,10 +114,13 @@ class RegistryUnderTest:
         self.subject = subject
         self.access = access
         self.ctx = ctx
-        self.client = RegistryClient(access.url, log, access.username, access.password)
+        ro = access.read_only
+        self.client = RegistryClient(
+            access.url, log, access.username, access.password, read_only=ro
+        )
         self.namespace = access.namespace
         self.nodelete = (
-            RegistryClient(access.nodelete_url, log, access.username, access.password)
+            RegistryClient(access.nodelete_url, log, access.username, access.password, read_only=ro)
             if access.nodelete_url
             else None
         )
@@ -123,16 +131,28 @@ class RegistryUnderTest:
 
     def seeded(self, name: str) -> tuple[str, DataSet]:
         """(repository, data set) with data set `name` pushed into it once per run; fails
-        the test when the registry refused the push (the push tests say which step)."""
+        the test when the registry refused the push (the push tests say which step).
+
+        Raises:
+            DataSetMissing: --read-only and the data set is not in the registry."""
         ds = registry_data.get(name)
         repo = f"{self.namespace}/ds-{name}"
         seeder = RegistryClient(
-            self.access.url, EvidenceLog(), self.access.username, self.access.password
+            self.access.url,
+            EvidenceLog(),
+            self.access.username,
+            self.access.password,
+            read_only=self.access.read_only,
         )
-        why = seed(seeder, self.ctx.state_base, self.subject.id, repo, ds)
+        if self.access.read_only:
+            why = check_present(seeder, self.ctx.state_base, self.subject.id, repo, ds)
+        else:
+            why = seed(seeder, self.ctx.state_base, self.subject.id, repo, ds)
         if why and ds.traits & registry_data.OPTIONAL:
             # storing such content is not a MUST: its own push test judges it
             unsupported(why.splitlines()[0])
+        if why and self.access.read_only:
+            raise DataSetMissing(why)
         if why:
             raise Failed(
                 "wanted: the data set stored, to read it back\nseen: " + why.replace("\n", "\n  ")
@@ -141,11 +161,20 @@ class RegistryUnderTest:
 
 
 @pytest.fixture
-def registry(registry_subject: Subject, ocitest_run: RunContext, evidence: EvidenceLog):
-    """The registry under test (see RegistryUnderTest); `error` when it did not start."""
+def registry(
+    registry_subject: Subject,
+    ocitest_run: RunContext,
+    evidence: EvidenceLog,
+    request: pytest.FixtureRequest,
+):
+    """The registry under test (see RegistryUnderTest); `error` when it did not start.
+    A test marked `writes(WHAT)` is skipped in a --read-only run ("--read-only: WHAT")."""
     acc, why = registry_access(ocitest_run, registry_subject)
     if acc is None:
         pytest.fail(f"no registry: {why}", pytrace=False)
+    writes = request.node.get_closest_marker("writes")
+    if acc.read_only and writes is not None:
+        pytest.skip(f"--read-only: the test {writes.args[0]}")
     return RegistryUnderTest(registry_subject, acc, ocitest_run, evidence)
 
 

@@ -2,7 +2,8 @@
 
 Pushing a data set (POST then PUT, or chunked PATCHes for the `chunked` ones), seeding
 a data set once per run into its read-only repository (`NS/ds-NAME`, under a file lock
-shared by xdist workers), and `expect`, which fails a test with what the spec wants,
+shared by xdist workers) or, in a --read-only run, checking once that it is there, and
+`expect`, which fails a test with what the spec wants,
 what was seen and the request. Every HTTP call goes through infra/drivers/registry.py.
 """
 
@@ -243,6 +244,34 @@ def seed(client: RegistryClient, state_dir: str, subject_id: str, repo: str, ds:
             why = ""
         except PushError as exc:
             why = f"data set {ds.name} could not be pushed to {repo}: {exc}"
+        with open(mark, "w", encoding="utf-8") as fh:
+            fh.write(why)
+        return why
+
+
+def check_present(
+    client: RegistryClient, state_dir: str, subject_id: str, repo: str, ds: DataSet
+) -> str:
+    """For a read-only run: "" when `ds` is in `repo` (its root manifest by digest and
+    its first tag answer 200 to HEAD), else why not; checked once per run (a file in
+    `state_dir`, like `seed`). Sends no write."""
+    mark = os.path.join(state_dir, f"registry-present-{subject_id}-{ds.name}")
+    with _locked(mark + ".lock"):
+        if os.path.exists(mark):
+            with open(mark, encoding="utf-8") as fh:
+                return fh.read()
+        refs = [ds.root.digest, *list(ds.tags)[:1]]
+        missing = []
+        for ref in refs:
+            resp = client.head(manifest_path(repo, ref), {"Accept": ds.root.media_type})
+            if resp.status != 200:
+                missing.append(f"{ref[:23]} (HEAD: {resp.error or f'HTTP {resp.status}'})")
+        why = (
+            f"--read-only: data set {ds.name} is not in {repo}: {', '.join(missing)}; push the "
+            "data sets first: ocitest registry seed URL [--registry-namespace NS]"
+            if missing
+            else ""
+        )
         with open(mark, "w", encoding="utf-8") as fh:
             fh.write(why)
         return why

@@ -21,6 +21,7 @@ from suites.oci_image.registry_flows import (
     push_dataset,
 )
 
+pytestmark = pytest.mark.writes("deletes manifests, tags or blobs")
 DELETABLE = ["image", "index", "artifact-subject", "annotations", "zstd", "docker-v2"]
 
 

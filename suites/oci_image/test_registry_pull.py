@@ -341,6 +341,7 @@ def test_a_repository_name_outside_the_grammar_is_refused(registry):
 
 
 @pytest.mark.requirement("dist.pull.tag-grammar")
+@pytest.mark.writes("pushes a manifest under a 128-character tag")
 def test_a_tag_of_128_characters_is_accepted(registry):
     repo, data = registry.seeded("image")
     tag = "T_" + "a.b-c" * 25 + "x"

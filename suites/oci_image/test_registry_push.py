@@ -30,6 +30,7 @@ from suites.oci_image.registry_flows import (
 )
 
 ALL = names_with(without=("sparse", "sha512"))
+pytestmark = pytest.mark.writes("pushes blobs and manifests")
 
 
 def _blob(text: str) -> Blob:
