@@ -8,13 +8,13 @@ import subprocess
 import sys
 
 from selftest import proofs
-from selftest.registry import CRI_MUTANTS, MUTANTS, REGISTRY
+from selftest.registry import CRI_MUTANTS, MUTANTS, REGISTRY, REGISTRY_MUTANTS
 from tests.conftest import ROOT
 
 
 def test_the_registry_holds_every_mutant_once():
-    assert len(REGISTRY) == len(MUTANTS) + len(CRI_MUTANTS)
-    assert {m.kind for m in REGISTRY.values()} == {"runtime", "cri"}
+    assert len(REGISTRY) == len(MUTANTS) + len(CRI_MUTANTS) + len(REGISTRY_MUTANTS)
+    assert {m.kind for m in REGISTRY.values()} == {"runtime", "cri", "registry"}
     for key, m in REGISTRY.items():
         assert m.key == key and m.breaks and m.fails and m.requirements, key
 
