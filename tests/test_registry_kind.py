@@ -41,6 +41,8 @@ def _usage(tmp_path, *args: str) -> subprocess.CompletedProcess:
         (["--registry-user", "someone"], "go together"),
         (["--registry-namespace", "Upper/Case"], "not a repository name"),
         (["--registry", "embedded", "--registry", "embedded"], "given twice"),
+        (["--read-only"], "--read-only needs --registry URL"),
+        (["--registry", "embedded", "--read-only"], "--read-only needs --registry URL"),
     ],
 )
 def test_bad_registry_options_are_one_line_usage_errors(tmp_path, args, needle):

@@ -22,6 +22,7 @@ from infra.services import free_port, wait_until
 from infra.services.registry import start_registry, stop_registry
 from infra.targets import open_target
 from tests.conftest import ROOT, run_pytest
+from tests.test_usage_errors import assert_one_line_usage_error
 
 SUITE = "suites/oci_image"
 MODULES = [f"{SUITE}/test_registry_{m}.py" for m in ("pull", "discovery", "push", "management")]
@@ -107,3 +108,29 @@ def test_a_read_only_run_after_a_seed_passes_and_writes_nothing(guarded_registry
     assert skipped and all("--read-only: " in r["message"] for r in skipped), skipped[:3]
     assert any(k.startswith("test_registry_push.py") for k in outcomes)
     assert "passed" in outcomes.values()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ([], "the following arguments are required: URL"),
+        (["ftp://example.invalid"], "expected http://HOST[:PORT]"),
+        (["http://user:pw@127.0.0.1:5000"], "no query, fragment or credentials"),
+        (["http://127.0.0.1:1"], "GET /v2/ did not answer 200"),
+        (["http://127.0.0.1:1", "--registry-namespace", "Upper/Case"], "not a repository name"),
+        (["http://127.0.0.1:1", "--registry-user", "someone"], "go together"),
+        (["http://127.0.0.1:1", "--no-such-option"], "unrecognized arguments"),
+    ],
+)
+def test_bad_seed_input_is_a_one_line_usage_error(args, needle):
+    res = subprocess.run(
+        [sys.executable, "-m", "suites.oci_image.registry_seed", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "OCITEST_REGISTRY_USER": "", "OCITEST_REGISTRY_PASSWORD": ""},
+    )
+    assert_one_line_usage_error(res, needle)
+    assert "pw@" not in res.stderr
