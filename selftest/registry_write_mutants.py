@@ -105,11 +105,10 @@ def _(ex: Exchange) -> None:
 @mutant(
     "tag-list-truncated",
     breaks=f"the tag list stops after {PAGE} tags with no Link header to the rest",
-    fails=[
-        "test_registry_discovery.py::test_tag_list_answers_200_with_name_and_tags",
-        "test_registry_discovery.py::test_following_the_tag_list_links_yields_every_tag_once",
-    ],
-    requirements=["dist.tags.json-body", "dist.tags.link-rfc5988"],
+    # (test_tag_list_answers_200_with_name_and_tags[many-tags] fails too, in a full run;
+    # the self-test leaves the many-* data sets out)
+    fails=["test_registry_discovery.py::test_following_the_tag_list_links_yields_every_tag_once"],
+    requirements=["dist.tags.link-rfc5988"],
 )
 def _(ex: Exchange) -> None:
     if ex.is_("GET", "/tags/list") and ex.status == 200:
