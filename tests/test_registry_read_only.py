@@ -101,9 +101,9 @@ def test_a_read_only_run_after_a_seed_passes_and_writes_nothing(guarded_registry
     args += ["--known-failures", str(_known_failures(tmp_path, subject)), "-n", "2"]
     run = run_pytest(args, tmp_path / "report", timeout=900)
     outcomes = run.outcomes(subject)
-    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
     writes = log.read_text().splitlines()
     assert writes == [], f"{len(writes)} write attempts reached the guard: {writes[:5]}"
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
     skipped = [r for r in run.results["results"] if r["outcome"] == "skipped"]
     assert skipped and all("--read-only: " in r["message"] for r in skipped), skipped[:3]
     assert any(k.startswith("test_registry_push.py") for k in outcomes)
