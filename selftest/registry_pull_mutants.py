@@ -158,3 +158,17 @@ def _(ex: Exchange) -> None:
 def _(ex: Exchange) -> None:
     if ex.method == "GET" and ex.path.split("?")[0] == "/v2/":
         ex.answer(401, b"", WWW_Authenticate='Basic realm="ocitest"')
+
+
+@mutant(
+    "blob-error-without-errors-list",
+    breaks='a missing blob\'s JSON error body is {"error": "..."}, not {"errors": [...]}',
+    fails=[
+        "test_registry_pull.py::test_missing_blob_answers_404_blob_unknown",
+        "test_registry_pull.py::test_error_bodies_have_the_spec_format",
+    ],
+    requirements=["dist.errors.json-format", "dist.errors.code-matches"],
+)
+def _(ex: Exchange) -> None:
+    if ex.is_("GET", "/blobs/sha") and ex.status == 404:
+        ex.response_body = b'{"error": "blob unknown to registry"}'

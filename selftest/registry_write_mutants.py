@@ -168,3 +168,14 @@ def _(ex: Exchange) -> None:
 def _(ex: Exchange) -> None:
     if ex.is_("DELETE", "/blobs/sha") and ex.status == 404:
         ex.status, ex.response_body = 202, b""
+
+
+@mutant(
+    "mount-fallback-200",
+    breaks="a mount that cannot be done opens an upload session answering 200, not 202",
+    fails=["test_registry_push.py::test_a_mount_that_cannot_be_done_opens_an_upload_with_202"],
+    requirements=["dist.push.mount-fallback-202"],
+)
+def _(ex: Exchange) -> None:
+    if ex.method == "POST" and "mount=" in ex.path and ex.status == 202:
+        ex.status = 200
