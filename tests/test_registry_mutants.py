@@ -2,22 +2,27 @@
 selftest/registry_proxy.py in front of the embedded registry, `--registry mutant:NAME`
 with selftest.plugin loaded) fails exactly the test functions declared for it
 (selftest/registry_*mutants.py), beyond what the embedded registry itself fails; the
-result is recorded for reports/proofs.json (kind "registry"). The slow data sets
-(many-*, large-layer) are left out to stay quick."""
+result is recorded for reports/proofs.json (kind "registry"). Mutants of the same test
+files run side by side in one inner run (`--registry mutant:A --registry mutant:B ...`,
+BATCH at a time: each has its own registry and proxy); the slow data sets (many-*,
+large-layer) are left out to stay quick."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
 
 from selftest import proofs
 from selftest.registry import REGISTRY_MUTANTS as MUTANTS
-from tests.conftest import ROOT, run_pytest, shared_run
+from tests.conftest import ROOT, shared_run
 
 SUITE = "suites/oci_image"
 MODULES = sorted({mod for m in MUTANTS.values() for mod in m.modules})
 COMMON = ["-k", "not many and not large", "--gate", "none", "-n", "2"]
+#: mutants per inner run
+BATCH = 6
 
 
 def _functions(keys: set[str]) -> set[str]:
@@ -38,6 +43,30 @@ def registry_baseline(tmp_path_factory):
     return run
 
 
+@pytest.fixture(scope="session")
+def registry_mutant_run(tmp_path_factory):
+    """Call as registry_mutant_run(NAME): the inner run that holds mutant NAME (its
+    subject is mutant-NAME), made on first use for its whole batch."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name in sorted(MUTANTS):
+        groups.setdefault(MUTANTS[name].modules, []).append(name)
+    batches = [
+        (mods, names[i : i + BATCH])
+        for mods, names in groups.items()
+        for i in range(0, len(names), BATCH)
+    ]
+
+    def get(name: str):
+        mods, batch = next((m, b) for m, b in batches if name in b)
+        args = [*(f"{SUITE}/{mod}" for mod in mods), *COMMON]
+        for other in batch:
+            args += ["--registry", f"mutant:{other}"]
+        key = hashlib.sha256(" ".join(batch).encode()).hexdigest()[:16]
+        return shared_run(tmp_path_factory, f"registry-mutants-{key}", args)
+
+    return get
+
+
 def test_the_embedded_registry_passes_every_targeted_test(registry_baseline):
     failing = _functions(registry_baseline.failing())
     targeted = {t for m in MUTANTS.values() for t in m.fails}
@@ -46,10 +75,9 @@ def test_the_embedded_registry_passes_every_targeted_test(registry_baseline):
 
 @pytest.mark.selftest
 @pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_registry_mutant_fails_exactly_its_tests(name, registry_baseline, tmp_path):
+def test_registry_mutant_fails_exactly_its_tests(name, registry_baseline, registry_mutant_run):
     m = MUTANTS[name]
-    args = [*(f"{SUITE}/{mod}" for mod in m.modules), *COMMON, "--registry", f"mutant:{name}"]
-    run = run_pytest(args, tmp_path / "report")
+    run = registry_mutant_run(name)
     assert (run.report_dir / "results.json").exists(), run.stdout[-3000:] + run.stderr[-2000:]
     base = {f for f in _functions(registry_baseline.failing()) if f.split("::")[0] in m.modules}
     subject = f"mutant-{m.name}"
