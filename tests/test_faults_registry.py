@@ -41,9 +41,12 @@ def test_the_run_with_faulty_registries_ends_well(faults_run):
     run = faults_run
     assert_ended_well(run)
     assert run.seconds < RUN_DEADLINE, f"the run took {run.seconds:.0f} s"
-    (embedded,) = {r["subject"] for r in run.results["results"]} - {f"fault-{n}" for n in FAULTS}
-    assert set(run.outcomes(embedded)) == set(TESTS), run.outcomes(embedded)
-    assert not not_passed(run, embedded), not_passed(run, embedded)
+    # the embedded registries (Debian's, and ggcr's where setup built it) pass them all
+    embedded = {r["subject"] for r in run.results["results"]} - {f"fault-{n}" for n in FAULTS}
+    assert embedded, run.stdout[-2000:]
+    for sid in sorted(embedded):
+        assert set(run.outcomes(sid)) == set(TESTS), run.outcomes(sid)
+        assert not not_passed(run, sid), not_passed(run, sid)
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
