@@ -173,8 +173,11 @@ def _(ex: Exchange) -> None:
 @mutant(
     "mount-fallback-200",
     breaks="a mount that cannot be done opens an upload session answering 200, not 202",
-    fails=["test_registry_push.py::test_a_mount_that_cannot_be_done_opens_an_upload_with_202"],
-    requirements=["dist.push.mount-fallback-202"],
+    fails=[
+        "test_registry_push.py::test_a_mount_that_cannot_be_done_opens_an_upload_with_202",
+        "test_registry_push.py::test_a_blob_may_be_mounted_without_from",
+    ],
+    requirements=["dist.push.mount-fallback-202", "dist.push.mount-without-from"],
 )
 def _(ex: Exchange) -> None:
     if ex.method == "POST" and "mount=" in ex.path and ex.status == 202:
