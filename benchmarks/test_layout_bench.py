@@ -14,7 +14,8 @@ timed ones) times, in this order:
 - `layout-validate-cpu`: the same two as CPU seconds (user + system of this process or
   of the child), which a loaded machine does not inflate as it does wall time.
 
-Each figure carries the blobs' total size (`bytes`) and `mib_per_s` at its median.
+The figures are in group `image`; each carries the blobs' total size (`bytes`) and so
+a throughput (MiB/s at the p50 and p99 time, and over all samples).
 The layout must validate without a finding, else the benchmark fails listing them.
 Not a timed test: nothing asserts a speed. CI runs it at `--bench-layout-mib 16`.
 """
@@ -67,16 +68,17 @@ def _children_cpu() -> float:
 def test_layout_validation_throughput(big_layout, bench, request):
     schema_dir = default_dir()
     nbytes = big_layout.blob_bytes
-    bench.subject("sha256sum", _sha256sum_version())  # first: the ratios' reference
-    bench.subject("ocitest-validator", harness_version())
+    bench.subject("sha256sum", _sha256sum_version(), "peer")  # first: the ratios' reference
+    bench.subject("ocitest-validator", harness_version(), "layout")
     files = [str(p) for p in big_layout.blobs]
+    rec = {"group": "image", "size": nbytes}
     for _ in bench.iterations(samples=request.config.option.bench_layout_samples, warmup=1):
         c0, t0 = time.process_time(), time.monotonic()
         got = judge(big_layout.root, schema_dir)
         wall, cpu = time.monotonic() - t0, time.process_time() - c0
         assert not got.by_id, f"benchmark: the generated layout is not valid: {got.by_id}"
-        bench.record("layout-validate", wall, subject="ocitest-validator", nbytes=nbytes)
-        bench.record("layout-validate-cpu", cpu, subject="ocitest-validator", nbytes=nbytes)
+        bench.record("layout-validate", wall, subject="ocitest-validator", **rec)
+        bench.record("layout-validate-cpu", cpu, subject="ocitest-validator", **rec)
 
         c0, t0 = _children_cpu(), time.monotonic()
         done = subprocess.run(
@@ -86,5 +88,5 @@ def test_layout_validation_throughput(big_layout, bench, request):
         assert done.returncode == 0, f"benchmark: sha256sum failed: {done.stderr[-500:]}"
         sums = {line.split()[1]: line.split()[0] for line in done.stdout.splitlines()}
         assert all(Path(f).name == sums[f] for f in files), "sha256sum disagrees with a blob name"
-        bench.record("layout-validate", wall, subject="sha256sum", nbytes=nbytes)
-        bench.record("layout-validate-cpu", cpu, subject="sha256sum", nbytes=nbytes)
+        bench.record("layout-validate", wall, subject="sha256sum", **rec)
+        bench.record("layout-validate-cpu", cpu, subject="sha256sum", **rec)

@@ -96,6 +96,7 @@ PATH_OPTIONS = (
     "--runtime",
     "--perf-baseline",
     "--image-layout",
+    "--performance",
 )
 
 

@@ -52,6 +52,8 @@ PACKAGES = [
     # headless browser for the report's browser tests and benchmark (Selenium drives it)
     "chromium",
     "chromium-driver",
+    # GNU time: the runtime benchmark's peak RSS of each runtime command (wait4's ru_maxrss)
+    "time",
     # the ssh target's client, and the server its tests reach on 127.0.0.1
     "openssh-client",
     "openssh-server",

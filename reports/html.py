@@ -101,7 +101,11 @@ def basis_lines(doc: dict, ids: list[str]) -> list[dict]:
     ]
 
 
-def render_html(doc: dict) -> str:
+def render_html(doc: dict, performance: dict | None = None) -> str:
+    """report.html of results document `doc`; with a performance document, its section
+    (reports/performance.py render_section: charts, p50/p99 bars, ratios) too."""
+    from reports.performance import render_section  # matplotlib only when there is one
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -118,4 +122,5 @@ def render_html(doc: dict) -> str:
         differences=[r for r in rows if r["differs"]],
         PASSED_EXCERPT=PASSED_EXCERPT,
         basis_lines=lambda ids: basis_lines(doc, ids),
+        performance=render_section(performance) if performance else "",
     )

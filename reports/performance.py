@@ -1,8 +1,10 @@
 """performance.json and performance.html: latency figures of a benchmark run.
 
 Pure functions of data (no pytest): `figure()` turns samples into the figures of one
-operation on one subject (seconds: n, min, p50, p90, p99, max, mean; warm-up already
-dropped by the caller), `build()` makes the document (schema:
+operation on one subject (seconds, or bytes for a peak memory figure: n, min, p50, p90,
+p99, max, mean; warm-up already dropped by the caller; with the bytes one operation
+moves, its throughput in MiB/s at the p50 and p99 latency), `build()` makes the
+document (schema:
 reports/schemas/performance.schema.json), `compare()` finds the operations whose p50 grew
 past a threshold against an earlier document, `render_html()` makes the page: one table
 per operation with the subjects side by side, the ratio of each subject's p50 to the
@@ -30,7 +32,6 @@ FORMAT = "ocitest-performance/1"
 SCHEMA = "performance.schema.json"
 TEMPLATES = Path(__file__).with_name("templates")
 JSON_NAME, HTML_NAME = "performance.json", "performance.html"
-MIB = 1 << 20
 
 
 class PerformanceError(Exception):
@@ -48,20 +49,43 @@ def percentile(samples: list[float], pct: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
+MIB = 1024 * 1024
+
+
 def figure(
     operation: str,
     subject: str,
     samples: list[float],
     warmup_dropped: int = 0,
-    nbytes: int | None = None,
+    *,
+    unit: str = "s",
+    group: str = "",
+    clients: int = 0,
+    bytes: int = 0,
 ) -> dict:
-    """The figure of one operation on one subject from its samples (seconds); with
-    `nbytes` (bytes each sample processed) also `bytes` and `mib_per_s`, the throughput
-    at the median (nbytes / p50 / 2**20)."""
-    out = {
+    """The figure of one operation on one subject from its samples (seconds, or bytes
+    when `unit` is "bytes"). `group` (runtime, cri, registry, memory) and `clients` (how
+    many called at once) are kept when given; `bytes` moved per operation adds
+    `throughput` (MiB/s at the p50 and at the p99 latency, and over all samples)."""
+    out = _figure(operation, subject, samples, warmup_dropped, unit)
+    out |= {k: v for k, v in (("group", group), ("clients", clients)) if v}
+    if bytes and unit == "s" and out["p50"] > 0 and out["p99"] > 0:
+        out["bytes"] = bytes
+        out["throughput"] = {
+            "unit": "MiB/s",
+            "at_p50": bytes / MIB / out["p50"],
+            "at_p99": bytes / MIB / out["p99"],
+            "mean": bytes * len(samples) / MIB / sum(samples),
+        }
+    return out
+
+
+def _figure(operation: str, subject: str, samples: list[float], warmup: int, unit: str) -> dict:
+    digits = 6 if unit == "s" else 0
+    return {
         "operation": operation,
         "subject": subject,
-        "unit": "s",
+        "unit": unit,
         "n": len(samples),
         "min": min(samples),
         "p50": percentile(samples, 50),
@@ -69,13 +93,29 @@ def figure(
         "p99": percentile(samples, 99),
         "max": max(samples),
         "mean": sum(samples) / len(samples),
-        "warmup_dropped": warmup_dropped,
-        "samples": [round(s, 6) for s in samples],
+        "warmup_dropped": warmup,
+        "samples": [round(s, digits) for s in samples],
     }
-    if nbytes is not None:
-        out["bytes"] = nbytes
-        out["mib_per_s"] = round(nbytes / out["p50"] / MIB, 3) if out["p50"] > 0 else 0.0
-    return out
+
+
+def shown(value: float, unit: str) -> str:
+    """A value as the page and the terminal show it: ms for seconds, MiB for bytes."""
+    return f"{value * 1000:.1f} ms" if unit == "s" else f"{value / MIB:.1f} MiB"
+
+
+def line(f: dict) -> str:
+    """One terminal line of a figure."""
+    u = f["unit"]
+    scale, name = (1000, "ms") if u == "s" else (1 / MIB, "MiB")
+    text = (
+        f"{f['operation']:<28} {f['subject']:<22} n={f['n']:<3} p50 {f['p50'] * scale:8.1f} "
+        f"{name}  p90 {f['p90'] * scale:8.1f}  p99 {f['p99'] * scale:8.1f}  "
+        f"min {f['min'] * scale:7.1f}  max {f['max'] * scale:8.1f}"
+    )
+    if "throughput" in f:
+        t = f["throughput"]
+        text += f"  {t['at_p50']:.1f} MiB/s at p50, {t['at_p99']:.1f} at p99"
+    return text
 
 
 def build(
@@ -106,20 +146,21 @@ def build(
     return doc
 
 
-def load(path: str) -> dict:
-    """A performance.json read back and validated. Raises PerformanceError (one line)."""
+def load(path: str, what: str = "--perf-baseline") -> dict:
+    """A performance.json read back and validated. Raises PerformanceError (one line
+    naming `what`, the option that gave the path)."""
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PerformanceError(f"--perf-baseline {path}: cannot read: {exc.strerror}") from None
+        raise PerformanceError(f"{what} {path}: cannot read: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise PerformanceError(f"--perf-baseline {path}: not JSON: {exc}") from None
+        raise PerformanceError(f"{what} {path}: not JSON: {exc}") from None
     try:
         jsonschema.validate(doc, load_schema(SCHEMA))
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
         raise PerformanceError(
-            f"--perf-baseline {path}: not a performance.json: {where}: {exc.message}"
+            f"{what} {path}: not a performance.json: {where}: {exc.message}"
         ) from None
     return doc
 
@@ -144,8 +185,8 @@ def compare(doc: dict, baseline: dict, threshold_pct: float) -> list[dict]:
                     "baseline_p50": b["p50"],
                     "change_pct": round(change, 1),
                     "message": (
-                        f"{f['operation']} on {f['subject']}: p50 {f['p50'] * 1000:.1f} ms, "
-                        f"baseline {b['p50'] * 1000:.1f} ms (+{change:.0f}%, threshold "
+                        f"{f['operation']} on {f['subject']}: p50 {shown(f['p50'], f['unit'])}, "
+                        f"baseline {shown(b['p50'], f['unit'])} (+{change:.0f}%, threshold "
                         f"{threshold_pct:g}%)"
                     ),
                 }
@@ -179,52 +220,73 @@ def _scoped(svg: str, prefix: str) -> str:
     return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
 
 
+def _groups(doc: dict) -> dict[str, dict[str, list[dict]]]:
+    """(group, unit) label -> operation -> figures: one bar chart each, so that a 64 MiB
+    push in seconds and a state call in milliseconds do not share an axis."""
+    out: dict[str, dict[str, list[dict]]] = defaultdict(dict)
+    for op, figs in _by_operation(doc).items():
+        f0 = figs[0]
+        key = (f0.get("group") or "all") + ("" if f0["unit"] == "s" else " (peak memory)")
+        out[key][op] = figs
+    return dict(out)
+
+
 def plots(doc: dict) -> dict[str, str]:
-    """SVG charts: "cdf:OPERATION" (latency CDF, one line per subject) and "bars" (p50
-    and p99 per operation and subject)."""
+    """SVG charts: "cdf:OPERATION" (CDF of the samples, one line per subject) and
+    "bars:GROUP" (p50 and p99 per operation and subject, one chart per group of
+    operations of one unit)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out = {}
+    subjects = [s["id"] for s in doc["subjects"]]
+    colour = {sid: f"C{i % 10}" for i, sid in enumerate(subjects)}
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "ocitest"}):
         for op, figs in _by_operation(doc).items():
+            scale, name = _scale(figs[0]["unit"])
             fig, ax = plt.subplots(figsize=(5.2, 3.0))
-            colour = {s["id"]: f"C{i}" for i, s in enumerate(doc["subjects"])}
             for f in figs:
-                xs = sorted(s * 1000 for s in f["samples"])
+                xs = sorted(s * scale for s in f["samples"])
                 ys = [(i + 1) / len(xs) for i in range(len(xs))]
                 ax.step(xs, ys, where="post", label=f["subject"], color=colour.get(f["subject"]))
-            ax.set_xlabel(f"{op} latency (ms)")
+            ax.set_xlabel(f"{op} ({name})" if figs[0]["unit"] != "s" else f"{op} latency (ms)")
             ax.set_ylabel("fraction of samples")
             ax.set_ylim(0, 1.02)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
             out[f"cdf:{op}"] = _svg(fig)
             plt.close(fig)
-        ops = _by_operation(doc)
-        subjects = [s["id"] for s in doc["subjects"]]
-        if ops and subjects:
-            fig, ax = plt.subplots(figsize=(max(5.2, 1.3 * len(ops)), 3.2))
-            width = 0.8 / len(subjects)
-            for i, sid in enumerate(subjects):
-                per = {
-                    f["operation"]: f for figs in ops.values() for f in figs if f["subject"] == sid
-                }
-                xs = [j + i * width for j in range(len(ops))]
-                p50 = [per[o]["p50"] * 1000 if o in per else 0 for o in ops]
-                p99 = [per[o]["p99"] * 1000 if o in per else 0 for o in ops]
-                ax.bar(xs, p99, width, alpha=0.35, color=f"C{i}")
-                ax.bar(xs, p50, width, color=f"C{i}", label=f"{sid} (p50; pale: p99)")
-            ax.set_xticks([j + width * (len(subjects) - 1) / 2 for j in range(len(ops))])
-            ax.set_xticklabels(list(ops), rotation=20, fontsize=8)
-            ax.set_ylabel("ms")
-            ax.legend(fontsize=8)
-            ax.grid(axis="y", alpha=0.3)
-            out["bars"] = _svg(fig)
-            plt.close(fig)
+        for group, ops in _groups(doc).items():
+            out[f"bars:{group}"] = _bars(plt, ops, subjects, colour)
     return out
+
+
+def _scale(unit: str) -> tuple[float, str]:
+    return (1000.0, "ms") if unit == "s" else (1 / MIB, "MiB")
+
+
+def _bars(plt, ops: dict[str, list[dict]], subjects: list[str], colour: dict) -> str:
+    scale, name = _scale(next(iter(ops.values()))[0]["unit"])
+    present = [s for s in subjects if any(f["subject"] == s for fs in ops.values() for f in fs)]
+    fig, ax = plt.subplots(figsize=(max(5.2, 1.0 * len(ops) * max(1, len(present)) ** 0.5), 3.2))
+    width = 0.8 / max(1, len(present))
+    for i, sid in enumerate(present):
+        per = {f["operation"]: f for figs in ops.values() for f in figs if f["subject"] == sid}
+        xs = [j + i * width for j in range(len(ops))]
+        p50 = [per[o]["p50"] * scale if o in per else 0 for o in ops]
+        p99 = [per[o]["p99"] * scale if o in per else 0 for o in ops]
+        ax.bar(xs, p99, width, alpha=0.35, color=colour[sid])
+        ax.bar(xs, p50, width, color=colour[sid], label=f"{sid} (p50; pale: p99)")
+    ax.set_xticks([j + width * (len(present) - 1) / 2 for j in range(len(ops))])
+    ax.set_xticklabels(list(ops), rotation=30, fontsize=7, ha="right")
+    ax.set_ylabel(name)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    text = _svg(fig)
+    plt.close(fig)
+    return text
 
 
 def ratios(doc: dict) -> list[dict]:
@@ -248,18 +310,56 @@ def ratios(doc: dict) -> list[dict]:
     return rows
 
 
-def render_html(doc: dict) -> str:
-    """performance.html: one self-contained page (see the module docstring)."""
+def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    charts = {k: _scoped(v, f"c{i}") for i, (k, v) in enumerate(plots(doc).items())}
-    return env.get_template("performance.html.j2").render(
-        doc=doc, operations=_by_operation(doc), charts=charts, ratios=ratios(doc)
-    )
+    env.filters["slug"] = lambda text: re.sub(r"[^A-Za-z0-9_-]+", "-", str(text)).strip("-")
+    return env
+
+
+def section(doc: dict, prefix: str = "") -> dict:
+    """What templates/performance_section.html.j2 renders: the document, its operations,
+    charts (ids scoped by `prefix`, so that report.html can hold them beside its own),
+    ratios and whether any figure has a throughput."""
+    charts = {k: _scoped(v, f"{prefix}c{i}") for i, (k, v) in enumerate(plots(doc).items())}
+    return {
+        "perf": doc,
+        "operations": _by_operation(doc),
+        "charts": charts,
+        "bar_charts": {k[5:]: v for k, v in charts.items() if k.startswith("bars:")},
+        "ratios": ratios(doc),
+        "throughput": any("throughput" in f for f in doc["figures"]),
+        "prefix": prefix,
+    }
+
+
+def render_html(doc: dict) -> str:
+    """performance.html: one self-contained page (see the module docstring)."""
+    return _env().get_template("performance.html.j2").render(doc=doc, **section(doc))
+
+
+def render_section(doc: dict, prefix: str = "perf-") -> str:
+    """The performance section of report.html (an HTML fragment: h2, tables, charts)."""
+    return _env().get_template("performance_section.html.j2").render(**section(doc, prefix))
+
+
+def find(report_dir: str, given: str | None = None) -> dict | None:
+    """The performance document for a report: `given` (a path; PerformanceError when it
+    cannot be read or is not one), else REPORT_DIR/performance.json when it is there and
+    valid, else None."""
+    if given:
+        return load(given, "--performance")
+    path = Path(report_dir) / JSON_NAME
+    if not path.is_file():
+        return None
+    try:
+        return load(str(path), "report directory's")
+    except PerformanceError:
+        return None
 
 
 def write(doc: dict, out_dir: str) -> tuple[str, str]:

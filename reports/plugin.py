@@ -34,6 +34,8 @@ from infra.subjects import Subject
 from reports import gate as gate_mod
 from reports.catalogue import Catalogue, CatalogueError, catalogue_files, load_catalogue
 from reports.known_failures import KnownFailuresError, find, load_known_failures
+from reports.performance import PerformanceError
+from reports.performance import load as perf_load
 from reports.proofs import ProofsError, load_proofs
 from reports.records import PROP, RecordBook
 from reports.reportdir import ReportDirError, check_report_dir
@@ -66,6 +68,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="ocitest_gate",
         default="MUST",
         help="MUST (default), SHOULD or none: which failures fail the run",
+    )
+    g.addoption(
+        "--performance",
+        dest="ocitest_performance",
+        default=None,
+        metavar="FILE",
+        help="a performance.json (./ocitest bench) to show in report.html (default: the "
+        "report directory's own, when there is one)",
     )
 
 
@@ -105,6 +115,11 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             check_report_dir(config.option.ocitest_report_dir)
         except ReportDirError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    if config.option.ocitest_performance:
+        try:
+            perf_load(config.option.ocitest_performance, "--performance")
+        except PerformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
 
 
@@ -351,6 +366,7 @@ def _report_input(
         started=config.stash[STARTED],
         interrupted=interrupted,
         leftovers=left,
+        performance=config.option.ocitest_performance,
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import jsonschema
 
 from infra import version
+from reports import performance as perf_mod
 from reports.catalogue import Catalogue, ids_named_in_tests
 from reports.gate import Verdict
 from reports.html import render_html
@@ -113,6 +114,8 @@ class ReportInput:
         started: seconds since the epoch.
         interrupted: the run was interrupted or the harness broke.
         leftovers: what the end-of-run sweep had to remove.
+        performance: a performance.json to show in report.html (--performance), or None
+            for the one in the report directory, if any.
     """
 
     run_id: str
@@ -129,6 +132,7 @@ class ReportInput:
     started: float
     interrupted: bool = False
     leftovers: list[str] = field(default_factory=list)
+    performance: str | None = None
 
 
 def build_results(inp: ReportInput) -> dict:
@@ -191,16 +195,20 @@ def write_all(inp: ReportInput, out: str) -> str:
     """Write every report file of `inp` into directory `out`; return `out`. The results
     document is validated against its schema first (a mismatch is a harness bug and
     raises jsonschema.ValidationError)."""
-    return write_doc(build_results(inp), out)
+    return write_doc(build_results(inp), out, inp.performance)
 
 
-def write_doc(doc: dict, out: str) -> str:
-    """Validate `doc` against results.schema.json and write every report file into `out`."""
+def write_doc(doc: dict, out: str, performance: str | None = None) -> str:
+    """Validate `doc` against results.schema.json and write every report file into `out`;
+    report.html gets a performance section when `performance` (a performance.json path)
+    is given or `out` holds a valid performance.json. Raises performance.PerformanceError
+    for a given file that is not one."""
     jsonschema.validate(doc, load_schema("results.schema.json"))
+    perf = perf_mod.find(out, performance)
     os.makedirs(out, exist_ok=True)
     _write(os.path.join(out, MARKER), "ocitest report directory\n")
     _write(os.path.join(out, "results.json"), json.dumps(doc, indent=1))
     _write(os.path.join(out, "junit.xml"), render_junit(doc))
-    _write(os.path.join(out, "report.html"), render_html(doc))
+    _write(os.path.join(out, "report.html"), render_html(doc, perf))
     _write(os.path.join(out, "summary.md"), render_summary(doc))
     return out
