@@ -7,8 +7,9 @@
     ./ocitest test [PYTEST ARGS...]  set up, lint, run tests/ (the harness's own tests),
                                      then the suites with the project's known-failures file,
                                      then scan their report for the run's secrets
-    ./ocitest bench [PYTEST ARGS...] set up, run benchmarks/ (latency of each runtime's
-                                     operations; not part of `run`), write performance.html
+    ./ocitest bench [PYTEST ARGS...] set up, run benchmarks/ (latency, throughput and peak
+                                     memory of runtimes, CRI endpoints and registries;
+                                     not part of `run`), write performance.html
                                      and performance.json to ./ocitest-bench
     ./ocitest peers [--registry embedded:ID]... [--out DIR]
                                      (not part of `run`, never in CI) distribution-spec's

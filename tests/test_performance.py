@@ -1,5 +1,8 @@
 """The performance report (reports/performance.py, benchmarks/): figures, schema, page,
-and the baseline check, on real small benchmark runs against runc (no timing asserted).
+and the baseline check, on real small benchmark runs (no timing asserted): runc, the
+embedded containerds' runc handler (1.6, and 2.4.2 when setup built it) and the
+embedded registry, at smoke sizes (2 samples, 2 clients, 10 containers in the
+ListContainers pod).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -18,38 +22,41 @@ from reports.schemas import load_schema
 from tests.conftest import ROOT
 
 #: seconds a smoke-sized benchmark run may take
-BENCH_TIMEOUT = 300
+BENCH_TIMEOUT = 400
 OPERATIONS = {"create", "start", "state", "exec", "kill", "delete", "run-to-exit"}
-#: the layout validation benchmark's operations and subjects (test_layout_bench.py)
-LAYOUT_OPS = {"layout-validate", "layout-validate-cpu"}
-LAYOUT_SUBJECTS = {"ocitest-validator", "sha256sum"}
+MEMORY = {f"runtime peak RSS: {op}" for op in OPERATIONS - {"run-to-exit"}}
+LIFECYCLE = [
+    "RunPodSandbox", "CreateContainer", "StartContainer", "ExecSync", "ContainerStats",
+    "StopContainer", "RemoveContainer", "StopPodSandbox", "RemovePodSandbox",
+]  # fmt: skip
+CRI_OPERATIONS = {
+    *LIFECYCLE,
+    *(f"{op} (2 clients)" for op in LIFECYCLE),
+    "ListContainers (10 containers)",
+    "PullImage (1 MiB layer)",
+}
+REGISTRY_OPERATIONS = {
+    f"{way} {size} {mode}"
+    for way in ("push", "pull")
+    for size in ("1 MiB", "64 MiB")
+    for mode in ("monolithic", "chunked")
+} | {"push image of 100 layers", "pull image of 100 layers", "tag list (1,000 tags)"}
+#: the smoke sizes of every kind (CI: tests/ runs this file)
+SMOKE = [
+    "--runtime", "runc", "--runtime-handler", "runc", "--bench-samples", "2",
+    "--bench-warmup", "1", "--bench-clients", "2", "--bench-containers", "10",
+    "--bench-layout-mib", "16", "--bench-layout-samples", "2",
+]  # fmt: skip
 
 needs_runc = pytest.mark.skipif(shutil.which("runc") is None, reason="needs runc on PATH")
 
 
-def bench(tmp_path, *args: str, name: str = "r") -> subprocess.CompletedProcess:
+def bench(
+    tmp_path, *args: str, name: str = "r", path: str = "benchmarks"
+) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "pytest", path, "-n", "0", *SMOKE]
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "benchmarks",
-            "-n",
-            "0",
-            "--runtime",
-            "runc",
-            "--bench-samples",
-            "2",
-            "--bench-warmup",
-            "1",
-            "--bench-layout-mib",
-            "16",
-            "--bench-layout-samples",
-            "2",
-            "--report-dir",
-            str(tmp_path / name),
-            *list(args),
-        ],
+        [*argv, "--report-dir", str(tmp_path / name), *list(args)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -78,18 +85,6 @@ def test_percentiles_interpolate_between_ranks():
         performance.percentile([], 50)
 
 
-def test_a_figure_with_bytes_carries_its_throughput_at_the_median():
-    f = performance.figure("layout-validate", "sha256sum", [0.5, 1.0, 4.0], nbytes=64 << 20)
-    assert f["bytes"] == 64 << 20 and f["mib_per_s"] == 64.0  # 64 MiB over the p50 of 1 s
-    assert "bytes" not in performance.figure("create", "runc", [0.5])
-    doc = performance.build([f], [{"id": "sha256sum"}], {}, 3, 1)
-    html = performance.render_html(doc)
-    assert "MiB/s (p50)" in html and '<td class="rate">64.0</td>' in html
-    doc["figures"][0]["bytes"] = 0
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(doc, load_schema(performance.SCHEMA))
-
-
 def _doc(p50s: dict[tuple[str, str], float]) -> dict:
     figs = [performance.figure(op, s, [v, v, v]) for (op, s), v in p50s.items()]
     subjects = [{"id": s} for s in sorted({s for _, s in p50s})]
@@ -114,6 +109,23 @@ def test_the_schema_refuses_a_figure_without_percentiles():
         jsonschema.validate(doc, load_schema(performance.SCHEMA))
 
 
+def test_throughput_is_the_bytes_over_p50_and_p99_and_the_schema_holds_it():
+    f = performance.figure("push", "reg", [0.5, 1.0, 2.0], bytes=2 * performance.MIB)
+    assert f["throughput"] == {"unit": "MiB/s", "at_p50": 2.0, "at_p99": pytest.approx(2 / 1.98),
+                               "mean": pytest.approx(6 / 3.5)}  # fmt: skip
+    mem = performance.figure("peak", "runc", [3e6, 4e6], unit="bytes", group="memory")
+    assert "throughput" not in mem and mem["samples"] == [3e6, 4e6]
+    doc = performance.build([f, mem], [{"id": "reg"}, {"id": "runc"}], {}, 3, 0)
+    schema = load_schema(performance.SCHEMA)
+    for broken in ({"unit": "ms"}, {"bytes": None}, {"clients": 0}, {"throughput": {"unit": "x"}}):
+        bad = copy.deepcopy(doc)
+        bad["figures"][1].update(broken)
+        bad["figures"][1] = {k: v for k, v in bad["figures"][1].items() if v is not None}
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+    assert "MiB/s at p50" in performance.line(f) and "MiB" in performance.line(mem)
+
+
 def test_the_page_has_a_table_cdf_and_ratio_per_operation():
     html = performance.render_html(
         _doc({("create", "runc"): 0.1, ("create", "crun"): 0.05, ("start", "runc"): 0.02})
@@ -124,26 +136,72 @@ def test_the_page_has_a_table_cdf_and_ratio_per_operation():
     assert 'id="ratios"' in html and "0.50" in html  # crun over runc, p50
 
 
+def _figures(doc: dict, kind: str) -> dict[str, list[dict]]:
+    """subject id -> its figures, for the subjects of `kind`."""
+    kinds = {s["id"]: s.get("kind") for s in doc["subjects"]}
+    out: dict[str, list[dict]] = {}
+    for f in doc["figures"]:
+        if kinds[f["subject"]] == kind:
+            out.setdefault(f["subject"], []).append(f)
+    return out
+
+
 @needs_runc
 def test_a_small_benchmark_run_writes_a_valid_report(small_run):
     out, res = small_run
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     doc = json.loads((out / "performance.json").read_text())
     jsonschema.validate(doc, load_schema(performance.SCHEMA))
-    assert {f["operation"] for f in doc["figures"]} == OPERATIONS | LAYOUT_OPS
+    runtime = _figures(doc, "runtime")
+    assert list(runtime) == ["runc"]
+    assert {f["operation"] for f in runtime["runc"]} == OPERATIONS | MEMORY | {
+        "container cgroup memory.max_usage_in_bytes"
+        if (Path("/sys/fs/cgroup/memory").is_dir())
+        else "container cgroup memory.peak"
+    }
     for f in doc["figures"]:
-        layout = f["operation"] in LAYOUT_OPS
-        assert f["subject"] in (LAYOUT_SUBJECTS if layout else {"runc"}), f
-        assert f["n"] == 2 and f["warmup_dropped"] == 1
-        assert 0 <= f["min"] <= f["p50"] <= f["p90"] <= f["p99"] <= f["max"] < 30
-        # throughput figures: the blobs of a 16 MiB image, and MiB/s at the median
-        assert ("bytes" in f) == layout and (not layout or f["bytes"] >= 16 << 20), f
-    rated = {(f["operation"], f["subject"]) for f in doc["figures"] if "mib_per_s" in f}
-    assert rated == {(o, s) for o in LAYOUT_OPS for s in LAYOUT_SUBJECTS}
+        assert f["warmup_dropped"] == 1
+        assert 0 < f["min"] <= f["p50"] <= f["p90"] <= f["p99"] <= f["max"]
+        if f["unit"] == "s":
+            assert f["max"] < 30, f
+        else:  # bytes: a runtime takes more than 256 KiB and less than 1 GiB
+            assert f["group"] == "memory" and 256 * 1024 < f["p50"] < 2**30, f
     html = (out / "performance.html").read_text()
-    assert all(f'id="op-{op}"' in html for op in OPERATIONS | LAYOUT_OPS)
-    assert "MiB/s (p50)" in html and "MiB/s (p50)" in res.stdout
+    assert all(f'id="op-{op}"' in html for op in OPERATIONS)
     assert "ocitest bench: " in res.stdout and "run-to-exit" in res.stdout
+
+
+@needs_runc
+def test_the_cri_smoke_times_every_rpc_on_each_containerd(small_run):
+    out, res = small_run
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    doc = json.loads((out / "performance.json").read_text())
+    cri = _figures(doc, "cri")
+    assert "containerd-runc" in cri, list(cri)
+    for sid, figs in cri.items():
+        by_op = {f["operation"]: f for f in figs}
+        assert set(by_op) == CRI_OPERATIONS, (sid, sorted(by_op))
+        assert by_op["RunPodSandbox"]["n"] == 2 and "clients" not in by_op["RunPodSandbox"]
+        par = by_op["RunPodSandbox (2 clients)"]
+        assert par["n"] == 4 and par["clients"] == 2  # 2 samples per client
+        assert by_op["PullImage (1 MiB layer)"]["throughput"]["at_p50"] > 0
+
+
+def test_the_registry_smoke_gives_throughput_per_blob_size_and_mode(small_run):
+    out, res = small_run
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    doc = json.loads((out / "performance.json").read_text())
+    reg = _figures(doc, "registry")
+    assert len(reg) == 1, list(reg)
+    (figs,) = reg.values()
+    by_op = {f["operation"]: f for f in figs}
+    assert REGISTRY_OPERATIONS <= set(by_op) <= REGISTRY_OPERATIONS | {"referrers (200)"}
+    big = by_op["push 64 MiB chunked"]
+    assert big["bytes"] == 64 * 1024 * 1024 and big["n"] == 2
+    t = big["throughput"]
+    assert t["unit"] == "MiB/s" and t["at_p50"] == pytest.approx(64 / big["p50"])
+    assert t["at_p99"] <= t["at_p50"]
+    assert "tag list (1,000 tags)" in res.stdout and "MiB/s at p50" in res.stdout
 
 
 @needs_runc
@@ -160,7 +218,10 @@ def test_a_doctored_baseline_fails_the_run_naming_the_operation(small_run, tmp_p
     base = tmp_path / "baseline.json"
     base.write_text(json.dumps(doctored))
     # a wide threshold: only the doctored operation can pass it, whatever the load
-    res = bench(tmp_path, "--perf-baseline", str(base), "--perf-threshold", "1000")
+    res = bench(
+        tmp_path, "--perf-baseline", str(base), "--perf-threshold", "1000",
+        "-k", "not peak_memory", path="benchmarks/test_runtime_bench.py",
+    )  # fmt: skip
     assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-2000:]
     assert "REGRESSION: create on runc: p50" in res.stdout
     again = json.loads((tmp_path / "r" / "performance.json").read_text())
@@ -173,8 +234,12 @@ def test_a_doctored_baseline_fails_the_run_naming_the_operation(small_run, tmp_p
     [
         (["--bench-samples", "0"], "--bench-samples 0: at least 1"),
         (["--perf-threshold", "-5"], "--perf-threshold -5: a finite 0 or more"),
-        (["--bench-layout-mib", "0"], "--bench-layout-mib 0: at least 1"),
         (["--perf-baseline", "/nonexistent/perf.json"], "cannot read"),
+        (["--bench-layout-mib", "0"], "--bench-layout-mib 0: at least 1"),
+        (["--bench-layout-samples", "0"], "--bench-layout-samples 0: at least 1"),
+        (["--bench-clients", "0"], "--bench-clients 0: 1 to 64"),
+        (["--bench-containers", "0"], "--bench-containers 0: 1 to 5000"),
+        (["--performance", "/nonexistent/perf.json"], "--performance /nonexistent/perf.json"),
     ],
 )
 def test_bad_benchmark_options_are_usage_errors(tmp_path, args, needle):
