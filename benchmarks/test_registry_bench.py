@@ -133,9 +133,10 @@ def test_tag_list_of_1000_tags(registry, bench):
 
 def test_referrers_of_200(registry, bench):
     ds = registry_data.get("many-referrers")
-    # asked first of an empty repository (a registry with the API answers 200 and an
-    # empty index), so that a registry without it is not seeded for nothing
-    probe = f"/v2/{registry.fresh_repo('bench-probe')}/referrers/{ds.subject}"
+    # asked first of a small image's repository (a registry with the API answers 200
+    # and an index, "MUST NOT" 404), so that one without it is not seeded for nothing
+    small = registry_data.get("image")
+    probe = f"/v2/{_seeded(registry, 'image')}/referrers/{small.tags['v1']}"
     if registry.client.get(probe).status == 404:
         pytest.skip(f"no referrers API: GET {probe} answered 404")
     repo = _seeded(registry, "many-referrers")

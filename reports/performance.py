@@ -114,7 +114,7 @@ def line(f: dict) -> str:
     )
     if "throughput" in f:
         t = f["throughput"]
-        text += f"  {t['at_p50']:.1f} MiB/s at p50, {t['at_p99']:.1f} at p99"
+        text += f"  {t['at_p50']:.3g} MiB/s at p50, {t['at_p99']:.3g} at p99"
     return text
 
 
