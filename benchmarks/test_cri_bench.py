@@ -47,7 +47,7 @@ def lifecycle(session: PodSession, bench, clients: int = 1) -> None:
     cri, suffix = session.cri, f" ({clients} clients)" if clients > 1 else ""
 
     def rec(op: str, res: CriResult) -> CriResult:
-        bench.record(op + suffix, _ok(res, op), group=GROUP, clients=clients)
+        bench.record(op + suffix, _ok(res, op), group=GROUP, clients=clients if clients > 1 else 0)
         return res
 
     config = session.pod_config()
