@@ -268,22 +268,26 @@ def _scale(unit: str) -> tuple[float, str]:
 
 
 def _bars(plt, ops: dict[str, list[dict]], subjects: list[str], colour: dict) -> str:
+    """Horizontal bars (an operation a row, a bar per subject: p50 dark, p99 pale), so
+    that many operations keep readable labels."""
     scale, name = _scale(next(iter(ops.values()))[0]["unit"])
     present = [s for s in subjects if any(f["subject"] == s for fs in ops.values() for f in fs)]
-    fig, ax = plt.subplots(figsize=(max(5.2, 1.0 * len(ops) * max(1, len(present)) ** 0.5), 3.2))
-    width = 0.8 / max(1, len(present))
+    height = 0.8 / max(1, len(present))
+    rows = len(ops) * max(1, len(present))
+    fig, ax = plt.subplots(figsize=(7.0, 0.9 + 0.16 * rows + 0.1 * len(present)))
     for i, sid in enumerate(present):
         per = {f["operation"]: f for figs in ops.values() for f in figs if f["subject"] == sid}
-        xs = [j + i * width for j in range(len(ops))]
+        ys = [j + i * height for j in range(len(ops))]
         p50 = [per[o]["p50"] * scale if o in per else 0 for o in ops]
         p99 = [per[o]["p99"] * scale if o in per else 0 for o in ops]
-        ax.bar(xs, p99, width, alpha=0.35, color=colour[sid])
-        ax.bar(xs, p50, width, color=colour[sid], label=f"{sid} (p50; pale: p99)")
-    ax.set_xticks([j + width * (len(present) - 1) / 2 for j in range(len(ops))])
-    ax.set_xticklabels(list(ops), rotation=30, fontsize=7, ha="right")
-    ax.set_ylabel(name)
-    ax.legend(fontsize=7)
-    ax.grid(axis="y", alpha=0.3)
+        ax.barh(ys, p99, height, alpha=0.35, color=colour[sid])
+        ax.barh(ys, p50, height, color=colour[sid], label=f"{sid} (p50; pale: p99)")
+    ax.set_yticks([j + height * (len(present) - 1) / 2 for j in range(len(ops))])
+    ax.set_yticklabels(list(ops), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(name)
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
     text = _svg(fig)
     plt.close(fig)
     return text
