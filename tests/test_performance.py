@@ -19,7 +19,7 @@ import pytest
 
 from reports import performance
 from reports.schemas import load_schema
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shared_run
 
 #: seconds a smoke-sized benchmark run may take
 BENCH_TIMEOUT = 400
@@ -67,9 +67,11 @@ def bench(
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    """One smoke-sized run: its directory and process result."""
-    d = tmp_path_factory.mktemp("bench")
-    return d / "r", bench(d)
+    """One smoke-sized run of every benchmark, once per harness session whatever the
+    xdist worker (it starts both containerds and the registry): its directory and
+    process result."""
+    run = shared_run(tmp_path_factory, "bench-smoke", ["benchmarks", "-n", "0", *SMOKE])
+    return run.report_dir, subprocess.CompletedProcess([], run.rc, run.stdout, run.stderr)
 
 
 def test_percentiles_interpolate_between_ranks():
