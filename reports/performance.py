@@ -64,13 +64,16 @@ def figure(
     bytes: int = 0,
 ) -> dict:
     """The figure of one operation on one subject from its samples (seconds, or bytes
-    when `unit` is "bytes"). `group` (runtime, cri, registry, memory) and `clients` (how
-    many called at once) are kept when given; `bytes` moved per operation adds
-    `throughput` (MiB/s at the p50 and at the p99 latency, and over all samples)."""
+    when `unit` is "bytes"). `group` (runtime, cri, registry, image, memory) and
+    `clients` (how many called at once) are kept when given; `bytes` moved or processed
+    per operation is kept on a latency figure and adds `throughput` (MiB/s at the p50
+    and at the p99 latency, and over all samples) unless those are 0 s (a CPU time below
+    the clock's tick)."""
     out = _figure(operation, subject, samples, warmup_dropped, unit)
     out |= {k: v for k, v in (("group", group), ("clients", clients)) if v}
-    if bytes and unit == "s" and out["p50"] > 0 and out["p99"] > 0:
+    if bytes and unit == "s":
         out["bytes"] = bytes
+    if bytes and unit == "s" and out["p50"] > 0 and out["p99"] > 0:
         out["throughput"] = {
             "unit": "MiB/s",
             "at_p50": bytes / MIB / out["p50"],
