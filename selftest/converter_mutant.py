@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 
 from selftest.converter_mutants import MUTANTS, Accepted, Image, Refused
+from selftest.executables import link_entry_points
 
 #: the script every entry point links to
 SCRIPT = Path(__file__).resolve()
@@ -35,17 +36,7 @@ def write(directory: str | Path) -> dict[str, str]:
     """Create `directory` and an entry point mutant-NAME per converter mutant
     (idempotent, atomic per link); NAME -> executable path. Raises OSError."""
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name in MUTANTS:
-        link = out / f"mutant-{name}"
-        if not (link.is_symlink() and os.readlink(link) == str(SCRIPT)):
-            tmp = link.with_name(f".{link.name}.{os.getpid()}")
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(SCRIPT)
-            tmp.replace(link)
-        paths[name] = str(link)
-    return paths
+    return link_entry_points({n: out / f"mutant-{n}" for n in MUTANTS}, SCRIPT)
 
 
 def _blob(layout: Path, digest: str) -> dict:

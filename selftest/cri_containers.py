@@ -52,33 +52,33 @@ def _(req) -> None:
     req.config.envs.extend(kept)
 
 
-@cri_mutant(
+def _second_call_not_found(what: str):
+    """An alteration answering NotFound to the second call for the same container id
+    (the first goes through); `what` names the call in the error."""
+
+    def alter(req, resp, err, ctx):
+        key = f"{what}:{req.container_id}"
+        with ctx.lock:
+            if key in ctx.removed:
+                raise Abort(grpc.StatusCode.NOT_FOUND, f"mutant: container already {what}")
+            ctx.removed.add(key)
+        return resp
+
+    return alter
+
+
+cri_mutant(
     "stop-container-not-idempotent",
     rpc="StopContainer",
     breaks="a second StopContainer of a stopped container answers NotFound",
     fails=["test_container.py::test_stop_container_twice_succeeds"],
     requirements=["cri.container.stop-idempotent"],
-)
-def _(req, resp, err, ctx):
-    key = "stop:" + req.container_id
-    with ctx.lock:
-        if key in ctx.removed:
-            raise Abort(grpc.StatusCode.NOT_FOUND, "mutant: container already stopped")
-        ctx.removed.add(key)
-    return resp
+)(_second_call_not_found("stopped"))
 
-
-@cri_mutant(
+cri_mutant(
     "remove-container-not-idempotent",
     rpc="RemoveContainer",
     breaks="a second RemoveContainer answers NotFound",
     fails=["test_container.py::test_remove_container_twice_succeeds"],
     requirements=["cri.container.remove-idempotent"],
-)
-def _(req, resp, err, ctx):
-    key = "rm:" + req.container_id
-    with ctx.lock:
-        if key in ctx.removed:
-            raise Abort(grpc.StatusCode.NOT_FOUND, "mutant: container already removed")
-        ctx.removed.add(key)
-    return resp
+)(_second_call_not_found("removed"))

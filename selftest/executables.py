@@ -19,21 +19,28 @@ from selftest.declare import load
 SCRIPT = Path(__file__).resolve().with_name("runtime_mutant.py")
 
 
-def write(directory: str | Path) -> dict[str, str]:
-    """Create `directory` and its entry points (idempotent; safe when several processes
-    make the same ones at once); registry key -> executable path. Raises OSError."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+def link_entry_points(links: dict[str, Path], script: Path) -> dict[str, str]:
+    """Make each path of `links` (name -> path) a symlink to `script` (idempotent; safe
+    when several processes make the same ones at once); name -> path. Raises OSError."""
     paths = {}
-    for key, m in load("runtime").items():
-        link = Path(m.executable(out))
-        if not (link.is_symlink() and os.readlink(link) == str(SCRIPT)):
+    for name, link in links.items():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not (link.is_symlink() and os.readlink(link) == str(script)):
             tmp = link.with_name(f".{link.name}.{os.getpid()}")
             tmp.unlink(missing_ok=True)
-            tmp.symlink_to(SCRIPT)
+            tmp.symlink_to(script)
             tmp.replace(link)  # atomic: a concurrent reader sees the old or the new link
-        paths[key] = str(link)
+        paths[name] = str(link)
     return paths
+
+
+def write(directory: str | Path) -> dict[str, str]:
+    """Create `directory` and its entry points; registry key -> executable path. Raises
+    OSError."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    links = {key: Path(m.executable(out)) for key, m in load("runtime").items()}
+    return link_entry_points(links, SCRIPT)
 
 
 def main(argv: list[str]) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 # run as a script (python3 -I): make the checkout importable for the declarations
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 
+from selftest.executables import link_entry_points
 from selftest.image_tool_mutants import MUTANTS, Layout
 
 #: the script every entry point links to
@@ -34,17 +35,7 @@ def write(directory: str | Path) -> dict[str, str]:
     """Create `directory` and an entry point mutant-NAME per image-tool mutant
     (idempotent, atomic per link); NAME -> executable path. Raises OSError."""
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name in MUTANTS:
-        link = out / f"mutant-{name}"
-        if not (link.is_symlink() and os.readlink(link) == str(SCRIPT)):
-            tmp = link.with_name(f".{link.name}.{os.getpid()}")
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(SCRIPT)
-            tmp.replace(link)
-        paths[name] = str(link)
-    return paths
+    return link_entry_points({n: out / f"mutant-{n}" for n in MUTANTS}, SCRIPT)
 
 
 def _dest(args: list[str]) -> Path | None:

@@ -107,8 +107,13 @@ class ConfigEditing(Wrapper):
             return self.passthrough()
         if not self.edit(cfg):
             return self.passthrough()
+        return self.create_with(path, json.dumps(cfg), original)
+
+    def create_with(self, path: str, text: str, original: str) -> int:
+        """Run the base's create with `text` as config.json at `path`; `original` is
+        written back after it, whatever happens."""
         with open(path, "w") as fh:
-            json.dump(cfg, fh)
+            fh.write(text)
         try:
             return subprocess.run([self.base, *self.argv], timeout=TIMEOUT).returncode
         finally:

@@ -391,7 +391,7 @@ class StringProcessTakenAsArgs(ConfigEditing):
         "config.errors.not-json",
     ],
 )
-class LenientConfigJson(Wrapper):
+class LenientConfigJson(ConfigEditing):
     """A config.json that does not parse is swapped for a minimal valid one (rootfs at
     BUNDLE/rootfs, `sh` as the program) for the create, and put back after it."""
 
@@ -420,10 +420,4 @@ class LenientConfigJson(Wrapper):
             "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
             "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}]},
         }
-        with open(path, "w") as fh:
-            json.dump(minimal, fh)
-        try:
-            return subprocess.run([self.base, *self.argv], timeout=TIMEOUT).returncode
-        finally:
-            with open(path, "w") as fh:
-                fh.write(original)
+        return self.create_with(path, json.dumps(minimal), original)
