@@ -75,7 +75,7 @@ def _absolute(args: list[str], cwd: str) -> list[str]:
     out, pending = [], None
     for a in args:
         if pending is not None:
-            out.append(_abs_value(pending, a, cwd))
+            out.append(_abs_value(pending, a, cwd) if pending else a)
             pending = None
         elif a in PATH_OPTIONS:
             out.append(a)
@@ -83,7 +83,14 @@ def _absolute(args: list[str], cwd: str) -> list[str]:
         elif a.startswith(tuple(o + "=" for o in PATH_OPTIONS)):
             opt, val = a.split("=", 1)
             out.append(f"{opt}={_abs_value(opt, val, cwd)}")
-        elif a and not a.startswith("-") and os.path.exists(os.path.join(cwd, a.split("::")[0])):
+        elif a in VALUE_OPTIONS:  # its value is a name or an expression, never a path
+            out.append(a)
+            pending = ""
+        elif (
+            a
+            and not a.startswith("-")
+            and os.path.exists(os.path.join(cwd, a.split("::")[0]))
+        ):
             out.append(os.path.join(cwd, a))
         else:
             out.append(a)
@@ -98,14 +105,53 @@ PATH_OPTIONS = (
     "--perf-baseline",
     "--image-layout",
     "--performance",
+    "--image-tool",
+    "--converter",
+    "--ssh-key",
+)
+
+#: options whose value is never a path: left alone even when a file of that name is in
+#: the current directory (`-k state` beside a directory `state`)
+VALUE_OPTIONS = (
+    "-k",
+    "-m",
+    "-n",
+    "-p",
+    "-o",
+    "-W",
+    "-r",
+    "--numprocesses",
+    "--dist",
+    "--maxfail",
+    "--tb",
+    "--durations",
+    "--runtime-arg",
+    "--target",
+    "--gate",
+    "--redact",
+    "--registry",
+    "--registry-user",
+    "--registry-password",
+    "--registry-namespace",
+    "--distribution-spec",
+    "--cri-endpoint",
+    "--cri-image-endpoint",
+    "--runtime-handler",
+    "--bench-samples",
+    "--bench-warmup",
+    "--bench-layout-mib",
+    "--bench-layout-samples",
+    "--perf-threshold",
+    "--bench-clients",
+    "--bench-containers",
 )
 
 
 def _abs_value(option: str, value: str, cwd: str) -> str:
     if not value or os.path.isabs(value):
         return value
-    if option == "--runtime" and "/" not in value:
-        return value  # a name looked up on PATH
+    if option in ("--runtime", "--image-tool", "--converter") and "/" not in value:
+        return value  # a name looked up on PATH (or a setup build's id)
     return os.path.join(cwd, value)
 
 

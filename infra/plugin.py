@@ -72,6 +72,25 @@ def _usage(msg: str) -> pytest.UsageError:
     return pytest.UsageError(msg.replace("\n", " "))
 
 
+def _not_utf8(args) -> str:
+    """Why an option value of `args` is unusable ("" when none is): bytes that are not
+    UTF-8 (a surrogate escape) cannot go into a path, URL, RPC or report."""
+    args = [str(a) for a in args]
+    for i, a in enumerate(args):
+        try:
+            a.encode("utf-8")
+        except UnicodeEncodeError:
+            if a.startswith("--") and "=" in a:
+                flag, a = a.split("=", 1)
+            elif i and args[i - 1].startswith("-"):
+                flag = args[i - 1]
+            else:
+                continue  # a path for pytest to collect: its business
+            shown = a.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return f"{flag} {shown}: not UTF-8 text"
+    return ""
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -88,6 +107,9 @@ def pytest_configure(config: pytest.Config) -> None:
             ctx.target_spec, ctx.ssh_key, run_id=ctx.run_id, attach=ctx.attach_spec
         )
         return
+    bad = _not_utf8(config.invocation_params.args)
+    if bad:
+        raise _usage(bad)
     key = config.option.ocitest_ssh_key
     run_id = new_run_id()
     try:

@@ -441,3 +441,60 @@ def test_a_bad_call_timeout_is_a_usage_error(tmp_path, monkeypatch, value):
     assert_one_line_usage_error(
         pytest_usage("--runtime", "runc", report_dir=str(tmp_path / "r")), "OCITEST_CALL_TIMEOUT="
     )
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--runtime", "\udcff"], "--runtime \\xff: not UTF-8 text"),
+        (["--registry=http://\udcff"], "--registry http://\\xff: not UTF-8 text"),
+        (["--cri-endpoint", "unix:///\udcff"], "--cri-endpoint unix:///\\xff: not UTF-8 text"),
+    ],
+)
+def test_an_option_value_that_is_not_utf8_is_a_usage_error(tmp_path, args, needle):
+    # surrogate escapes: how Python hands on argv bytes that are not UTF-8
+    assert_one_line_usage_error(pytest_usage(*args, report_dir=str(tmp_path / "r")), needle)
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--registry", "http://a b"], "spaces or control characters in the URL"),
+        (["--registry", "http://127.0.0.1:1/a b"], "spaces or control characters in the URL"),
+        (["--registry", "http://a..b"], "'a..b' is not a host name"),
+        (["--cri-endpoint", "tcp://127.0.0.1:99999"], "the port must be 1 to 65535"),
+        (["--cri-endpoint", "tcp://127.0.0.1:"], "the port must be 1 to 65535"),
+        (["--runtime-handler", "runc", "--runtime-handler", "runc"], "runc: given twice"),
+    ],
+)
+def test_a_malformed_endpoint_is_a_usage_error(tmp_path, args, needle):
+    assert_one_line_usage_error(pytest_usage(*args, report_dir=str(tmp_path / "r")), needle)
+
+
+def test_an_option_value_naming_a_file_in_the_callers_directory_is_not_made_a_path(tmp_path):
+    # `-k state` beside a directory `state` once became `-k /cwd/state`: nothing selected
+    (tmp_path / "test_state_without_an_id_fails").mkdir()
+    res = subprocess.run(
+        [
+            str(ROOT / "ocitest"),
+            "run",
+            "oci_runtime/test_state.py",
+            "--collect-only",
+            "-q",
+            "-n",
+            "0",
+            "--runtime",
+            "runc",
+            "-k",
+            "test_state_without_an_id_fails",
+            "--report-dir",
+            str(tmp_path / "r"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout[-1500:] + res.stderr[-1500:]
+    assert "test_state_without_an_id_fails[runc]" in res.stdout

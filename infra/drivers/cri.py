@@ -12,6 +12,7 @@ Endpoints: `unix:///path/to.sock` or `tcp://host:port`. Channels are cached per 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -49,6 +50,11 @@ def grpc_target(endpoint: str) -> str:
     if endpoint.startswith("unix://") and len(endpoint) > len("unix://"):
         return endpoint
     if endpoint.startswith("tcp://") and ":" in endpoint[6:]:
+        host, _, port = endpoint[6:].rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise EndpointError(f"{endpoint!r}: the port must be 1 to 65535")
+        if not host or re.search(r"[\x00-\x20\x7f/]", host):
+            raise EndpointError(f"{endpoint!r}: expected tcp://host:port")
         return endpoint[6:]
     raise EndpointError(f"{endpoint!r}: expected unix:///path/to.sock or tcp://host:port")
 

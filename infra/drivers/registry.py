@@ -67,6 +67,12 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
         raise RegistryURLError(f"{shown}: expected http://HOST[:PORT] or https://HOST[:PORT]")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise RegistryURLError(f"{shown}: no query, fragment or credentials in the URL")
+    if re.search(r"[\x00-\x20\x7f]", url):
+        raise RegistryURLError(f"{shown}: spaces or control characters in the URL")
+    try:
+        hostname.encode("idna")
+    except UnicodeError:
+        raise RegistryURLError(f"{shown}: {hostname!r} is not a host name") from None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:

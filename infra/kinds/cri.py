@@ -150,6 +150,12 @@ class CriKind(Kind):
             raise KindUsageError(f"--cri-endpoint: {exc} (or {known})") from None
         if scheme is not None:
             scheme.check(name)
+        handlers = self.options.ocitest_runtime_handlers or []
+        for i, h in enumerate(handlers):
+            if not h:
+                raise KindUsageError("--runtime-handler: empty value")
+            if h in handlers[:i]:
+                raise KindUsageError(f"--runtime-handler {h}: given twice")
         if endpoint == "embedded" and not self.options.ocitest_runtime_handlers:
             return None  # the default: resolved when a collected test needs it
         try:
