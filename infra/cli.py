@@ -86,11 +86,7 @@ def _absolute(args: list[str], cwd: str) -> list[str]:
         elif a in VALUE_OPTIONS:  # its value is a name or an expression, never a path
             out.append(a)
             pending = ""
-        elif (
-            a
-            and not a.startswith("-")
-            and os.path.exists(os.path.join(cwd, a.split("::")[0]))
-        ):
+        elif a and not a.startswith("-") and os.path.exists(os.path.join(cwd, a.split("::")[0])):
             out.append(os.path.join(cwd, a))
         else:
             out.append(a)
