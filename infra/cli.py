@@ -434,6 +434,8 @@ def cmd_corpus(args: list[str]) -> int:
         return _corpus_compare(args[1:])
     if len(args) != 2 or args[0] != "write":
         return usage("corpus: usage is 'corpus write DIR' or 'corpus compare [--out FILE]'")
+    if not args[1]:
+        return usage("corpus write: empty DIR")
     python = hostsetup.setup(host_fixes=False)
     dest = os.path.abspath(args[1])
     return subprocess.run(

@@ -71,3 +71,15 @@ def test_bad_options_are_one_line_and_exit_4(tmp_path, capsys):
     assert corpus_compare.main(["--corpus", str(tmp_path)]) == 4  # no cases.json
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("ocitest corpus compare: ") for line in err), err
+
+
+def test_an_argparse_error_is_one_line_and_a_users_out_file_is_refused_untouched(tmp_path, capsys):
+    mine = tmp_path / "mine.json"
+    mine.write_text("the user's own notes\n")
+    assert corpus_compare.main(["--bogus"]) == 4
+    assert corpus_compare.main(["--out"]) == 4
+    assert corpus_compare.main(["--out", str(mine), "--corpus", str(tmp_path)]) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("ocitest corpus compare: ") for line in err), err
+    assert "unrecognized arguments: --bogus" in err[0] and "exists and is not" in err[2], err
+    assert mine.read_text() == "the user's own notes\n"

@@ -237,6 +237,9 @@ def test_a_usage_error_leaves_no_run_directories(tmp_path):
         (["corpus", "bogus"], "'corpus compare [--out FILE]'"),
         (["corpus", "compare", "--tools", "ocitest,nope"], "--tools: unknown ['nope']"),
         (["corpus", "compare", "--out", "/nonexistent/dir/x.json"], "not a file in an existing"),
+        (["corpus", "compare", "--bogus"], "unrecognized arguments: --bogus"),
+        (["corpus", "write", ""], "corpus write: empty DIR"),
+        (["corpus", "write", "/proc/ocitest-corpus"], "cannot write there"),
         ([], "commands:"),
     ],
 )

@@ -44,8 +44,28 @@ class UsageError(Exception):
     """A bad option or directory (one line, exit 4)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(f"{message} (see 'corpus compare --help')")
+
+
+def _check_out(out: Path) -> None:
+    """`out` may be written: a new file in an existing directory, or an earlier output
+    of ours (never a file of the user's). Raises UsageError."""
+    if out.is_dir() or not out.parent.resolve().is_dir():
+        raise UsageError(f"--out {out}: not a file in an existing directory")
+    if not out.exists():
+        return
+    try:
+        ours = json.loads(out.read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        ours = False
+    if not ours:
+        raise UsageError(f"--out {out}: exists and is not an earlier corpus compare output")
+
+
 def _args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="ocitest corpus compare", add_help=True)
+    p = _Parser(prog="ocitest corpus compare", add_help=True)
     p.add_argument("--out", default=DEFAULT_OUT, help=f"JSON file (default {DEFAULT_OUT})")
     p.add_argument("--corpus", default=None, help="a corpus written by 'corpus write DIR'")
     p.add_argument("--tools", default=",".join(TOOLS), help=f"comma list of {', '.join(TOOLS)}")
@@ -186,8 +206,7 @@ def main(argv: list[str]) -> int:
     try:
         a = _args(argv)
         out = Path(a.out)
-        if out.is_dir() or not out.parent.resolve().is_dir():
-            raise UsageError(f"--out {a.out}: not a file in an existing directory")
+        _check_out(out)
         with contextlib.ExitStack() as stack:
             if a.corpus:
                 corpus = Path(a.corpus)

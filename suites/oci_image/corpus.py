@@ -52,8 +52,9 @@ def main(argv: list[str]) -> int:
         return 4
     try:
         cases = write_corpus(Path(argv[0]))
-    except (FileExistsError, NotADirectoryError, PermissionError) as exc:
-        print(f"ocitest corpus: {argv[0]}: cannot write there ({exc})", file=sys.stderr)
+    except OSError as exc:
+        why = exc.strerror if exc.strerror else str(exc)
+        print(f"ocitest corpus: {argv[0]}: cannot write there ({why})", file=sys.stderr)
         return 4
     ids = {c.rid for c in cases}
     print(
