@@ -375,7 +375,14 @@ def cmd_peers(args: list[str]) -> int:
         return usage("peers needs a checkout (benchmarks/ is not in the wheel)")
     python = hostsetup.setup()
     cwd = os.getcwd()
-    args = [os.path.join(cwd, a) if i and args[i - 1] == "--out" else a for i, a in enumerate(args)]
+    args = [
+        os.path.join(cwd, a)
+        if i and args[i - 1] == "--out"
+        else "--out=" + os.path.join(cwd, a[6:])
+        if a.startswith("--out=")
+        else a
+        for i, a in enumerate(args)
+    ]
     if not any(a.startswith("--out") for a in args):
         args += ["--out", os.path.join(os.getcwd(), "ocitest-peers")]
     return subprocess.run(

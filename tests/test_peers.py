@@ -119,3 +119,27 @@ def test_peers_runs_both_suites_against_ggcr_and_writes_peers_json(tmp_path):
         "dist.push.put-201" in f["requirements"] and f["caught_by"] != "not caught by ocitest"
         for f in peer["failures"]
     )
+
+
+def test_a_peers_out_that_is_a_users_file_or_directory_is_refused_untouched(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "distspec-conformance-distribution-2.8.2").mkdir()  # a name peers would rmtree
+    (mine / "keep").write_text("mine too\n")
+    for out, needle in ((notes, "not a directory"), (mine, "not an earlier peers output")):
+        for opt in (["--out", str(out)], [f"--out={out}"]):
+            res = subprocess.run(
+                [str(ROOT / "ocitest"), "peers", *opt],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            lines = [ln for ln in res.stderr.splitlines() if ln.startswith("ocitest: ")]
+            assert res.returncode == 4 and len(lines) == 1 and needle in lines[0], res.stderr
+            assert "Traceback" not in res.stderr
+    assert notes.read_text() == "mine\n" and (mine / "keep").read_text() == "mine too\n"
+    assert (mine / "distspec-conformance-distribution-2.8.2").is_dir()

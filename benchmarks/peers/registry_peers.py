@@ -346,6 +346,27 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
+def _check_out(out: Path) -> None:
+    """`out` may be written: missing, empty, or an earlier output of ours (peers.json, and
+    only our ocitest-ID/ and PEER-ID/ beside it). Raises PeersUsageError."""
+    if not str(out) or (out.exists() and not out.is_dir()):
+        raise PeersUsageError(f"peers: --out {out}: not a directory")
+    if not out.exists():
+        try:
+            out.mkdir(parents=True)
+        except OSError as exc:
+            raise PeersUsageError(
+                f"peers: --out {out}: cannot create it ({exc.strerror})"
+            ) from None
+        return
+    entries = [e.name for e in out.iterdir()]
+    ours = all(e == "peers.json" or e.startswith(("ocitest-", f"{PEER}-")) for e in entries)
+    if entries and not ("peers.json" in entries and ours):
+        raise PeersUsageError(
+            f"peers: --out {out}: not empty and not an earlier peers output; choose another"
+        )
+
+
 def _args(argv: list[str]) -> argparse.Namespace:
     p = _Parser(prog="ocitest peers")
     p.add_argument("--registry", action="append", metavar="embedded:ID")
@@ -361,6 +382,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
                 + ", ".join(f"embedded:{i}" for i in known)
             )
         ns.ids.append(sid)
+    _check_out(Path(ns.out))  # last: a refused option leaves no directory behind
     return ns
 
 
