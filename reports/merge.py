@@ -141,6 +141,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(USAGE_EXIT)
 
 
+def _check_paths(out: str, inputs: list[str]) -> None:
+    """No input given twice, and --out not one of the inputs (writing there would replace
+    a run's own report). Raises MergeError."""
+    if not out:
+        raise MergeError("--out: empty value")
+    seen: dict[str, str] = {}
+    for i in inputs:
+        real = os.path.realpath(os.path.join(i, "results.json") if os.path.isdir(i) else i)
+        if real in seen:
+            raise MergeError(f"{i}: given twice (as {seen[real]})")
+        seen[real] = i
+        if os.path.dirname(real) == os.path.realpath(out):
+            raise MergeError(f"--out {out}: is the input {i}; choose another directory")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = _Parser(prog="ocitest report merge", description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, help="report directory to write")
@@ -150,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("inputs", nargs="+", help="report directories or results.json files")
     a = p.parse_args(argv)
     try:
+        _check_paths(a.out, a.inputs)
         docs = [load(i) for i in a.inputs]
         out = check_report_dir(a.out)
     except (MergeError, ReportDirError) as exc:

@@ -39,6 +39,10 @@ def test_merge_rejects_bad_input_in_one_line(tmp_path):
         ["--out", str(tmp_path / "o"), str(tmp_path / "missing")],
         ["--out", str(tmp_path / "o"), str(bogus)],
         [],
+        # --out is an input's directory; the same input twice; an empty --out
+        ["--out", str(tmp_path), str(bogus)],
+        ["--out", str(tmp_path / "o"), str(tmp_path), str(bogus)],
+        ["--out", "", str(bogus)],
     ):
         res = subprocess.run(
             [str(ROOT / "ocitest"), "report", "merge", *args],
@@ -49,3 +53,4 @@ def test_merge_rejects_bad_input_in_one_line(tmp_path):
         )
         lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
         assert res.returncode == 4 and len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert bogus.read_text() == '{"hello": 1}'
