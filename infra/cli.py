@@ -42,6 +42,7 @@ line and exit 4.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -196,12 +197,16 @@ def _with_defaults(args: list[str]) -> list[str]:
     return out
 
 
-def _pytest(python, args: list[str], env: dict[str, str] | None = None) -> int:
+def _pytest(
+    python, args: list[str], env: dict[str, str] | None = None, command: str = "run"
+) -> int:
     """Run pytest from the checkout; pass SIGINT/SIGTERM on and let it finish its report."""
     root = str(hostsetup.ROOT)
     cmd = [str(python), "-m", "pytest", "--rootdir", root, "-c", f"{root}/pyproject.toml", *args]
     proc = subprocess.Popen(cmd, cwd=root, env=env, stderr=subprocess.PIPE)
-    pump = threading.Thread(target=_usage_lines, args=(proc.stderr, sys.stderr), daemon=True)
+    pump = threading.Thread(
+        target=_usage_lines, args=(proc.stderr, sys.stderr, command), daemon=True
+    )
     pump.start()
 
     def forward(signum, frame):
@@ -224,7 +229,7 @@ def _pytest(python, args: list[str], env: dict[str, str] | None = None) -> int:
         pump.join(timeout=5)
 
 
-def _usage_lines(src, out) -> None:
+def _usage_lines(src, out, command: str = "run") -> None:
     """Copy pytest's stderr to `out` line by line, turning argparse's usage block (the
     usage line, `PROG: error: MSG`, the inifile/rootdir lines) into one line: `ERROR:
     MSG`. Bytes that are not UTF-8 pass through replaced, never raise."""
@@ -240,7 +245,7 @@ def _usage_lines(src, out) -> None:
                 name, rest = msg[len("argument ") :].split(": ", 1)
                 msg = rest if rest.startswith(name.split("/")[0]) else f"{name}: {rest}"
             if msg.startswith("unrecognized arguments: "):
-                msg += " (`ocitest run --help` lists the options)"
+                msg += f" (`ocitest {command} --help` lists the options)"
             line = f"ERROR: {msg}\n"
         elif in_usage and (
             not line.strip() or line.startswith(("  inifile: ", "  rootdir: ", "  configfile: "))
@@ -283,7 +288,7 @@ def cmd_bench(args: list[str]) -> int:
     if not any(a.startswith("--report-dir") for a in args):
         args += ["--report-dir", os.path.join(os.getcwd(), BENCH_DIR)]
     started = time.time()
-    rc = _pytest(python, [str(hostsetup.ROOT / "benchmarks"), *args])
+    rc = _pytest(python, [str(hostsetup.ROOT / "benchmarks"), *args], command="bench")
     page = os.path.join(_report_dir(args), "performance.html")
     if os.path.exists(page) and os.path.getmtime(page) >= started:
         print(f"ocitest: performance: {os.path.abspath(page)}")
@@ -319,7 +324,7 @@ def cmd_test(args: list[str]) -> int:
         check=False,
     )
     if check.returncode == USAGE_EXIT:
-        sys.stderr.write(check.stderr.strip() + "\n")
+        _usage_lines(io.BytesIO(check.stderr.encode("utf-8", "replace")), sys.stderr, "run")
         return USAGE_EXIT
     if not hostsetup.CHECKOUT:
         print("ocitest: installed copy: the harness's own tests and lint need a checkout")
@@ -499,7 +504,9 @@ def cmd_mutation(args: list[str]) -> int:
     python = hostsetup.setup()
     with tempfile.TemporaryDirectory(prefix="ocitest-mutation-") as results:
         env = {**os.environ, "OCITEST_MUTANTS_FULL": "1", "OCITEST_SELFTEST_RESULTS": results}
-        rc = _finish(_pytest(python, [*selftests, "-n", "2", *args], env), "mutation")
+        rc = _pytest(python, [*selftests, "-n", "2", *args], env)
+        if rc in (USAGE_EXIT, 5):  # refused, or nothing collected: no results to write
+            return _finish(rc, "mutation")
         for step in (["write", "--results", results], ["score"]):
             done = subprocess.run(
                 [str(python), "-m", "selftest.proofs", *step], cwd=root, check=False, timeout=120

@@ -501,3 +501,23 @@ def test_an_option_value_naming_a_file_in_the_callers_directory_is_not_made_a_pa
     )
     assert res.returncode == 0, res.stdout[-1500:] + res.stderr[-1500:]
     assert "test_state_without_an_id_fails[runc]" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["test", "--bogus"], "unrecognized arguments: --bogus (`ocitest run --help`"),
+        (["mutation", "--bogus"], "unrecognized arguments: --bogus (`ocitest run --help`"),
+        (["bench", "--bogus"], "unrecognized arguments: --bogus (`ocitest bench --help`"),
+    ],
+)
+def test_a_commands_unknown_pytest_option_is_one_line(tmp_path, argv, needle):
+    # test: its early --collect-only check printed pytest's usage block; mutation: then
+    # also a second line from the proofs step, which has nothing to write
+    res = subprocess.run(
+        [str(ROOT / "ocitest"), *argv], cwd=tmp_path, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    res.stderr = "\n".join(ln for ln in res.stderr.splitlines() if not ln.startswith("ocitest setup: "))  # fmt: skip
+    res.stdout = ""
+    assert_one_line_usage_error(res, needle)
