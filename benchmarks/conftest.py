@@ -108,6 +108,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--bench-layout-mib {o.bench_layout_mib}: at least 1")
     if o.bench_layout_samples < 1:
         raise pytest.UsageError(f"--bench-layout-samples {o.bench_layout_samples}: at least 1")
+    if o.perf_baseline == "":
+        raise pytest.UsageError("--perf-baseline: empty value")
     config.stash[_FIGURES], config.stash[_SUBJECTS] = [], {}
     if o.perf_baseline and not hasattr(config, "workerinput"):
         try:

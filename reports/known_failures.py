@@ -79,7 +79,11 @@ def load_known_failures(
         jsonschema.validate(doc, load_schema("known-failures.schema.json"))
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
-        raise KnownFailuresError(f"--known-failures {path}: {where}: {exc.message}") from None
+        why = exc.message
+        if exc.validator == "oneOf":  # the entry's whole dict would be repeated
+            both = isinstance(exc.instance, dict) and "test" in exc.instance
+            why = "give a test or a requirement, " + ("not both" if both else "one of them")
+        raise KnownFailuresError(f"--known-failures {path}: {where}: {why}") from None
     entries = [KnownFailure(**e) for e in doc["known_failures"]]
     if catalogue_ids is not None:
         for e in entries:

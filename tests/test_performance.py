@@ -280,6 +280,7 @@ def test_a_doctored_baseline_fails_the_run_naming_the_operation(small_run, tmp_p
         (["--bench-clients", "0"], "--bench-clients 0: 1 to 64"),
         (["--bench-containers", "0"], "--bench-containers 0: 1 to 5000"),
         (["--performance", "/nonexistent/perf.json"], "--performance /nonexistent/perf.json"),
+        (["--perf-baseline", ""], "--perf-baseline: empty value"),  # was ignored
     ],
 )
 def test_bad_benchmark_options_are_usage_errors(tmp_path, args, needle):

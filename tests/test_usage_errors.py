@@ -521,3 +521,36 @@ def test_a_commands_unknown_pytest_option_is_one_line(tmp_path, argv, needle):
     res.stderr = "\n".join(ln for ln in res.stderr.splitlines() if not ln.startswith("ocitest setup: "))  # fmt: skip
     res.stdout = ""
     assert_one_line_usage_error(res, needle)
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--converter", "umoci", "--converter", "/usr/bin/umoci"], "--converter /usr/bin/umoci: given twice"),
+        (["--converter", ""], "--converter : empty value"),
+        (["--image-tool", "skopeo", "--image-tool", "skopeo"], "--image-tool skopeo: given twice"),
+    ],
+)  # fmt: skip
+def test_the_same_converter_or_image_tool_twice_is_a_usage_error(tmp_path, args, needle):
+    # once run twice, as umoci-unpack-0.4.7 and umoci-unpack-0.4.7-2
+    if "umoci" in args and not os.path.exists("/usr/bin/umoci"):
+        pytest.skip("needs Debian's umoci (/usr/bin/umoci)")
+    assert_one_line_usage_error(pytest_usage(*args, report_dir=str(tmp_path / "r")), needle)
+
+
+@pytest.mark.parametrize(
+    "entry, needle",
+    [
+        ("    test: suites/oci_runtime/test_state.py::test_state_without_an_id_fails\n"
+         "    requirement: runtime.state.id\n", "give a test or a requirement, not both"),
+        ("", "give a test or a requirement, one of them"),
+    ],
+)  # fmt: skip
+def test_a_known_failure_with_both_or_neither_of_test_and_requirement_is_one_short_line(
+    tmp_path, entry, needle
+):
+    kf = tmp_path / "kf.yaml"
+    kf.write_text(f"known_failures:\n  - subject: runc\n    reason: because it is so\n{entry}")
+    assert_one_line_usage_error(
+        pytest_usage("--known-failures", str(kf), report_dir=str(tmp_path / "r")), needle
+    )

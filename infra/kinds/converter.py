@@ -63,10 +63,14 @@ class ConverterKind(Kind):
         if given is None:
             return None
         subjects: list[Subject] = []
+        seen: set[str] = set()
         for spec in given:
-            path = _find(spec)
+            path = _find(spec) if spec else None
             if path is None:
                 raise KindUsageError(f"--converter {spec}: {_why_not(spec)}")
+            if os.path.realpath(path) in seen:
+                raise KindUsageError(f"--converter {spec}: given twice")
+            seen.add(os.path.realpath(path))
             subjects.append(_subject(self.name, path, subjects))
         return subjects
 
@@ -110,6 +114,8 @@ def _find(spec: str) -> str | None:
 
 
 def _why_not(spec: str) -> str:
+    if not spec:
+        return "empty value"
     if "/" in spec:
         return "no such executable file"
     if gobuild.built_name(spec):
