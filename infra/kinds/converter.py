@@ -68,9 +68,9 @@ class ConverterKind(Kind):
             path = _find(spec) if spec else None
             if path is None:
                 raise KindUsageError(f"--converter {spec}: {_why_not(spec)}")
-            if os.path.realpath(path) in seen:
+            if os.path.abspath(path) in seen:  # not realpath: mutants are symlinks to one script
                 raise KindUsageError(f"--converter {spec}: given twice")
-            seen.add(os.path.realpath(path))
+            seen.add(os.path.abspath(path))
             subjects.append(_subject(self.name, path, subjects))
         return subjects
 

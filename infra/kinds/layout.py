@@ -98,9 +98,9 @@ class LayoutKind(Kind):
             path = _find_tool(spec)
             if path is None:
                 raise KindUsageError(f"--image-tool {spec}: {_why_not(spec)}")
-            if os.path.realpath(path) in seen_paths:
+            if os.path.abspath(path) in seen_paths:
                 raise KindUsageError(f"--image-tool {spec}: given twice")
-            seen_paths.add(os.path.realpath(path))
+            seen_paths.add(os.path.abspath(path))
             subjects.append(_tool_subject(self.name, path, subjects))
         for p in given or []:
             path = os.path.abspath(p)
