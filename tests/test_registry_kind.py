@@ -43,6 +43,8 @@ def _usage(tmp_path, *args: str) -> subprocess.CompletedProcess:
         (["--registry", "embedded", "--registry", "embedded"], "given twice"),
         (["--read-only"], "--read-only needs --registry URL"),
         (["--registry", "embedded", "--read-only"], "--read-only needs --registry URL"),
+        (["--registry", "embedded:"], "names no registry"),  # was every embedded one
+        (["--registry", "http://a b"], "spaces or control characters"),  # was a traceback
     ],
 )
 def test_bad_registry_options_are_one_line_usage_errors(tmp_path, args, needle):

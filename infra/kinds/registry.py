@@ -215,6 +215,10 @@ class RegistryKind(Kind):
         subjects: list[Subject] = []
         for value in given:
             scheme, name = _scheme(value)
+            if value == "embedded:":
+                raise KindUsageError(
+                    "--registry embedded: names no registry (embedded, or embedded:ID)"
+                )
             if value == "embedded" or value.startswith("embedded:"):
                 try:
                     subs = self._embedded_subjects(value.partition(":")[2] or None)
