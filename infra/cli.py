@@ -295,8 +295,14 @@ def cmd_bench(args: list[str]) -> int:
     return _finish(rc, "bench")
 
 
+def _wants_help(args: list[str]) -> bool:
+    return any(a in ("-h", "--help") for a in args)
+
+
 def cmd_test(args: list[str]) -> int:
     python = hostsetup.setup()
+    if _wants_help(args):  # pytest's help (with ours), not the whole test run after it
+        return _pytest(python, ["--help"])
     suite_args = _with_defaults(
         [
             "--known-failures",
@@ -502,6 +508,8 @@ def cmd_mutation(args: list[str]) -> int:
     if not (root / "selftest").is_dir() or not selftests:
         return usage("mutation needs a checkout (selftest/ and tests/ are not shipped)")
     python = hostsetup.setup()
+    if _wants_help(args):
+        return _pytest(python, ["--help"])
     with tempfile.TemporaryDirectory(prefix="ocitest-mutation-") as results:
         env = {**os.environ, "OCITEST_MUTANTS_FULL": "1", "OCITEST_SELFTEST_RESULTS": results}
         rc = _pytest(python, [*selftests, "-n", "2", *args], env)

@@ -554,3 +554,14 @@ def test_a_known_failure_with_both_or_neither_of_test_and_requirement_is_one_sho
     assert_one_line_usage_error(
         pytest_usage("--known-failures", str(kf), report_dir=str(tmp_path / "r")), needle
     )
+
+
+@pytest.mark.parametrize("command", ["test", "mutation"])
+def test_help_of_test_and_mutation_prints_the_options_and_runs_nothing(tmp_path, command):
+    # it went on past the help: test ran lint and tests/, mutation the proofs step
+    res = subprocess.run(
+        [str(ROOT / "ocitest"), command, "--help"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert res.returncode == 0 and "--known-failures" in res.stdout, res.stderr[-1500:]
+    assert "selftest.proofs" not in res.stderr and "passed" not in res.stdout
