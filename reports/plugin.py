@@ -79,6 +79,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _one_line(exc: Exception) -> pytest.UsageError:
+    """A usage error of one line, whatever the path or value it names holds."""
+    return pytest.UsageError(" ".join(str(exc).splitlines()))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if config.option.ocitest_gate not in gate_mod.MODES:
@@ -88,7 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         cat = load_catalogue(catalogue_files(config.rootpath))
     except CatalogueError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise _one_line(exc) from None
     config.stash[CATALOGUE] = cat
     for option, value in (
         ("--known-failures", config.option.ocitest_known_failures),
@@ -103,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 config.option.ocitest_known_failures, set(cat), root=config.rootpath
             )
         except KnownFailuresError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise _one_line(exc) from None
     config.stash[KNOWN] = known
     if hasattr(config, "workerinput"):
         return
@@ -115,12 +120,12 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             check_report_dir(config.option.ocitest_report_dir)
         except ReportDirError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise _one_line(exc) from None
     if config.option.ocitest_performance:
         try:
             perf_load(config.option.ocitest_performance, "--performance")
         except PerformanceError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise _one_line(exc) from None
 
 
 def _in_suites(config: pytest.Config, path: Path) -> bool:

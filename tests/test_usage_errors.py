@@ -565,3 +565,15 @@ def test_help_of_test_and_mutation_prints_the_options_and_runs_nothing(tmp_path,
     )  # fmt: skip
     assert res.returncode == 0 and "--known-failures" in res.stdout, res.stderr[-1500:]
     assert "selftest.proofs" not in res.stderr and "test session starts" not in res.stdout
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--known-failures", "/nonexistent/kf\nnext.yaml"], "kf next.yaml: cannot read"),
+        (["--cri-endpoint", "unix:///" + "s" * 200], "a socket path is at most 107 bytes"),
+    ],
+)
+def test_a_newline_or_an_overlong_socket_path_stays_one_line(tmp_path, args, needle):
+    # the newline went into the message as is; grpc's C core logged 6 lines about the path
+    assert_one_line_usage_error(pytest_usage(*args, report_dir=str(tmp_path / "r")), needle)

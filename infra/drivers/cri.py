@@ -48,6 +48,8 @@ class EndpointError(Exception):
 def grpc_target(endpoint: str) -> str:
     """The grpcio target for a CRI endpoint URI. Raises EndpointError."""
     if endpoint.startswith("unix://") and len(endpoint) > len("unix://"):
+        if len(endpoint[len("unix://") :].encode()) > 107:  # sun_path holds 108 bytes with NUL
+            raise EndpointError(f"{endpoint[:60]!r}...: a socket path is at most 107 bytes")
         return endpoint
     if endpoint.startswith("tcp://") and ":" in endpoint[6:]:
         host, _, port = endpoint[6:].rpartition(":")
