@@ -89,6 +89,10 @@ class VmImage:
 
     name: str
     directory: str
+    #: the kernel command line
+    cmdline: str = "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0 panic=-1"
+    #: True: the system is the initramfs alone (no disk.raw)
+    disk_less: bool = False
 
     @property
     def disk(self) -> str:

@@ -32,6 +32,7 @@ import sys
 import time
 
 from infra.images.vm import ImageError, VmImage, debian_image
+from infra.images.vm_linuxkit import linuxkit_image
 from infra.targets.base import TargetError
 from infra.targets.ssh import SshTarget
 
@@ -39,7 +40,7 @@ from infra.targets.ssh import SshTarget
 VM_BASE = "/run/ocitest-vm"
 QEMU = "qemu-system-x86_64"
 #: images this kind can boot -> builder(cache dir)
-IMAGES = {"debian": debian_image}
+IMAGES = {"debian": debian_image, "linuxkit": linuxkit_image}
 #: seconds a booting guest gets to answer ssh (TCG on a loaded host is slow)
 BOOT_TIMEOUT = float(os.environ.get("OCITEST_VM_BOOT_TIMEOUT", "420"))
 #: seconds the KVM probe may take
@@ -194,20 +195,22 @@ class QemuTarget(SshTarget):
         os.makedirs(d)
         with open(f"{d}/owner.pid", "w") as fh:
             fh.write(str(os.getpid()))
-        res = subprocess.run(
-            ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image.disk, f"{d}/disk.qcow2"],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        if res.returncode != 0:
-            raise TargetError(f"--target {self.spec}: qemu-img create failed: {res.stderr.strip()}")
+        disk = []
+        if not image.disk_less:
+            res = subprocess.run(
+                ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image.disk, f"{d}/disk.qcow2"],
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            if res.returncode != 0:
+                raise TargetError(f"--target {self.spec}: qemu-img create failed: {res.stderr.strip()}")
+            disk = ["-drive", f"file={d}/disk.qcow2,if=virtio,format=qcow2,cache=unsafe"]
         self.accel = choose_accel(image)
         argv = [
             QEMU, "-name", f"ocitest-{run_id}", "-accel", self.accel, "-M", "pc",
             "-cpu", "max" if self.accel == "tcg" else "host", "-smp", CPUS, "-m", MEMORY,
             "-nodefaults", "-display", "none", "-no-reboot",
             "-kernel", image.kernel, "-initrd", image.initrd,
-            "-append", "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0 panic=-1",
-            "-drive", f"file={d}/disk.qcow2,if=virtio,format=qcow2,cache=unsafe",
+            "-append", image.cmdline, *disk,
             "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:22",
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "virtio-rng-pci",
