@@ -42,11 +42,17 @@ SPEC_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "linuxkit",
 KERNEL_META = "linux-image-amd64"
 #: everything else the guest is made of (user space), with the libraries they link
 PACKAGES = [
-    "busybox-static", "runc", "containerd", "dropbear-bin",
+    "busybox-static", "runc", "containerd", "dropbear-bin", "coreutils",
+    "util-linux", "dash",
     "libc6", "libseccomp2", "libtomcrypt1", "libtommath1", "zlib1g", "libcrypt1", "libgmp10",
 ]  # fmt: skip
 #: the programs kept from those packages (every other program in them is left out)
-PROGRAMS = {"busybox", "runc", "containerd", "containerd-shim-runc-v2", "dropbear"}
+#: (and what the harness's commands need that busybox cannot give: GNU rm, for `rm
+#: --one-file-system`, and flock, which serialises the shared rootfs's build; Debian's
+#: static busybox runs its own applets in place of any program of the same name, in its
+#: shell and in its `timeout`, so /bin/sh is dash and `timeout` is GNU's)
+PROGRAMS = {"busybox", "runc", "containerd", "containerd-shim-runc-v2", "dropbear",
+            "rm", "timeout", "flock", "dash"}  # fmt: skip
 #: kernel modules loaded at boot (their dependencies are found and loaded first)
 MODULES = ["virtio_pci", "virtio_net", "virtio_rng", "overlay", "veth"]
 #: stage one (rdinit): the initramfs is the initial rootfs, which runc cannot
@@ -214,6 +220,7 @@ def _root_entries(tree: str, kernel_tree: str, release: str, spec: dict, pub: st
     for path in applets:
         files.setdefault(path, (path, 0o777, "/bin/busybox"))
     files["sbin/init"] = ("sbin/init", 0o777, "/bin/busybox")
+    files["bin/sh"] = ("bin/sh", 0o777, "dash")
     for rel, content in _modules(kernel_tree, release).items():
         files[rel] = (rel, 0o644, content)
     order = " ".join(shlex.quote("/" + p) for p in _modules(kernel_tree, release))
