@@ -2,7 +2,7 @@
 
 The system is a kernel and one initramfs, nothing else: Debian 12's kernel
 (`linux-image-amd64`, with the few modules the guest needs), busybox-static as the shell,
-the tools and init, runc, containerd, dropbear as the ssh daemon, and the shared
+the tools and init, runc, containerd, OpenSSH's sshd, and the shared
 libraries those need, all taken from Debian's packages (`apt-get download`, unpacked
 with `dpkg-deb -x`; nothing of the host's own files goes in). What the system does is
 read from `linuxkit/ocitest.yml` (LinuxKit's format): the kernel command line, the onboot
@@ -42,16 +42,20 @@ SPEC_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "linuxkit",
 KERNEL_META = "linux-image-amd64"
 #: everything else the guest is made of (user space), with the libraries they link
 PACKAGES = [
-    "busybox-static", "runc", "containerd", "dropbear-bin", "coreutils",
-    "util-linux", "dash",
-    "libc6", "libseccomp2", "libtomcrypt1", "libtommath1", "zlib1g", "libcrypt1", "libgmp10",
+    "busybox-static", "runc", "containerd", "openssh-server", "coreutils", "util-linux", "dash",
+    "libc6", "libseccomp2",
+    # what sshd links (ldd /usr/sbin/sshd, each library's package)
+    "libaudit1", "libcap-ng0", "libcap2", "libcom-err2", "libcrypt1", "libgcrypt20",
+    "libgpg-error0", "libgssapi-krb5-2", "libk5crypto3", "libkeyutils1", "libkrb5-3",
+    "libkrb5support0", "liblz4-1", "liblzma5", "libnsl2", "libpam0g", "libpcre2-8-0",
+    "libselinux1", "libssl3", "libsystemd0", "libtirpc3", "libwrap0", "libzstd1", "zlib1g",
 ]  # fmt: skip
 #: the programs kept from those packages (every other program in them is left out)
 #: (and what the harness's commands need that busybox cannot give: GNU rm, for `rm
 #: --one-file-system`, and flock, which serialises the shared rootfs's build; Debian's
 #: static busybox runs its own applets in place of any program of the same name, in its
 #: shell and in its `timeout`, so /bin/sh is dash and `timeout` is GNU's)
-PROGRAMS = {"busybox", "runc", "containerd", "containerd-shim-runc-v2", "dropbear",
+PROGRAMS = {"busybox", "runc", "containerd", "containerd-shim-runc-v2", "sshd",
             "rm", "timeout", "flock", "dash"}  # fmt: skip
 #: kernel modules loaded at boot (their dependencies are found and loaded first)
 MODULES = ["virtio_pci", "virtio_net", "virtio_rng", "overlay", "veth"]
@@ -63,9 +67,23 @@ for e in /*; do [ "$e" = /newroot ] || /bin/busybox cp -a "$e" /newroot/; done
 /bin/busybox mount -t devtmpfs dev /newroot/dev
 exec /bin/busybox switch_root /newroot /sbin/init
 """
+#: every harness command is one session of a shared connection: many sessions, no PAM
+SSHD_CONFIG = """Port 22
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+MaxSessions 64
+MaxStartups 64
+PidFile /run/sshd.pid
+"""
 RCS_HEAD = "#!/bin/sh\n# the onboot steps of ocitest.yml, in order\n"
 BUILD_TIMEOUT = 900
-DIRS = ["newroot", "proc", "sys", "dev", "run", "tmp", "root/.ssh", "etc/dropbear",
+DIRS = ["newroot", "proc", "sys", "dev", "run", "tmp", "root/.ssh", "etc/ssh",
         "etc/ocitest", "etc/init.d", "var/lib", "var/log", "var/cache", "sbin", "usr/sbin"]  # fmt: skip
 
 
@@ -168,9 +186,14 @@ def _build(image: VmImage, data: dict, spec: dict) -> None:
               f"{tmp}/id_ed25519"], "making the VM's ssh key", timeout=30)  # fmt: skip
         release = os.listdir(f"{kernel_tree}/lib/modules")[0]
         shutil.copy(f"{kernel_tree}/boot/vmlinuz-{release}", f"{tmp}/vmlinuz")
-        with open(f"{tmp}/id_ed25519.pub") as fh:
-            pub = fh.read()
-        entries = _root_entries(tree, kernel_tree, release, spec, pub)
+        _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ocitest-vm-host", "-f",
+              f"{tmp}/host_key"], "making the VM's host key", timeout=30)  # fmt: skip
+        keys = {}
+        for name in ("id_ed25519.pub", "host_key", "host_key.pub"):
+            with open(f"{tmp}/{name}") as fh:
+                keys[name] = fh.read()
+        os.remove(f"{tmp}/host_key")
+        entries = _root_entries(tree, kernel_tree, release, spec, keys)
         with open(f"{tmp}/initrd.img", "wb") as out:
             cpio_newc(entries, out)
         shutil.rmtree(f"{tmp}/debs")
@@ -202,7 +225,9 @@ def _kept(rel: str) -> bool:
     return False
 
 
-def _root_entries(tree: str, kernel_tree: str, release: str, spec: dict, pub: str) -> list[Entry]:
+def _root_entries(
+    tree: str, kernel_tree: str, release: str, spec: dict, keys: dict[str, str]
+) -> list[Entry]:
     files: dict[str, Entry] = {}
     for d in DIRS:
         files[d] = (d, 0o700 if d.startswith("root") else 0o755, None)
@@ -229,14 +254,17 @@ def _root_entries(tree: str, kernel_tree: str, release: str, spec: dict, pub: st
         "etc/ocitest/modules.sh": f"for m in {order}; do insmod \"$m\"; done\n",
         "etc/init.d/rcS": _rcs(spec),
         "etc/inittab": _inittab(spec),
-        "etc/passwd": "root:x:0:0:root:/root:/bin/sh\n",
+        "etc/passwd": "root:x:0:0:root:/root:/bin/sh\nsshd:x:100:65534::/run/sshd:/bin/false\n",
         "etc/shadow": "root:*:19000:0:99999:7:::\n",
-        "etc/group": "root:x:0:\ntty:x:5:\n",
+        "etc/group": "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n",
         "etc/shells": "/bin/sh\n",
         "etc/hostname": "ocitest-linuxkit\n",
         "etc/hosts": "127.0.0.1 localhost\n127.0.1.1 ocitest-linuxkit\n",
         "etc/os-release": 'ID=ocitest-linuxkit\nPRETTY_NAME="ocitest linuxkit (Debian 12 packages)"\n',
-        "root/.ssh/authorized_keys": pub,
+        "root/.ssh/authorized_keys": keys["id_ed25519.pub"],
+        "etc/ssh/ssh_host_ed25519_key": keys["host_key"],
+        "etc/ssh/ssh_host_ed25519_key.pub": keys["host_key.pub"],
+        "etc/ssh/sshd_config": SSHD_CONFIG,
     }
     for rel, text in config.items():
         mode = 0o755 if rel in ("init", "etc/init.d/rcS") else 0o600 if "ssh" in rel or "shadow" in rel else 0o644
