@@ -17,6 +17,9 @@
                                      the same embedded registry: ./ocitest-peers/peers.json
     ./ocitest setup [--no-host-fixes] [--no-go]
     ./ocitest sweep                  remove what killed runs left behind
+    ./ocitest cache clear            remove the images ocitest built and cached (VM images,
+                                     busybox rootfs, pause image; not the Go builds): the
+                                     next run rebuilds them from their inputs
     ./ocitest corpus write DIR       write the image suite's corpus of broken layouts
     ./ocitest corpus compare [--out FILE]  the corpus through ocitest, oci-image-tool, crane
     ./ocitest report merge --out DIR REPORT_DIR...
@@ -63,7 +66,7 @@ GRACE = 120
 
 def usage(msg: str) -> int:
     print(
-        f"ocitest: {msg} (commands: run, test, setup, sweep, report, corpus, registry, "
+        f"ocitest: {msg} (commands: run, test, setup, sweep, cache, report, corpus, registry, "
         "mutation, peers; see README.md)",
         file=sys.stderr,
     )
@@ -432,6 +435,45 @@ def cmd_sweep(args: list[str]) -> int:
     ).returncode
 
 
+#: what `cache clear` removes below the cache directory (fnmatch patterns of its entries)
+CACHED_IMAGES = ("vm", "busybox-*", "pause-*")
+
+
+def cmd_cache(args: list[str]) -> int:
+    """cache clear: remove CACHED_IMAGES below $OCITEST_CACHE (default /var/cache/ocitest),
+    holding the VM images' build lock; one line per entry removed."""
+    import fcntl
+    import fnmatch
+    import shutil
+
+    if args in (["-h"], ["--help"]):
+        print("./ocitest cache clear: remove the cached VM images, busybox rootfs and pause image")
+        return 0
+    if args != ["clear"]:
+        return usage(f"cache: the only subcommand is 'clear' (got {' '.join(args) or 'nothing'!r})")
+    cache = os.environ.get("OCITEST_CACHE", "/var/cache/ocitest")
+    if not os.path.isdir(cache):
+        print(f"ocitest: cache {cache}: nothing cached")
+        return 0
+    names = sorted(
+        n for n in os.listdir(cache) if any(fnmatch.fnmatch(n, p) for p in CACHED_IMAGES)
+    )
+    with contextlib.ExitStack() as stack:
+        if os.path.isdir(f"{cache}/vm"):  # not while an image is being built
+            lock = stack.enter_context(open(f"{cache}/vm/.lock", "a"))
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        for name in names:
+            path = os.path.join(cache, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+            print(f"ocitest: removed {path}")
+    if not names:
+        print(f"ocitest: cache {cache}: nothing cached")
+    return 0
+
+
 def cmd_report(args: list[str]) -> int:
     if not args or args[0] != "merge":
         return usage("report: the only subcommand is 'merge' (report merge --out DIR DIR...)")
@@ -526,6 +568,7 @@ def cmd_mutation(args: list[str]) -> int:
 
 COMMANDS = {
     "bench": cmd_bench,
+    "cache": cmd_cache,
     "corpus": cmd_corpus,
     "mutation": cmd_mutation,
     "peers": cmd_peers,

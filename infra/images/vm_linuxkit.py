@@ -119,11 +119,17 @@ def _apt_versions(packages: list[str]) -> dict[str, str]:
 
 def _kernel_package() -> str:
     res = subprocess.run(
-        ["apt-cache", "depends", KERNEL_META], capture_output=True, text=True, timeout=60, check=False
+        ["apt-cache", "depends", KERNEL_META],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     m = re.search(r"Depends: (linux-image-[0-9]\S*)", res.stdout)
     if not m:
-        raise ImageError(f"apt cannot resolve {KERNEL_META} to a kernel package (run apt-get update)")
+        raise ImageError(
+            f"apt cannot resolve {KERNEL_META} to a kernel package (run apt-get update)"
+        )
     return m.group(1)
 
 
@@ -157,7 +163,9 @@ def linuxkit_image(cache_dir: str) -> VmImage:
     data = inputs()
     base = os.path.join(cache_dir, "vm")
     name = f"linuxkit-{image_key(data)}"
-    image = VmImage(name, os.path.join(base, name), cmdline=spec["kernel"]["cmdline"], disk_less=True)
+    image = VmImage(
+        name, os.path.join(base, name), cmdline=spec["kernel"]["cmdline"], disk_less=True
+    )
     os.makedirs(base, exist_ok=True)
     with open(os.path.join(base, ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -251,7 +259,7 @@ def _root_entries(
     order = " ".join(shlex.quote("/" + p) for p in _modules(kernel_tree, release))
     config = {
         "init": INIT,
-        "etc/ocitest/modules.sh": f"for m in {order}; do insmod \"$m\"; done\n",
+        "etc/ocitest/modules.sh": f'for m in {order}; do insmod "$m"; done\n',
         "etc/init.d/rcS": _rcs(spec),
         "etc/inittab": _inittab(spec),
         "etc/passwd": "root:x:0:0:root:/root:/bin/sh\nsshd:x:100:65534::/run/sshd:/bin/false\n",
@@ -267,7 +275,13 @@ def _root_entries(
         "etc/ssh/sshd_config": SSHD_CONFIG,
     }
     for rel, text in config.items():
-        mode = 0o755 if rel in ("init", "etc/init.d/rcS") else 0o600 if "ssh" in rel or "shadow" in rel else 0o644
+        mode = (
+            0o755
+            if rel in ("init", "etc/init.d/rcS")
+            else 0o600
+            if "ssh" in rel or "shadow" in rel
+            else 0o644
+        )
         files[rel] = (rel, mode, text.encode())
     files["dev/console"] = ("dev/console", 0o600, (5, 1))
     for path in list(files):  # the kernel creates no parent directories
@@ -297,7 +311,7 @@ def _modules(kernel_tree: str, release: str) -> dict[str, bytes]:
             return
         data = open(paths[rel_key], "rb").read()  # noqa: SIM115
         m = re.search(rb"\x00depends=([^\x00]*)\x00", data)
-        for dep in (m.group(1).decode().split(",") if m and m.group(1) else []):
+        for dep in m.group(1).decode().split(",") if m and m.group(1) else []:
             add(dep, (*seen, rel_key))
         ordered[rel] = data
 

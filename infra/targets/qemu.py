@@ -177,7 +177,9 @@ class QemuTarget(SshTarget):
         for line in sweep_vms():
             say(f"swept {line}")
         try:
-            image = IMAGES[image_name]("/var/cache/ocitest")
+            from infra.run import CACHE_DIR  # infra.run imports the targets
+
+            image = IMAGES[image_name](CACHE_DIR)
         except ImageError as exc:
             raise TargetError(f"--target {spec}: {exc}") from None
         port = free_port()
@@ -202,7 +204,9 @@ class QemuTarget(SshTarget):
                 capture_output=True, text=True, timeout=60, check=False,
             )  # fmt: skip
             if res.returncode != 0:
-                raise TargetError(f"--target {self.spec}: qemu-img create failed: {res.stderr.strip()}")
+                raise TargetError(
+                    f"--target {self.spec}: qemu-img create failed: {res.stderr.strip()}"
+                )
             disk = ["-drive", f"file={d}/disk.qcow2,if=virtio,format=qcow2,cache=unsafe"]
         self.accel = choose_accel(image)
         argv = [
