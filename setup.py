@@ -50,7 +50,7 @@ setup(
     package_data={
         "ocitest.harness.reports": ["templates/*", "schemas/*.json", "proofs.json"],
         "ocitest.harness.suites": ["*/requirements*.yaml"],
-        "ocitest.harness.infra.images": ["probe.c"],
+        "ocitest.harness.infra.images": ["probe.c", "linuxkit/ocitest.yml"],
     },
     cmdclass={"build_py": BuildPy},
 )

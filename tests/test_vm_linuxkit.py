@@ -150,6 +150,22 @@ def test_without_qemu_the_target_is_a_one_line_usage_error(tmp_path):
     assert len(out.splitlines()) == 1 and "qemu-system-x86_64 is not installed" in out, out
 
 
+def test_cache_clear_removes_the_built_images_and_keeps_the_go_builds(tmp_path):
+    cache = tmp_path / "cache"
+    for d in ("vm/linuxkit-0123456789abcdef", "busybox-0123-v2", "go/builds", "other"):
+        (cache / d).mkdir(parents=True)
+    (cache / "pause-0123.lock").write_text("")
+    env = dict(os.environ, OCITEST_CACHE=str(cache))
+    res = subprocess.run([str(ROOT / "ocitest"), "cache", "clear"], capture_output=True,
+                         text=True, timeout=60, env=env, check=False)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert sorted(os.listdir(cache)) == ["go", "other"], res.stdout
+    assert f"removed {cache}/vm" in res.stdout, res.stdout
+    bad = subprocess.run([str(ROOT / "ocitest"), "cache", "drop"], capture_output=True,
+                         text=True, timeout=60, env=env, check=False)  # fmt: skip
+    assert bad.returncode == 4 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
 @pytest.fixture(scope="module")
 def linuxkit_image():
     if shutil.which("qemu-system-x86_64") is None or shutil.which("apt-get") is None:
