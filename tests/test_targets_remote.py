@@ -195,13 +195,19 @@ def test_the_run_owner_on_the_host_dies_with_the_harness(sshd):
 # --- qemu:debian: what needs no full boot (a full run is the documented command) -----
 
 
-def _cached_debian_image() -> str:
-    from infra.images.vm import image_key
+def _cached_image(name: str = "debian") -> str:
+    from infra.images import vm, vm_linuxkit
+    from infra.run import CACHE_DIR
 
-    d = f"/var/cache/ocitest/vm/debian-{image_key()}"
+    key = vm.image_key() if name == "debian" else vm_linuxkit.image_key(vm_linuxkit.inputs())
+    d = f"{CACHE_DIR}/vm/{name}-{key}"
     if not os.path.exists(f"{d}/.complete") or shutil.which("qemu-system-x86_64") is None:
-        pytest.skip("needs qemu and the qemu:debian image built (run the VM command in README)")
+        pytest.skip(f"needs qemu and the qemu:{name} image built (run the VM command in README)")
     return d
+
+
+#: the VM images whose error and clean-up paths are tested
+VM_IMAGES = ["debian", "linuxkit"]
 
 
 def test_an_unknown_vm_image_is_a_usage_error(tmp_path):
@@ -261,13 +267,14 @@ def _our_qemus(run_dirs: set[str]) -> list[str]:
     return out
 
 
-def test_a_guest_that_never_answers_is_a_usage_error_and_leaves_nothing(tmp_path):
+@pytest.mark.parametrize("image", ["debian"])  # linuxkit: tests/test_vm_linuxkit.py
+def test_a_guest_that_never_answers_is_a_usage_error_and_leaves_nothing(tmp_path, image):
     """With a 3 s boot deadline the guest cannot answer ssh: one-line error naming the
     console, exit 4, no QEMU process and no VM directory left."""
-    _cached_debian_image()
+    _cached_image(image)
     before = _vm_dirs()
     res = subprocess.run(
-        [*PYTEST, "suites/oci_runtime/test_state.py", "--target", "qemu:debian",
+        [*PYTEST, "suites/oci_runtime/test_state.py", "--target", f"qemu:{image}",
          "--report-dir", str(tmp_path / "r")],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env=dict(os.environ, OCITEST_VM_BOOT_TIMEOUT="3"),
@@ -279,15 +286,16 @@ def test_a_guest_that_never_answers_is_a_usage_error_and_leaves_nothing(tmp_path
     assert not new and not _our_qemus(new), (new, out)
 
 
-def test_a_killed_harness_takes_its_vm_with_it(tmp_path):
+@pytest.mark.parametrize("image", VM_IMAGES)
+def test_a_killed_harness_takes_its_vm_with_it(tmp_path, image):
     """SIGKILL to the harness while its VM boots: QEMU dies with it (PR_SET_PDEATHSIG)
     and the next run's sweep removes the VM directory."""
     from infra.targets.qemu import sweep_vms
 
-    _cached_debian_image()
+    _cached_image(image)
     before = _vm_dirs()
     proc = subprocess.Popen(
-        [*PYTEST, "suites/oci_runtime/test_state.py", "--target", "qemu:debian",
+        [*PYTEST, "suites/oci_runtime/test_state.py", "--target", f"qemu:{image}",
          "--report-dir", str(tmp_path / "r")],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -315,17 +323,18 @@ def test_a_killed_harness_takes_its_vm_with_it(tmp_path):
     os.environ.get("OCITEST_VM_TESTS") != "1",
     reason="boots a VM fully (about 80 s under TCG here): set OCITEST_VM_TESTS=1",
 )
-def test_ctrl_c_in_a_vm_run_leaves_nothing(tmp_path):
+@pytest.mark.parametrize("image", VM_IMAGES)
+def test_ctrl_c_in_a_vm_run_leaves_nothing(tmp_path, image):
     """Ctrl-C (SIGINT to the run's process group) once the guest answered and tests run:
     the guest is swept, QEMU stopped, the overlay and the local bookkeeping removed, and
     an incomplete report written."""
-    _cached_debian_image()
+    _cached_image(image)
     before = _vm_dirs()
     log = tmp_path / "out"
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [*PYTEST, "suites/oci_runtime/test_state.py", "suites/oci_runtime/test_kill.py",
-             "--target", "qemu:debian", "--report-dir", str(tmp_path / "r")],
+             "--target", f"qemu:{image}", "--report-dir", str(tmp_path / "r")],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
