@@ -96,11 +96,19 @@ def load_spec(path: str = SPEC_FILE) -> dict:
         raise ImageError(f"{path}: {str(exc).splitlines()[0]}") from None
 
 
+def _apt(*args: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(
+            ["apt-cache", *args], capture_output=True, text=True, timeout=60, check=False
+        )
+    except FileNotFoundError:
+        raise ImageError(
+            "apt-cache is not installed: the image is made of Debian's packages"
+        ) from None
+
+
 def _apt_versions(packages: list[str]) -> dict[str, str]:
-    res = subprocess.run(
-        ["apt-cache", "show", "--no-all-versions", *packages],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    res = _apt("show", "--no-all-versions", *packages)
     versions: dict[str, str] = {}
     name = ""
     for line in res.stdout.splitlines():
@@ -134,9 +142,12 @@ def _kernel_package() -> str:
 
 
 def inputs() -> dict:
-    """Every input of the image: the packages with their versions, the spec, the scripts."""
+    """Every input of the image: the packages with their versions, the spec, and this
+    module's source (its scripts, configuration files and build steps)."""
     with open(SPEC_FILE) as fh:
         spec = fh.read()
+    with open(__file__, "rb") as fh:
+        source = hashlib.sha256(fh.read()).hexdigest()
     kernel = _kernel_package()
     return {
         "layout": LAYOUT_VERSION,
@@ -144,7 +155,7 @@ def inputs() -> dict:
         "packages": _apt_versions([kernel, *PACKAGES]),
         "programs": sorted(PROGRAMS),
         "modules": MODULES,
-        "init": INIT,
+        "source": source,
         "spec": spec,
     }
 
