@@ -23,7 +23,7 @@ import pytest
 
 from infra.images import vm_linuxkit
 from tests.conftest import PYTEST, ROOT, run_pytest
-from tests.test_targets_remote import _our_qemus, _vm_dirs
+from tests.test_targets_remote import _our_qemus
 
 #: LinuxKit's top-level sections and the keys of an image entry (docs/yaml.md)
 SECTIONS = {"kernel", "init", "onboot", "onshutdown", "services", "files", "volumes", "trust"}
@@ -182,7 +182,6 @@ def linuxkit_image():
 def test_a_linuxkit_guest_that_never_answers_is_a_usage_error(linuxkit_image, tmp_path):
     """A 3 s boot deadline: one line naming the console's tail, exit 4, no QEMU or VM
     directory left."""
-    before = _vm_dirs()
     res = subprocess.run(
         [*PYTEST, "suites/oci_runtime/test_state.py", "--target", "qemu:linuxkit",
          "--report-dir", str(tmp_path / "r")],
@@ -192,8 +191,11 @@ def test_a_linuxkit_guest_that_never_answers_is_a_usage_error(linuxkit_image, tm
     out = (res.stdout + res.stderr).strip()
     assert res.returncode == 4 and "Traceback" not in out, out
     assert "did not answer ssh within 3 s; console:" in out.splitlines()[-1], out
-    new = _vm_dirs() - before
-    assert not new and not _our_qemus(new), (new, out)
+    # this run's VM directory, named in its boot line (other runs may boot VMs meanwhile)
+    booted = re.search(r"console (/run/ocitest-vm/oct\w+)/console\.log", out)
+    assert booted, out
+    assert not os.path.exists(booted.group(1)), out
+    assert not _our_qemus({os.path.basename(booted.group(1))}), out
 
 
 @pytest.mark.skipif(
@@ -203,7 +205,6 @@ def test_a_linuxkit_guest_that_never_answers_is_a_usage_error(linuxkit_image, tm
 def test_the_lifecycle_tests_pass_in_a_linuxkit_guest(linuxkit_image, tmp_path):
     """CI smoke: the lifecycle files with runc in the guest: no failure beyond the known
     ones, the guest's facts in the report (cgroup v2, busybox init), nothing left."""
-    before = _vm_dirs()
     args = [*LIFECYCLE, "--runtime", "runc", "-n", "2", "--target", "qemu:linuxkit",
             "--known-failures", str(ROOT / "known-failures.yaml")]  # fmt: skip
     start = time.monotonic()
@@ -217,5 +218,5 @@ def test_the_lifecycle_tests_pass_in_a_linuxkit_guest(linuxkit_image, tmp_path):
     assert facts["distro"].startswith("ocitest linuxkit") and facts["cgroup"] == "unified", facts
     assert facts["init"] == "init", facts
     assert not results["run"]["leftovers"], results["run"]["leftovers"][:5]
-    new = _vm_dirs() - before
-    assert not new and not _our_qemus(new), new
+    vm_dir = f"/run/ocitest-vm/{results['run']['id']}"  # the run's VM: QEMU and overlay gone
+    assert not os.path.exists(vm_dir) and not _our_qemus({results["run"]["id"]}), vm_dir
