@@ -16,16 +16,15 @@ namespace) gets the same shape in places that user owns (`Layout`, `user_layout`
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import asdict, dataclass, field
 
+from infra.cache import CACHE_DIR  # re-exported: infra.run.CACHE_DIR
 from infra.subjects import Subject
 from infra.targets import Target
 
 STATE_BASE = "/run/ocitest"
 WORK_BASE = "/var/lib/ocitest/runs"
-CACHE_DIR = os.environ.get("OCITEST_CACHE", "/var/cache/ocitest")
 #: the harness's local bookkeeping for runs on remote targets (`RunContext.control_base`)
 CONTROL_BASE = "/tmp/ocitest-control"
 

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 
+from infra.cache import CACHE_DIR
 from infra.images.vm import ImageError, VmImage, debian_image
 from infra.images.vm_linuxkit import linuxkit_image
 from infra.targets.base import TargetError
@@ -177,8 +178,6 @@ class QemuTarget(SshTarget):
         for line in sweep_vms():
             say(f"swept {line}")
         try:
-            from infra.run import CACHE_DIR  # infra.run imports the targets
-
             image = IMAGES[image_name](CACHE_DIR)
         except ImageError as exc:
             raise TargetError(f"--target {spec}: {exc}") from None
