@@ -68,11 +68,13 @@ def registry_mutant_run(tmp_path_factory):
 
 
 def test_the_embedded_registry_passes_every_targeted_test(registry_baseline):
-    # a targeted test function needs a case the embedded registry passes (some cases of a
-    # function may be its known failures: the mutants are judged case by case beyond them)
-    passing = _functions({k for k, o in registry_baseline.outcomes().items() if o == "passed"})
+    # a targeted test function needs a case the embedded registry does not fail (some
+    # cases of a function may be its known failures: the mutants are judged case by case
+    # beyond them; "unsupported" counts: a registry that never mounts answers 202, which a
+    # mutant's 200 then breaks)
+    fine = {k for k, o in registry_baseline.outcomes().items() if o not in ("failed", "error")}
     targeted = {t for m in MUTANTS.values() for t in m.fails}
-    assert targeted <= passing, sorted(targeted - passing)
+    assert targeted <= _functions(fine), sorted(targeted - _functions(fine))
 
 
 @pytest.mark.selftest
