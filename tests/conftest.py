@@ -180,3 +180,20 @@ def run_demo_suite(
         check=False,
         env={"PYTHONPATH": str(ROOT), "PATH": path, "OCITEST_GO_BUILDS": "none"},
     )
+
+
+def assert_fails_exactly(run, base: str, name: str, mutant, what: str) -> None:
+    """Mutant `name` (subject mutant-NAME of `run`) fails exactly its declared tests beyond
+    the failures of subject `base`, and those failures name exactly its declared
+    requirement ids; `what` names the mutant kind in the messages."""
+    new = run.failing(f"mutant-{name}") - run.failing(base)
+    assert new == set(mutant.fails), (
+        f"{what} mutant {name} ({mutant.breaks}):\n"
+        f"  fails but should not: {sorted(new - set(mutant.fails))}\n"
+        f"  should fail but does not: {sorted(set(mutant.fails) - new)}"
+    )
+    named = run.violated(new, f"mutant-{name}")
+    assert named == set(mutant.requirements), (
+        f"{what} mutant {name}: its failures name {sorted(named)}, "
+        f"declared {sorted(mutant.requirements)}"
+    )

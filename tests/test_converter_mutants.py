@@ -12,7 +12,7 @@ import pytest
 
 from selftest import converter_mutant
 from selftest.converter_mutants import MODULE, MUTANTS
-from tests.conftest import ROOT, shared_dir, shared_run
+from tests.conftest import ROOT, assert_fails_exactly, shared_dir, shared_run
 
 SUITE = f"suites/oci_image/{MODULE}"
 
@@ -36,18 +36,7 @@ def converter_run(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_converter_mutant_fails_exactly_its_tests(name, converter_run):
     run, base = converter_run
-    m = MUTANTS[name]
-    new = run.failing(f"mutant-{name}") - run.failing(base)
-    assert new == set(m.fails), (
-        f"converter mutant {name} ({m.breaks}):\n"
-        f"  fails but should not: {sorted(new - set(m.fails))}\n"
-        f"  should fail but does not: {sorted(set(m.fails) - new)}"
-    )
-    named = run.violated(new, f"mutant-{name}")
-    assert named == set(m.requirements), (
-        f"converter mutant {name}: its failures name {sorted(named)}, "
-        f"declared {sorted(m.requirements)}"
-    )
+    assert_fails_exactly(run, base, name, MUTANTS[name], "converter")
 
 
 def test_the_converter_run_leaks_nothing(converter_run):

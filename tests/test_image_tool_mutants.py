@@ -12,7 +12,7 @@ import pytest
 
 from selftest import image_tool_mutant
 from selftest.image_tool_mutants import MUTANTS
-from tests.conftest import ROOT, shared_dir, shared_run
+from tests.conftest import ROOT, assert_fails_exactly, shared_dir, shared_run
 
 SUITE = "suites/oci_image"
 
@@ -37,18 +37,7 @@ def image_tool_run(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_image_tool_mutant_fails_exactly_its_tests(name, image_tool_run):
     run, base = image_tool_run
-    m = MUTANTS[name]
-    new = run.failing(f"mutant-{name}") - run.failing(base)
-    assert new == set(m.fails), (
-        f"image-tool mutant {name} ({m.breaks}):\n"
-        f"  fails but should not: {sorted(new - set(m.fails))}\n"
-        f"  should fail but does not: {sorted(set(m.fails) - new)}"
-    )
-    named = run.violated(new, f"mutant-{name}")
-    assert named == set(m.requirements), (
-        f"image-tool mutant {name}: its failures name {sorted(named)}, "
-        f"declared {sorted(m.requirements)}"
-    )
+    assert_fails_exactly(run, base, name, MUTANTS[name], "image-tool")
 
 
 def test_the_image_tool_run_leaks_nothing(image_tool_run):

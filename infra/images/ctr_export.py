@@ -22,7 +22,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from infra.images.layouts import TOOL_TIMEOUT, LayoutError, unpack_tar
+from infra.images.layouts import LayoutError, run_tool, unpack_tar
 from infra.services import ServiceError, spawn, stop_pid, wait_until
 
 #: the name the reference image gets in the private containerd (.invalid: never pulled)
@@ -76,10 +76,10 @@ def export_layout(ctr: str, source: Path, dest: Path, work: str, state: str) -> 
         with tarfile.open(archive_in, "w") as tar:
             tar.add(source, arcname=".")
         flags = ["--base-name", IMAGE, "--all-platforms", "--no-unpack"]
-        _ctr([*base, "images", "import", *flags, archive_in])
+        run_tool([*base, "images", "import", *flags, archive_in])
         export = [*base, "images", "export", "--all-platforms", archive_out, f"{IMAGE}:latest"]
         for attempt in range(1, EXPORT_ATTEMPTS + 1):
-            out = _ctr(export)
+            out = run_tool(export)
             if os.path.getsize(archive_out) > 0:
                 break
             if attempt == EXPORT_ATTEMPTS:  # exit 0 and nothing written: say so, whole
@@ -156,19 +156,3 @@ def _tail(path: str) -> str:
         return Path(path).read_text(errors="replace").strip()[-400:].replace("\n", " ")
     except OSError:
         return "(none)"
-
-
-def _ctr(argv: list[str]) -> str:
-    """Run ctr; its output (stdout and stderr, the last 400 characters). Raises
-    LayoutError on a timeout or a non-zero exit."""
-    cmd = " ".join(argv)
-    try:
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise LayoutError(f"{cmd}: no answer in {TOOL_TIMEOUT} s") from None
-    except OSError as exc:
-        raise LayoutError(f"{cmd}: {exc}") from None
-    if res.returncode != 0:
-        tail = res.stderr.strip()[-400:].replace("\n", " ")
-        raise LayoutError(f"{cmd}: exit {res.returncode}: {tail}")
-    return (res.stdout + res.stderr).strip()[-400:].replace("\n", " ")

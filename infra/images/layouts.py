@@ -65,7 +65,7 @@ def make_layout(maker: str, dest: Path, rootfs: str = "", binary: str = "") -> N
         source = dest.with_name(dest.name + ".source")
         write_layout(source)
         try:
-            _run(
+            run_tool(
                 [
                     binary or "skopeo",
                     "copy",
@@ -84,10 +84,10 @@ def make_layout(maker: str, dest: Path, rootfs: str = "", binary: str = "") -> N
 
 def _umoci(umoci: str, dest: Path, rootfs: str, ref_name: str) -> None:
     image = f"{dest}:{ref_name}"
-    _run([umoci, "init", "--layout", str(dest)])
-    _run([umoci, "new", "--image", image])
-    _run([umoci, "insert", "--image", image, rootfs, "/"])
-    _run(
+    run_tool([umoci, "init", "--layout", str(dest)])
+    run_tool([umoci, "new", "--image", image])
+    run_tool([umoci, "insert", "--image", image, rootfs, "/"])
+    run_tool(
         [
             umoci,
             "config",
@@ -99,7 +99,7 @@ def _umoci(umoci: str, dest: Path, rootfs: str, ref_name: str) -> None:
             "PATH=/bin",
         ]
     )
-    _run([umoci, "gc", "--layout", str(dest)])
+    run_tool([umoci, "gc", "--layout", str(dest)])
 
 
 def unpack_tar(path: str, dest: Path) -> None:
@@ -127,7 +127,10 @@ def tar_holds_a_layout(path: str) -> bool:
     return False
 
 
-def _run(argv: list[str]) -> None:
+def run_tool(argv: list[str]) -> str:
+    """Run an image tool with TOOL_TIMEOUT; its output (stdout and stderr, the last 400
+    characters, one line). Raises LayoutError on a timeout, an OSError or a non-zero
+    exit (naming the command and the end of its stderr)."""
     cmd = " ".join(argv)
     try:
         res = subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
@@ -138,3 +141,4 @@ def _run(argv: list[str]) -> None:
     if res.returncode != 0:
         tail = res.stderr.strip()[-400:].replace("\n", " ")
         raise LayoutError(f"{cmd}: exit {res.returncode}: {tail}")
+    return (res.stdout + res.stderr).strip()[-400:].replace("\n", " ")
