@@ -94,10 +94,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     o = config.option
-    if o.bench_samples < 1:
-        raise pytest.UsageError(f"--bench-samples {o.bench_samples}: at least 1")
-    if o.bench_warmup < 0:
-        raise pytest.UsageError(f"--bench-warmup {o.bench_warmup}: 0 or more")
+    if not 1 <= o.bench_samples <= MAX_SAMPLES:
+        raise pytest.UsageError(f"--bench-samples {o.bench_samples}: 1 to {MAX_SAMPLES}")
+    if not 0 <= o.bench_warmup <= MAX_SAMPLES:
+        raise pytest.UsageError(f"--bench-warmup {o.bench_warmup}: 0 to {MAX_SAMPLES}")
     if not math.isfinite(o.perf_threshold) or o.perf_threshold < 0:
         raise pytest.UsageError(f"--perf-threshold {o.perf_threshold:g}: a finite 0 or more")
     if not 1 <= o.bench_clients <= MAX_CLIENTS:
@@ -106,8 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--bench-containers {o.bench_containers}: 1 to {MAX_CONTAINERS}")
     if o.bench_layout_mib < 1:
         raise pytest.UsageError(f"--bench-layout-mib {o.bench_layout_mib}: at least 1")
-    if o.bench_layout_samples < 1:
-        raise pytest.UsageError(f"--bench-layout-samples {o.bench_layout_samples}: at least 1")
+    if not 1 <= o.bench_layout_samples <= MAX_SAMPLES:
+        raise pytest.UsageError(f"--bench-layout-samples {o.bench_layout_samples}: 1 to {MAX_SAMPLES}")
     if o.perf_baseline == "":
         raise pytest.UsageError("--perf-baseline: empty value")
     config.stash[_FIGURES], config.stash[_SUBJECTS] = [], {}
@@ -120,6 +120,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 #: bounds of --bench-clients and --bench-containers (threads; containers in one pod)
 MAX_CLIENTS, MAX_CONTAINERS = 64, 5000
+#: bound of --bench-samples and --bench-layout-samples (a run of days is a typo, not a plan)
+MAX_SAMPLES = 100_000
 
 
 class Bench:

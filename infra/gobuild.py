@@ -263,6 +263,11 @@ def selection(names: str | None = None) -> list[GoBuild]:
         return list(BUILDS.values())
     out = []
     for n in (x.strip() for x in raw.split(",") if x.strip()):
+        if n in ("none", "all", "default"):
+            raise SelectionError(
+                f"{SELECT_ENV}={raw}: {n!r} stands alone, not in a list "
+                f"(or a comma list of: {', '.join(BUILDS)})"
+            )
         if n not in BUILDS:
             raise SelectionError(
                 f"{SELECT_ENV}={raw}: unknown build {n!r} (known: {', '.join(BUILDS)}, "

@@ -31,6 +31,8 @@ def test_selection_names_builds_or_says_which_are_known():
     assert [b.name for b in gobuild.selection(" umoci, runc ")] == ["umoci", "runc"]
     with pytest.raises(gobuild.SelectionError, match=r"unknown build 'runk'.*runc"):
         gobuild.selection("runk")
+    with pytest.raises(gobuild.SelectionError, match=r"'all' stands alone, not in a list"):
+        gobuild.selection("all,none")
 
 
 def test_built_subject_ids_carry_the_version_and_the_cache_key_the_module():

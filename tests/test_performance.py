@@ -272,11 +272,13 @@ def test_a_doctored_baseline_fails_the_run_naming_the_operation(small_run, tmp_p
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--bench-samples", "0"], "--bench-samples 0: at least 1"),
+        (["--bench-samples", "0"], "--bench-samples 0: 1 to 100000"),
+        (["--bench-samples", "10000000"], "--bench-samples 10000000: 1 to 100000"),
+        (["--bench-warmup", "-1"], "--bench-warmup -1: 0 to 100000"),
         (["--perf-threshold", "-5"], "--perf-threshold -5: a finite 0 or more"),
         (["--perf-baseline", "/nonexistent/perf.json"], "cannot read"),
         (["--bench-layout-mib", "0"], "--bench-layout-mib 0: at least 1"),
-        (["--bench-layout-samples", "0"], "--bench-layout-samples 0: at least 1"),
+        (["--bench-layout-samples", "0"], "--bench-layout-samples 0: 1 to 100000"),
         (["--bench-clients", "0"], "--bench-clients 0: 1 to 64"),
         (["--bench-containers", "0"], "--bench-containers 0: 1 to 5000"),
         (["--performance", "/nonexistent/perf.json"], "--performance /nonexistent/perf.json"),

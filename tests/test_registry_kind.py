@@ -40,6 +40,7 @@ def _usage(tmp_path, *args: str) -> subprocess.CompletedProcess:
         (["--distribution-spec", "2.0"], "expected one of 1.1.1, dev"),
         (["--registry-user", "someone"], "go together"),
         (["--registry-namespace", "Upper/Case"], "not a repository name"),
+        (["--registry-namespace", "a" * 5000], "5000 characters, at most 160"),
         (["--registry", "embedded", "--registry", "embedded"], "given twice"),
         (["--read-only"], "--read-only needs --registry URL"),
         (["--registry", "embedded", "--read-only"], "--read-only needs --registry URL"),

@@ -189,6 +189,11 @@ class RegistryKind(Kind):
         if spec not in SPEC_CHOICES:
             raise KindUsageError(f"--distribution-spec {spec}: expected one of 1.1.1, dev")
         ns = self.options.ocitest_registry_namespace
+        if ns and len(ns) > MAX_NAMESPACE:  # room for the suite's repository names below it
+            raise KindUsageError(
+                f"--registry-namespace: {len(ns)} characters, at most {MAX_NAMESPACE} "
+                "(registries cap a repository name near 255)"
+            )
         if ns and not re.fullmatch(NAME_RE, ns):
             raise KindUsageError(
                 f"--registry-namespace {ns}: not a repository name (lower-case "
@@ -429,6 +434,8 @@ class RegistryKind(Kind):
 
 
 #: distribution-spec's repository name grammar (spec.md, Pulling manifests)
+#: longest --registry-namespace: the suite's repository names below it take up to ~80 more
+MAX_NAMESPACE = 160
 NAME_RE = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"
 BINARY = "/usr/bin/docker-registry"
 #: the infra/gobuild.py build that gives the second embedded registry
