@@ -106,8 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--bench-containers {o.bench_containers}: 1 to {MAX_CONTAINERS}")
     if o.bench_layout_mib < 1:
         raise pytest.UsageError(f"--bench-layout-mib {o.bench_layout_mib}: at least 1")
-    if not 1 <= o.bench_layout_samples <= MAX_SAMPLES:
-        raise pytest.UsageError(f"--bench-layout-samples {o.bench_layout_samples}: 1 to {MAX_SAMPLES}")
+    if not 1 <= (n := o.bench_layout_samples) <= MAX_SAMPLES:
+        raise pytest.UsageError(f"--bench-layout-samples {n}: 1 to {MAX_SAMPLES}")
     if o.perf_baseline == "":
         raise pytest.UsageError("--perf-baseline: empty value")
     config.stash[_FIGURES], config.stash[_SUBJECTS] = [], {}
