@@ -549,6 +549,7 @@ def cmd_mutation(args: list[str]) -> int:
     selftests = sorted(str(p) for p in (root / "tests").glob("test_*mutants.py"))
     if not (root / "selftest").is_dir() or not selftests:
         return usage("mutation needs a checkout (selftest/ and tests/ are not shipped)")
+    selftests.append(str(root / "tests" / "test_image_corpus.py"))  # corpus cases count too
     python = hostsetup.setup()
     if _wants_help(args):
         return _pytest(python, ["--help"])

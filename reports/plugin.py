@@ -36,7 +36,7 @@ from reports.catalogue import Catalogue, CatalogueError, catalogue_files, load_c
 from reports.known_failures import KnownFailuresError, find, load_known_failures
 from reports.performance import PerformanceError
 from reports.performance import load as perf_load
-from reports.proofs import ProofsError, load_proofs
+from reports.proofs import ProofsError, load_proofs, load_score
 from reports.records import PROP, RecordBook
 from reports.reportdir import ReportDirError, check_report_dir
 from reports.writer import ReportInput, write_all
@@ -372,6 +372,7 @@ def _report_input(
         interrupted=interrupted,
         leftovers=left,
         performance=config.option.ocitest_performance,
+        mutation=load_score(),
     )
 
 

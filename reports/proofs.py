@@ -54,6 +54,32 @@ def load_proofs(path: Path | str = DEFAULT) -> dict[str, list[str]]:
     return {rid: sorted(names) for rid, names in sorted(out.items())}
 
 
+def mutation_score(doc: dict) -> dict[str, dict]:
+    """Mutation score per mutant kind ("runtime", "cri", "registry", "corpus", ...) of a
+    proofs document: {kind: {"caught": n, "all": n, "score": caught/all (0..1, 4
+    decimals), "survivors": [mutant names]}}, kinds sorted."""
+    out: dict[str, dict] = {}
+    for key, m in sorted(doc.get("mutants", {}).items()):
+        k = out.setdefault(m.get("kind", "?"), {"caught": 0, "all": 0, "survivors": []})
+        k["all"] += 1
+        if m.get("caught"):
+            k["caught"] += 1
+        else:
+            k["survivors"].append(key)
+    for k in out.values():
+        k["score"] = round(k["caught"] / k["all"], 4) if k["all"] else 0.0
+    return dict(sorted(out.items()))
+
+
+def load_score(path: Path | str = DEFAULT) -> dict[str, dict]:
+    """The mutation score of the proofs file at `path` (mutation_score); {} when it is
+    missing or unreadable (the report then shows none)."""
+    try:
+        return mutation_score(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
 #: the header line of a violation message (suites/messages.py): "<id> (<LEVEL>, <spec> ..."
 _HEADER = re.compile(r"(?:^|[\s'\"])([a-z0-9][a-z0-9_.-]*[a-z0-9]) \((?:MUST|SHOULD|MAY), ", re.M)
 

@@ -116,6 +116,8 @@ class ReportInput:
         leftovers: what the end-of-run sweep had to remove.
         performance: a performance.json to show in report.html (--performance), or None
             for the one in the report directory, if any.
+        mutation: the mutation score of reports/proofs.json per mutant kind
+            (reports.proofs.mutation_score), {} for none.
     """
 
     run_id: str
@@ -133,6 +135,7 @@ class ReportInput:
     interrupted: bool = False
     leftovers: list[str] = field(default_factory=list)
     performance: str | None = None
+    mutation: dict = field(default_factory=dict)
 
 
 def build_results(inp: ReportInput) -> dict:
@@ -180,6 +183,7 @@ def build_results(inp: ReportInput) -> dict:
         "counts": counts(inp.subjects, results),
         "coverage": coverage(catalogue, results, named, cat.scopes),
         "catalogue": catalogue,
+        "mutation": inp.mutation,
         "results": results,
     }
 

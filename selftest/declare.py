@@ -70,9 +70,10 @@ AREAS: dict[str, tuple[str, ...]] = {
     ),
     "cri": ("cri_runtime", "cri_security", "cri_images", "cri_containers"),
     "registry": ("registry_mutants", "registry_pull_mutants", "registry_write_mutants"),
+    "corpus": ("corpus_cases",),
 }
 #: kind -> the suite directory (under suites/) its mutants run against
-SUITES = {"runtime": "oci_runtime", "cri": "cri", "registry": "oci_image"}
+SUITES = {"runtime": "oci_runtime", "cri": "cri", "registry": "oci_image", "corpus": "oci_image"}
 
 
 @dataclass(frozen=True)
@@ -101,15 +102,16 @@ class Mutant:
     """One declared mutant (see the module doc for the fields' meaning).
 
     Attributes:
-        kind: "runtime", "cri" or "registry".
+        kind: "runtime", "cri", "registry" or "corpus" (a broken layout of the image
+            corpus, selftest/corpus_cases.py: `how` "layout", `fails` measured, not declared).
         name: the mutant's name; the runtime subject is "mutant-KEY", the CRI endpoint
             "mutant:NAME" (subjects "mutant-NAME-HANDLER"), the registry
             "mutant:NAME" (subject "mutant-NAME").
         how: what was decorated: "class", "edit", "features", "claims" (runtime),
             "response", "request", "call" (cri) or "response", "request" (registry).
         breaks, fails, requirements, also_passes: as declared.
-        base: the real runtime it wraps (runtime), the runtime handler it runs (cri) or
-            the registry it fronts (registry: "embedded").
+        base: the real runtime it wraps (runtime), the runtime handler it runs (cri),
+            the registry it fronts (registry: "embedded") or the layout it breaks (corpus).
         baseline: the registry key of the claims mutant whose run is this mutant's
             baseline (an @edit_mutant(claims=...)); "" when the baseline is `base`.
         claims: the runtime-spec version it declares, "" for its base's own.
@@ -134,7 +136,7 @@ class Mutant:
         """The registry key: NAME (runc-based runtime mutants), BASE-NAME (other bases),
         cri-NAME (CRI mutants), registry-NAME (registry mutants). Also the mutant's name
         in reports/proofs.json."""
-        if self.kind in ("cri", "registry"):
+        if self.kind in ("cri", "registry", "corpus"):
             return f"{self.kind}-{self.name}"
         return self.name if self.base == "runc" else f"{self.base}-{self.name}"
 

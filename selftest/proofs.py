@@ -28,6 +28,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from reports.proofs import mutation_score
 from selftest.declare import Mutant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,19 +126,9 @@ def rewrite(old: dict | None, registry: dict[str, Mutant], results: dict[str, di
 
 
 def score(doc: dict) -> dict[str, dict]:
-    """Mutation score per mutant kind ("runtime", "cri", ...) of a proofs document:
-    {kind: {"caught": n, "all": n, "score": caught/all, "survivors": [keys]}}."""
-    out: dict[str, dict] = {}
-    for key, m in sorted(doc.get("mutants", {}).items()):
-        k = out.setdefault(m.get("kind", "?"), {"caught": 0, "all": 0, "survivors": []})
-        k["all"] += 1
-        if m.get("caught"):
-            k["caught"] += 1
-        else:
-            k["survivors"].append(key)
-    for k in out.values():
-        k["score"] = round(k["caught"] / k["all"], 4) if k["all"] else 0.0
-    return out
+    """Mutation score per mutant kind of a proofs document (reports.proofs.mutation_score:
+    {kind: {"caught", "all", "score", "survivors"}})."""
+    return mutation_score(doc)
 
 
 def score_lines(doc: dict) -> list[str]:

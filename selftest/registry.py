@@ -11,8 +11,13 @@ from __future__ import annotations
 from selftest.declare import Mutant, load
 
 #: registry key -> mutant, every kind (runtime keys: NAME or BASE-NAME; CRI: cri-NAME;
-#: registry: registry-NAME)
-REGISTRY: dict[str, Mutant] = {**load("runtime"), **load("cri"), **load("registry")}
+#: registry: registry-NAME; corpus: corpus-NAME)
+REGISTRY: dict[str, Mutant] = {
+    **load("runtime"),
+    **load("cri"),
+    **load("registry"),
+    **load("corpus"),
+}
 #: registry key -> runtime mutant (suites/oci_runtime; entry point mutant-KEY, see executables.py)
 MUTANTS: dict[str, Mutant] = {k: m for k, m in REGISTRY.items() if m.kind == "runtime"}
 #: name -> CRI mutant (suites/cri; `--cri-endpoint mutant:NAME`)

@@ -9,6 +9,8 @@ import fcntl
 
 import pytest
 
+from selftest import proofs
+from selftest.registry import REGISTRY
 from suites.oci_image.corpus import all_cases, write_corpus
 from tests.conftest import shared_run
 
@@ -49,6 +51,9 @@ def test_the_reference_layout_passes_every_test(corpus_run):
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_the_case_is_caught_by_the_test_naming_its_requirement(corpus_run, case):
     records = [r for r in corpus_run.results["results"] if r["subject"] == case.name]
+    caught_by = corpus_run.failing(case.name)  # the reference fails none: no baseline
+    violated = corpus_run.violated(caught_by, case.name)
+    proofs.record(REGISTRY[f"corpus-{case.name}"], caught_by, violated=violated)
     errors = [r["nodeid"] for r in records if r["outcome"] == "error"]
     assert not errors, f"{case.name}: tests errored: {errors}"
     naming = [r for r in records if case.rid in r["requirements"]]
@@ -56,4 +61,8 @@ def test_the_case_is_caught_by_the_test_naming_its_requirement(corpus_run, case)
     assert any(r["outcome"] == "failed" for r in naming), (
         f"{case.name} ({case.what}) breaks {case.rid}, but its test passed: "
         + str([(r["nodeid"], r["outcome"]) for r in naming])
+    )
+    assert case.rid in violated, (
+        f"{case.name}: a test naming {case.rid} failed, but no failed assertion named it "
+        f"(the proof would overclaim); ids named: {sorted(violated)}"
     )

@@ -88,3 +88,13 @@ def test_junit_xml_is_accepted_by_a_junit_parser(report):
     assert len(cases) == len(doc["results"])
     failed = [c for c in cases if any(type(r).__name__ == "Failure" for r in c.result)]
     assert len(failed) == sum(r["outcome"] == "failed" for r in doc["results"])
+
+
+def test_the_report_shows_the_mutation_score_of_the_committed_proofs(report):
+    from reports.proofs import load_score
+
+    doc = json.loads((report / "results.json").read_text())
+    assert doc["mutation"] == load_score() and {"runtime", "cri", "corpus"} <= set(doc["mutation"])
+    html = (report / "report.html").read_text()
+    k = doc["mutation"]["runtime"]
+    assert f"runtime {k['caught']}/{k['all']}" in html and 'id="mutation-score"' in html
