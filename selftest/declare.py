@@ -69,7 +69,12 @@ AREAS: dict[str, tuple[str, ...]] = {
         "config_resources",
     ),
     "cri": ("cri_runtime", "cri_security", "cri_images", "cri_containers"),
-    "registry": ("registry_mutants", "registry_pull_mutants", "registry_write_mutants"),
+    "registry": (
+        "registry_mutants",
+        "registry_pull_mutants",
+        "registry_write_mutants",
+        "registry_edge_mutants",
+    ),
     "corpus": ("corpus_cases",),
 }
 #: kind -> the suite directory (under suites/) its mutants run against

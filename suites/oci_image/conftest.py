@@ -181,12 +181,15 @@ def registry(
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """A registry test's failure opens with the header of each requirement it checks (as
-    suites/messages.py's violation does): id, level, spec section, summary, link."""
+    suites/messages.py's violation does): id, level, spec section, summary, link; only
+    that of the failed check's own requirement when it names one (`expect(..., rid=)`)."""
     try:
         return (yield)
     except Failed as exc:
-        ids = [i for m in item.iter_markers("requirement") for i in m.args]
-        raise Failed(requirement_headers(ids) + str(exc)) from None
+        ids = (
+            [exc.rid] if exc.rid else [i for m in item.iter_markers("requirement") for i in m.args]
+        )
+        raise Failed(requirement_headers(ids) + str(exc), exc.rid) from None
 
 
 # -- the conversion suite (test_conversion.py) ----------------------------------------

@@ -40,22 +40,33 @@ ERROR_CODES = {
 
 
 class Failed(AssertionError):
-    """A registry did not do what the spec wants."""
+    """A registry did not do what the spec wants; `rid`: the one requirement the failed
+    check judges ("" for the test's requirements: its markers)."""
+
+    def __init__(self, message: str, rid: str = "") -> None:
+        super().__init__(message)
+        self.rid = rid
 
 
-def expect(ok: bool, wanted: str, seen: str, resp: Response | None = None) -> None:
-    """Fail unless `ok`: 'wanted: ... / seen: ... / request: ...' (the exchange's evidence)."""
+def expect(
+    ok: bool, wanted: str, seen: str, resp: Response | None = None, *, rid: str = ""
+) -> None:
+    """Fail unless `ok`: 'wanted: ... / seen: ... / request: ...' (the exchange's evidence).
+    `rid`: the requirement this check judges, for a test that names several (the
+    failure then opens with its header alone, so it is charged to it alone)."""
     if ok:
         return
     lines = [f"wanted: {wanted}", f"seen: {seen}"]
     if resp is not None:
         lines.append("request:\n" + resp.brief())
-    raise Failed("\n".join(lines))
+    raise Failed("\n".join(lines), rid)
 
 
-def expect_status(resp: Response, wanted: int | tuple[int, ...], what: str) -> None:
+def expect_status(
+    resp: Response, wanted: int | tuple[int, ...], what: str, *, rid: str = ""
+) -> None:
     """Fail unless `resp` has one of the `wanted` status codes and came whole (no
-    transport error after the status line, such as a body cut short)."""
+    transport error after the status line, such as a body cut short); `rid` as `expect`."""
     codes = (wanted,) if isinstance(wanted, int) else wanted
     names = " or ".join(str(c) for c in codes)
     expect(
@@ -63,6 +74,7 @@ def expect_status(resp: Response, wanted: int | tuple[int, ...], what: str) -> N
         f"{what}: {names}",
         f"HTTP {resp.status}" + (f" ({resp.error})" if resp.error else ""),
         resp,
+        rid=rid,
     )
 
 

@@ -59,23 +59,26 @@ def _push_all(registry, ds: str) -> str:
 def test_push_of_a_data_set_post_then_put(registry, ds):
     data = registry_data.get(ds)
     repo = registry.fresh_repo(ds)
+    post_, put_, manifest_ = "dist.push.post-202", "dist.push.put-201", "dist.push.manifest-201"
     for b in data.blobs:
         post = start_upload(registry.client, repo)
-        expect_status(post, 202, "POST to open an upload")
+        expect_status(post, 202, "POST to open an upload", rid=post_)
         loc = post.header("location")
-        expect(bool(loc), "a Location header on 202", "none", post)
+        expect(bool(loc), "a Location header on 202", "none", post, rid=post_)
         put = registry.client.request(
             "PUT",
             with_query(loc, digest=b.digest),
             b.data,
             {"Content-Type": "application/octet-stream"},
         )
-        expect_status(put, 201, f"PUT closing the upload of {b.digest}")
-        expect(bool(put.header("location")), "a Location header on 201", "none", put)
+        expect_status(put, 201, f"PUT closing the upload of {b.digest}", rid=put_)
+        expect(bool(put.header("location")), "a Location header on 201", "none", put, rid=put_)
     for m in data.manifests:
         resp = push_manifest(registry.client, repo, m)
-        expect_status(resp, 201, f"PUT manifest {m.digest}")
-        expect(bool(resp.header("location")), "a Location header on 201", "none", resp)
+        expect_status(resp, 201, f"PUT manifest {m.digest}", rid=manifest_)
+        expect(
+            bool(resp.header("location")), "a Location header on 201", "none", resp, rid=manifest_
+        )
 
 
 #: data sets of content a registry is asked to store as it is, and the requirement
@@ -140,9 +143,15 @@ def test_each_upload_session_has_a_location_of_its_own(registry):
             "an absolute URL or a path",
             repr(loc),
             resp,
+            rid="dist.push.location-absolute-or-relative",
         )
         locs.append(loc.split("?")[0])
-    expect(len(set(locs)) == 3, "three distinct session locations", str(locs))
+    expect(
+        len(set(locs)) == 3,
+        "three distinct session locations",
+        str(locs),
+        rid="dist.push.location-unique",
+    )
 
 
 def _single_post(registry, repo: str, blob: Blob):
