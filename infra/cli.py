@@ -15,6 +15,10 @@
                                      (not part of `run`, never in CI) distribution-spec's
                                      conformance suite and ocitest's registry tests against
                                      the same embedded registry: ./ocitest-peers/peers.json
+    ./ocitest peers critest [--cri-endpoint embedded[:VERSION]]... [--bench-samples N] [--out DIR]
+                                     critest (cri-tools 1.37.0) suite and benchmark beside
+                                     ocitest's CRI suite and benchmark, on the embedded
+                                     containerds (runc handler): the same peers.json
     ./ocitest setup [--no-host-fixes] [--no-go]
     ./ocitest sweep                  remove what killed runs left behind
     ./ocitest cache clear            remove the images ocitest built and cached (VM images,
@@ -399,8 +403,11 @@ def cmd_peers(args: list[str]) -> int:
     ]
     if not any(a.startswith("--out") for a in args):
         args += ["--out", os.path.join(os.getcwd(), "ocitest-peers")]
+    module = "registry_peers"
+    if args[:1] == ["critest"]:  # ./ocitest peers critest [...]: benchmarks/peers/cri_peers.py
+        module, args = "cri_peers", args[1:]
     return subprocess.run(
-        [str(python), "-m", "benchmarks.peers.registry_peers", *args],
+        [str(python), "-m", f"benchmarks.peers.{module}", *args],
         cwd=hostsetup.ROOT,
         check=False,
     ).returncode

@@ -61,6 +61,8 @@ class GoBuild:
         subject: the binary that is the subject (a runtime's), or "" for peers' tools.
         in_module: build with `go build` in a copy of the downloaded module, for a module
             whose go.mod has replace directives (which `go install ...@version` refuses).
+        test_binary: the one package is a test binary (critest: its main is a _test.go
+            file), built with `go test -c` in a copy of the module (implies in_module).
     """
 
     name: str
@@ -71,6 +73,7 @@ class GoBuild:
     default: bool = False
     subject: str = ""
     in_module: bool = False
+    test_binary: bool = False
 
     @property
     def key(self) -> str:
@@ -98,8 +101,9 @@ class GoBuild:
 #: infra/services/containerd.py, `built_dir`); umoci is a converter subject when built
 #: (infra/kinds/converter.py; not a default build); ggcr gives `crane` (a peer
 #: validator, issue 10) and its `registry` (a second registry, issue 12);
-#: distspec-conformance is distribution-spec's conformance suite, a peer that
-#: `./ocitest peers` runs (benchmarks/peers/registry_peers.py; never in a conformance run or CI)
+#: distspec-conformance is distribution-spec's conformance suite and critest cri-tools'
+#: CRI validation suite and benchmark, peers that `./ocitest peers` runs
+#: (benchmarks/peers/registry_peers.py, cri_peers.py; never in a conformance run or CI)
 BUILDS: dict[str, GoBuild] = {
     b.name: b
     for b in (
@@ -134,6 +138,7 @@ BUILDS: dict[str, GoBuild] = {
             "v0.0.0-20260831232431-97274622c111",
             ("",),
         ),
+        GoBuild("critest", "sigs.k8s.io/cri-tools", "v1.37.0", ("cmd/critest",), test_binary=True),
     )
 }
 
@@ -364,7 +369,7 @@ def _go_build(b: GoBuild, tmp: Path, env: dict[str, str]) -> tuple[str, int]:
     """Build `b`'s binaries into tmp/bin: `go install PKG@VERSION`, or for `in_module`
     builds `go mod download` and `go build` in a copy of the module (tmp/src)."""
     tags = ["-tags", ",".join(b.tags)] if b.tags else []
-    if not b.in_module:
+    if not (b.in_module or b.test_binary):
         return _go(
             ["go", "install", *tags, *b.targets()],
             dict(env, GOBIN=str(tmp / "bin")),
@@ -383,6 +388,9 @@ def _go_build(b: GoBuild, tmp: Path, env: dict[str, str]) -> tuple[str, int]:
         if not p.is_symlink():
             p.chmod(0o755 if p.is_dir() else 0o644)
     pkgs = [f"./{p}" if p else "." for p in b.packages]
+    if b.test_binary:  # one package: `go test -c` takes one -o file
+        argv = ["go", "test", "-c", *tags, "-o", str(tmp / "bin" / b.binaries[0]), pkgs[0]]
+        return _go(argv, env, tmp / "src", BUILD_TIMEOUT)
     return _go(
         ["go", "build", *tags, "-o", str(tmp / "bin") + "/", *pkgs],
         env,

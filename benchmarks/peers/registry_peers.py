@@ -360,7 +360,8 @@ def _check_out(out: Path) -> None:
             ) from None
         return
     entries = [e.name for e in out.iterdir()]
-    ours = all(e == "peers.json" or e.startswith(("ocitest-", f"{PEER}-")) for e in entries)
+    mine = ("ocitest-", f"{PEER}-", "critest-", "performance.")  # cri_peers.py's too
+    ours = all(e == "peers.json" or e.startswith(mine) for e in entries)
     if entries and not ("peers.json" in entries and ours):
         raise PeersUsageError(
             f"peers: --out {out}: not empty and not an earlier peers output; choose another"

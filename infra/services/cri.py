@@ -156,11 +156,13 @@ def start(
     embedded: bool,
     handlers: dict[str, str] | None = None,
     daemons: list[tuple[Daemon, dict[str, str] | None]] | None = None,
+    mirrors: tuple[str, ...] = (),
 ) -> CriServices:
     """Start what the CRI suite needs (see the module's docstring).
 
     `daemons`: the embedded containerds to start, each (flavour, handler -> runtime
-    binary); default when `embedded`: Debian's with `handlers`.
+    binary); default when `embedded`: Debian's with `handlers`. `mirrors`: more registry
+    host names that hosts.toml sends to the open registry (a peer's image names).
 
     Raises:
         ServiceError: a registry, image push or containerd failed.
@@ -199,6 +201,7 @@ def start(
             ref = out.untagged(sid)
             out.digests[ref] = oci.push(reg.url, ref.split("/", 1)[1], "latest", img)
         hosts = {OPEN_HOST: reg.host, "registry.k8s.io": reg.host, AUTH_HOST: auth.host}
+        hosts |= {m: reg.host for m in mirrors}
         if embedded:
             from infra.services.containerd import daemon
 

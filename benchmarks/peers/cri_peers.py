@@ -1,0 +1,484 @@
+"""`./ocitest peers critest`: critest beside ocitest's CRI suite, on the same containerds.
+
+Not part of the conformance run and never in CI. For the embedded containerds
+(`--cri-endpoint embedded` = Debian's 1.6, `embedded:2.4.2` = the one setup built;
+default both), each with its runc handler:
+
+1. ocitest's CRI suite (`suites/cri --runtime-handler runc --gate none`, no known
+   failures) and ocitest's CRI benchmark (benchmarks/test_cri_bench.py, one client),
+   each in its own pytest process with its own run of the same embedded containerds;
+2. the CRI services as the suite starts them (infra/services/cri.py: local registries,
+   hosts.toml, the containerds) with critest's image names mirrored too
+   (critest_images.MIRRORS), critest's images made here and pushed
+   (critest_images.critest_images); then critest (cri-tools v1.37.0, built at setup from
+   its Go module, infra/gobuild.py `critest`) against each containerd: its validation
+   suite (its JUnit report parsed) and `critest -benchmark` with a params file of ours
+   (sample counts), its raw nanosecond samples turned into our figures
+   (reports/performance.figure);
+3. each critest failure matched to our tests through docs/cri-critest-map.md: caught
+   (one of the mapped tests failed too), "not caught by ocitest", or "environment"
+   (`ENVIRONMENT`: it needs upstream content or a host facility, not a finding).
+
+OUT/peers.json gets a "critest" section (other sections, e.g. the registries', are kept):
+
+    {"critest": {"module", "version", "bench_samples",
+                 "endpoints": {ENDPOINT: {"subject": containerd-runc | containerd-2.4.2-runc,
+                     "ocitest": {tests, passed, failed, skipped, wall_seconds},
+                     "critest": {tests, passed, failed, skipped, wall_seconds, exit_status},
+                     "failures": [{name, message, environment?: why,
+                                   ocitest_tests: [...], caught_by: [...] or
+                                   "not caught by ocitest"}],
+                     "benchmark": [{operation, ocitest_p50, critest_p50, ratio,
+                                    within_noise, ocitest_n, critest_n}]}}}}
+
+and OUT/performance.json (+ .html) holds both benchmarks' figures side by side. Exit 0
+when everything ran (whatever it found), 1 when a part could not run, 4 for usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from infra import gobuild, hostsetup
+
+PEER = "critest"
+OUT_DIR = "ocitest-peers"
+#: seconds: critest's validation suite against one containerd (about 10 min here),
+#: its benchmark, ocitest's CRI suite and benchmark (both containerds)
+CRITEST_TIMEOUT, CRITEST_BENCH_TIMEOUT, OCITEST_TIMEOUT = 2400, 1800, 3600
+DEFAULT_SAMPLES = 20
+MAP_DOC = hostsetup.ROOT / "docs" / "cri-critest-map.md"
+#: critest's benchmark operation names -> the RPC (ours where we time it too)
+RPC_OF = {
+    "CreatePod": "RunPodSandbox",
+    "StatusPod": "PodSandboxStatus",
+    "StopPod": "StopPodSandbox",
+    "RemovePod": "RemovePodSandbox",
+    "StatusContainer": "ContainerStatus",
+    "StatusImage": "ImageStatus",
+}
+#: ours -> the same RPC in critest's figures (our PullImage pulls the same 1 MiB image)
+OURS_OF = {"PullImage (1 MiB layer)": "PullImage"}
+#: (pattern on critest's test name + failure message, why): failures that need what this
+#: machine cannot give, not findings of either tool
+ENVIRONMENT: list[tuple[str, str]] = [
+    (r"test-image-digest@sha256|image with digest",
+     "needs critest's upstream image by its digest (sha256:9700f9...): content not made here"),
+    (r"nonewprivs:1\.3.*(not found|failed to resolve)",
+     "the no-new-privs stand-in needs gcc to be built here"),
+]  # fmt: skip
+
+
+class PeersUsageError(Exception):
+    """A bad argument (one line; exit 4)."""
+
+
+# -- parsers (tested with recorded output: tests/test_peers.py) ------------------------
+def parse_junit(path: Path) -> list[dict]:
+    """critest's ginkgo JUnit report as [{name, status (passed|failed|skipped|...),
+    message, seconds}], the suite's own nodes ([BeforeSuite], ...) left out unless
+    they failed. Raises OSError or ET.ParseError."""
+    out = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        name = case.get("name", "")
+        status = case.get("status") or ""
+        fail = case.find("failure")
+        if fail is None:
+            fail = case.find("error")
+        if not status:
+            status = "failed" if fail is not None else "skipped" if case.find("skipped") is not None else "passed"
+        if name.startswith("[") and not name.startswith("[It]") and status == "passed":
+            continue
+        msg = ""
+        if fail is not None:
+            msg = (fail.get("message") or "") + "\n" + (fail.text or "")
+        out.append({"name": re.sub(r"^\[It\]\s*", "", name), "status": status,
+                    "message": msg.strip()[:800], "seconds": float(case.get("time") or 0)})  # fmt: skip
+    return out
+
+
+def parse_map(text: str) -> list[tuple[str, list[str]]]:
+    """docs/cri-critest-map.md as [(critest's words, [our test function names])]; a row
+    whose "ours" cell names no test ("not yet", "none") maps to []."""
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or cells[0] in ("critest", "---") or set(cells[0]) <= {"-"}:
+            continue
+        words = cells[0].replace("...", "").replace("…", "").strip(" :")
+        if words.startswith("(ours only)"):
+            continue
+        rows.append((words, re.findall(r"::(test_\w+(?:\[[^\]]*\])?)", cells[1])))
+    return rows
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
+
+
+def mapped_tests(name: str, rows: list[tuple[str, list[str]]]) -> list[str] | None:
+    """Our tests for critest's test `name` (the longest map row whose words are in it),
+    [] for a row without a test of ours, None when no row matches."""
+    n = _norm(name)
+    best = None
+    for words, tests in rows:
+        w = _norm(words)
+        if w and w in n and (best is None or len(w) > len(best[0])):
+            best = (w, tests)
+    return None if best is None else best[1]
+
+
+def environment(name: str, message: str) -> str:
+    """Why this failure is the environment's, or ""."""
+    for pattern, why in ENVIRONMENT:
+        if re.search(pattern, f"{name}\n{message}", re.S):
+            return why
+    return ""
+
+
+def compare(cases: list[dict], ours: dict[str, str], rows) -> list[dict]:
+    """critest's failed cases, each with our mapped tests and whether one of them failed
+    (`ours`: our test function -> outcome, from results.json)."""
+    out = []
+    for c in cases:
+        if c["status"] not in ("failed", "error", "panicked", "timedout", "interrupted"):
+            continue
+        entry = {"name": c["name"], "message": c["message"][:400]}
+        why = environment(c["name"], c["message"])
+        if why:
+            out.append(entry | {"environment": why})
+            continue
+        tests = mapped_tests(c["name"], rows) or []
+        failed = [t for t in tests if ours.get(t.split("[")[0]) in ("failed", "error")]
+        entry["ocitest_tests"] = {t: ours.get(t.split("[")[0], "not run") for t in tests}
+        entry["caught_by"] = failed or "not caught by ocitest"
+        out.append(entry)
+    return out
+
+
+def bench_samples(directory: Path) -> dict[str, list[float]]:
+    """critest's benchmark files (*_benchmark_data.json: operationsNames and datapoints of
+    operationsDurationsNs) as RPC -> samples in seconds."""
+    out: dict[str, list[float]] = {}
+    for f in sorted(directory.glob("*_benchmark_data.json")):
+        data = json.loads(f.read_text())
+        names = [RPC_OF.get(n, n) for n in data.get("operationsNames", [])]
+        for point in data.get("datapoints", []):
+            for name, ns in zip(names, point.get("operationsDurationsNs", []), strict=False):
+                out.setdefault(name, []).append(ns / 1e9)
+    return out
+
+
+def side_by_side(ours: dict[str, list[float]], theirs: dict[str, list[float]]) -> list[dict]:
+    """Per RPC both tools time: the two p50s (ms), their ratio (ours / critest), and
+    `within_noise`: each p50 inside the other's p10..p90."""
+    from reports.performance import percentile
+
+    rows = []
+    for op, samples in ours.items():
+        peer = theirs.get(OURS_OF.get(op, op))
+        if not samples or not peer:
+            continue
+        p = {k: [percentile(v, q) for q in (10, 50, 90)] for k, v in (("o", samples), ("c", peer))}
+        noise = p["c"][0] <= p["o"][1] <= p["c"][2] and p["o"][0] <= p["c"][1] <= p["o"][2]
+        rows.append({"operation": op, "ocitest_p50_ms": round(p["o"][1] * 1e3, 1),
+                     "critest_p50_ms": round(p["c"][1] * 1e3, 1),
+                     "ratio": round(p["o"][1] / p["c"][1], 2) if p["c"][1] else None,
+                     "within_noise": noise, "ocitest_n": len(samples), "critest_n": len(peer)})  # fmt: skip
+    return rows
+
+
+# -- ocitest's side -----------------------------------------------------------------------
+def _pytest(args: list[str], report: Path, timeout: int) -> tuple[dict | None, float, str]:
+    """pytest of this checkout in its own process; (results.json or None, wall s, tail)."""
+    root = str(hostsetup.ROOT)
+    cmd = [sys.executable, "-m", "pytest", "--rootdir", root, "-c", f"{root}/pyproject.toml"]
+    cmd += [*args, "--report-dir", str(report), "-q", "-p", "no:cacheprovider"]
+    started = time.monotonic()
+    try:
+        res = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout, check=False)
+        tail = " | ".join((res.stdout + res.stderr).strip().splitlines()[-3:])
+    except subprocess.TimeoutExpired:
+        tail = f"timed out after {timeout} s"
+    wall = round(time.monotonic() - started, 1)
+    try:
+        return json.loads((report / "results.json").read_text()), wall, tail
+    except (OSError, ValueError):
+        return None, wall, tail
+
+
+def run_ocitest(endpoints: list[str], out: Path) -> dict[str, dict]:
+    """ocitest's CRI suite on `endpoints` (runc handler): subject id -> {counts,
+    wall_seconds, "_outcomes": {test function: worst outcome}}."""
+    args = ["suites/cri", "--runtime-handler", "runc", "-n", "2", "--gate", "none"]
+    args += [a for e in endpoints for a in ("--cri-endpoint", e)]
+    doc, wall, tail = _pytest(args, out / "ocitest-cri", OCITEST_TIMEOUT)
+    if doc is None:
+        return {"error": f"ocitest's CRI suite wrote no results.json: {tail}"}
+    rank = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 0, "failed": 3, "error": 3}
+    per: dict[str, dict] = {}
+    for r in doc["results"]:
+        d = per.setdefault(r["subject"], {"tests": 0, "passed": 0, "failed": 0, "skipped": 0,
+                                          "wall_seconds": wall, "_outcomes": {}})  # fmt: skip
+        d["tests"] += 1
+        key = {"error": "failed", "xfailed": "skipped", "xpassed": "passed"}.get(r["outcome"], r["outcome"])
+        d[key if key in d else "skipped"] += 1
+        fn = r["nodeid"].split("::")[-1].split("[")[0]
+        old = d["_outcomes"].get(fn, "passed")
+        d["_outcomes"][fn] = max(old, r["outcome"], key=lambda o: rank.get(o, 1))
+    return per
+
+
+def run_ocitest_bench(endpoints: list[str], out: Path, samples: int) -> dict[str, dict]:
+    """ocitest's CRI benchmark, one client: subject -> operation -> samples (s)."""
+    args = ["benchmarks/test_cri_bench.py", "-k", "lifecycle and not parallel or pull_image"]
+    args += ["--runtime-handler", "runc", "-n", "0", "--bench-samples", str(samples)]
+    args += ["--bench-warmup", "3", "--bench-clients", "1"]
+    args += [a for e in endpoints for a in ("--cri-endpoint", e)]
+    _pytest(args, out / "ocitest-cri-bench", OCITEST_TIMEOUT)
+    try:
+        perf = json.loads((out / "ocitest-cri-bench" / "performance.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    got: dict[str, dict] = {}
+    for f in perf["figures"]:
+        got.setdefault(f["subject"], {})[f["operation"]] = f["samples"]
+    return got
+
+
+# -- critest's side -----------------------------------------------------------------------
+def _push_images(services, target, cache_dir: str) -> None:
+    """critest's images (critest_images) and the 1 MiB pull image into the open registry."""
+    import random
+
+    from benchmarks.peers.critest_images import PULL_BENCH, critest_images, repo_and_tag
+    from infra.images import oci
+    from infra.images.rootfs import cached_rootfs
+
+    url = services.registry["url"]
+    images = critest_images(cached_rootfs(target, cache_dir))
+    layer = oci.layer_from_files({"payload": (random.Random(PULL_BENCH).randbytes(1 << 20), 0o644)})
+    images[PULL_BENCH] = oci.make_image([layer], {"Cmd": ["/payload"]})
+    for ref, img in images.items():
+        oci.push(url, *repo_and_tag(ref), img)
+
+
+def _critest(binary: str, endpoint: str, argv: list[str], timeout: int, log: Path) -> tuple[int, float]:
+    cmd = [binary, f"--runtime-endpoint={endpoint}", f"--image-endpoint={endpoint}"]
+    cmd += ["--runtime-handler=runc", "--ginkgo.no-color", *argv]
+    started = time.monotonic()
+    with log.open("w") as f:
+        try:
+            rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout, check=False).returncode
+        except subprocess.TimeoutExpired:
+            rc = -1
+    return rc, round(time.monotonic() - started, 1)
+
+
+def run_critest(endpoints: list[str], out: Path, samples: int, focus: str) -> dict[str, dict]:
+    """critest's suite and benchmark against fresh embedded containerds (both at once, as
+    a run of the CRI suite starts them): endpoint option -> results."""
+    from benchmarks.peers.critest_images import MIRRORS
+    from infra.run import CACHE_DIR, ROOT_LAYOUT, new_run_id
+    from infra.services import cri as cri_services
+    from infra.services.containerd import daemon
+    from infra.targets import open_target
+
+    binary = f"{gobuild.built_dir(PEER)}/critest"
+    target, run_id = open_target("local"), new_run_id()
+    work, state = f"{ROOT_LAYOUT.work}/{run_id}", f"{ROOT_LAYOUT.state}/{run_id}"
+    target.make_dirs(work)
+    target.make_dirs(state)
+    flavours = [daemon(e.partition(":")[2]) for e in endpoints]
+    daemons = [(f, {"runc": f.handlers["runc"]}) for f in flavours]
+    services = None
+    results: dict[str, dict] = {}
+    try:
+        services = cri_services.start(target, run_id, work, state, CACHE_DIR, [], True,
+                                      daemons=daemons, mirrors=MIRRORS)  # fmt: skip
+        _push_images(services, target, CACHE_DIR)
+        params = out / "critest-benchmark-params.yaml"
+        params.write_text(BENCH_PARAMS.format(n=samples))
+        for opt in endpoints:
+            ep = services.containerds[opt]["endpoint"]
+            d = out / f"critest-{opt.replace(':', '-')}"
+            shutil.rmtree(d, ignore_errors=True)
+            (d / "benchmark").mkdir(parents=True)
+            argv = [f"--ginkgo.junit-report={d / 'junit.xml'}"]
+            argv += [f"--ginkgo.focus={focus}"] if focus else []
+            rc, wall = _critest(binary, ep, argv, CRITEST_TIMEOUT, d / "critest.log")
+            try:
+                cases = parse_junit(d / "junit.xml")
+            except (OSError, ET.ParseError) as exc:
+                results[opt] = {"error": f"critest wrote no JUnit report (exit {rc}): {exc}"}
+                continue
+            statuses = [c["status"] for c in cases]
+            results[opt] = {"tests": len(cases), "passed": statuses.count("passed"),
+                            "failed": sum(s not in ("passed", "skipped", "pending") for s in statuses),
+                            "skipped": statuses.count("skipped") + statuses.count("pending"),
+                            "wall_seconds": wall, "exit_status": rc, "log": str(d / "critest.log"),
+                            "_cases": cases}  # fmt: skip
+            if samples:
+                argv = ["-benchmark", f"-benchmarking-params-file={params}",
+                        f"-benchmarking-output-dir={d / 'benchmark'}"]  # fmt: skip
+                brc, bwall = _critest(binary, ep, argv, CRITEST_BENCH_TIMEOUT, d / "benchmark.log")
+                results[opt]["benchmark"] = {"exit_status": brc, "wall_seconds": bwall,
+                                             "_samples": bench_samples(d / "benchmark")}  # fmt: skip
+    except Exception as exc:  # a service that did not start: said, the rest still written
+        results["error"] = f"the CRI services did not start: {str(exc).splitlines()[0][:300]}"
+    finally:
+        if services is not None:
+            cri_services.stop(target, services, work, state)
+        target.remove_tree(work)
+        target.remove_tree(state)
+    return results
+
+
+#: critest's benchmark parameters (its own YAML keys): sample counts, one at a time
+BENCH_PARAMS = """containersNumber: {n}
+containersNumberParallel: 1
+containerBenchmarkTimeoutSeconds: 600
+podsNumber: {n}
+podsNumberParallel: 1
+podBenchmarkTimeoutSeconds: 600
+imagesNumber: {n}
+imagesNumberParallel: 1
+imageBenchmarkTimeoutSeconds: 600
+imagePullingBenchmarkImage: gcr.io/k8s-staging-cri-tools/ocitest-bench-pull:1
+"""
+
+
+# -- side by side ---------------------------------------------------------------------------
+def subject_of(endpoint: str) -> str:
+    """The CRI suite's subject id of an embedded endpoint's runc handler."""
+    version = endpoint.partition(":")[2]
+    return f"containerd-{version}-runc" if version else "containerd-runc"
+
+
+def performance_doc(ours: dict[str, dict], theirs: dict[str, dict], samples: int) -> dict:
+    """Both benchmarks' figures in one performance document (reports/performance.py):
+    ours as SUBJECT, critest's as `critest@SUBJECT` (kind peer)."""
+    from reports import performance
+
+    figures, subjects = [], []
+    for sid, ops in ours.items():
+        subjects.append({"id": sid, "kind": "cri"})
+        figures += [performance.figure(op, sid, s, 3, group="cri") for op, s in ops.items()]
+    for sid, ops in theirs.items():
+        subjects.append({"id": f"critest@{sid}", "version": gobuild.BUILDS[PEER].version, "kind": "peer"})
+        figures += [performance.figure(op, f"critest@{sid}", s, 0, group="cri") for op, s in ops.items() if s]
+    return performance.build(figures, subjects, {}, samples, 3)
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    class P(argparse.ArgumentParser):
+        def error(self, message: str):
+            raise PeersUsageError(f"peers critest: {message}")
+
+    from infra.services.containerd import built_version
+
+    p = P(prog="ocitest peers critest")
+    p.add_argument("--cri-endpoint", action="append", metavar="embedded[:VERSION]")
+    p.add_argument("--out", default=os.path.join(os.getcwd(), OUT_DIR), metavar="DIR")
+    p.add_argument("--bench-samples", type=int, default=DEFAULT_SAMPLES, metavar="N",
+                   help="samples per benchmark operation, both tools (0: no benchmark)")  # fmt: skip
+    p.add_argument("--focus", default="", metavar="REGEX", help="critest's ginkgo focus")
+    p.add_argument("--no-ocitest", action="store_true", help="critest alone (no comparison)")
+    ns = p.parse_args(argv)
+    known = ["embedded"] + ([f"embedded:{built_version()}"] if built_version() else [])
+    ns.endpoints = ns.cri_endpoint or known
+    for e in ns.endpoints:
+        if e not in known:
+            raise PeersUsageError(f"peers critest: --cri-endpoint {e}: expected one of {', '.join(known)}")
+    if ns.bench_samples < 0:
+        raise PeersUsageError(f"peers critest: --bench-samples {ns.bench_samples}: 0 or more")
+    out = Path(ns.out)
+    if out.exists() and not out.is_dir():
+        raise PeersUsageError(f"peers critest: --out {out}: not a directory")
+    return ns
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        ns = _args(sys.argv[1:] if argv is None else argv)
+    except PeersUsageError as exc:
+        print(f"ocitest: {exc}", file=sys.stderr)
+        return 4
+    out = Path(ns.out)
+    out.mkdir(parents=True, exist_ok=True)
+    say = lambda m: print(f"ocitest peers: {m}", flush=True)  # noqa: E731
+    if gobuild.built_dir(PEER) is None and gobuild.build(gobuild.BUILDS[PEER], say).state == "failed":
+        return 1
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))  # finally-blocks stop the services
+    say(f"critest against {', '.join(ns.endpoints)} ...")
+    peer = run_critest(ns.endpoints, out, ns.bench_samples, ns.focus)
+    ours: dict = {}
+    ours_bench: dict = {}
+    if not ns.no_ocitest:
+        if ns.bench_samples:
+            say("ocitest's CRI benchmark ...")
+            ours_bench = run_ocitest_bench(ns.endpoints, out, ns.bench_samples)
+        say("ocitest's CRI suite ...")
+        ours = run_ocitest(ns.endpoints, out)
+    rows = parse_map(MAP_DOC.read_text())
+    section: dict = {"module": gobuild.BUILDS[PEER].module, "version": gobuild.BUILDS[PEER].version,
+                     "bench_samples": ns.bench_samples, "endpoints": {}}  # fmt: skip
+    rc = int("error" in peer or "error" in ours)
+    theirs_bench = {}
+    for e in ns.endpoints:
+        sid = subject_of(e)
+        mine = ours.get(sid, {"error": ours.get("error", "no results")})
+        got = peer.get(e, {"error": peer.get("error", "did not run")})
+        bench = got.pop("benchmark", {})
+        theirs_bench[sid] = bench.pop("_samples", {})
+        entry = {"subject": sid, "ocitest": {k: v for k, v in mine.items() if k != "_outcomes"},
+                 "critest": {k: v for k, v in got.items() if k != "_cases"} | ({"benchmark": bench} if bench else {}),
+                 "failures": compare(got.get("_cases", []), mine.get("_outcomes", {}), rows),
+                 "benchmark": side_by_side(ours_bench.get(sid, {}), theirs_bench[sid])}  # fmt: skip
+        rc |= int("error" in got)
+        section["endpoints"][e] = entry
+        say(summary_line(e, entry))
+    doc = {}
+    if (out / "peers.json").is_file():
+        try:
+            doc = json.loads((out / "peers.json").read_text())
+        except ValueError:
+            doc = {}
+    doc["critest"] = section
+    (out / "peers.json").write_text(json.dumps(doc, indent=2) + "\n")
+    if any(theirs_bench.values()):
+        from reports import performance
+
+        perf = performance_doc(ours_bench, {k: v for k, v in theirs_bench.items() if v}, ns.bench_samples)
+        performance.write(perf, str(out))
+    say(f"{out / 'peers.json'}")
+    return rc
+
+
+def summary_line(endpoint: str, entry: dict) -> str:
+    """One line per containerd: both suites' counts, critest's findings, the medians."""
+
+    def part(name: str, d: dict) -> str:
+        if "error" in d:
+            return f"{name}: {d['error']}"
+        return f"{name} {d['tests']} tests, {d['passed']} passed, {d['failed']} failed, {d['wall_seconds']} s"
+
+    fails = entry["failures"]
+    env = sum("environment" in f for f in fails)
+    missed = sum(f.get("caught_by") == "not caught by ocitest" for f in fails)
+    return (f"{endpoint}: {part('ocitest', entry['ocitest'])}; {part(PEER, entry['critest'])}; "
+            f"{missed} critest failures not caught by ocitest, {env} environment")  # fmt: skip
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
