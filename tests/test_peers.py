@@ -143,3 +143,95 @@ def test_a_peers_out_that_is_a_users_file_or_directory_is_refused_untouched(tmp_
             assert "Traceback" not in res.stderr
     assert notes.read_text() == "mine\n" and (mine / "keep").read_text() == "mine too\n"
     assert (mine / "distspec-conformance-distribution-2.8.2").is_dir()
+
+
+# -- critest (benchmarks/peers/cri_peers.py): its parsers fed with recorded output --------
+from benchmarks.peers import cri_peers  # noqa: E402
+from benchmarks.peers.critest_images import repo_and_tag  # noqa: E402
+
+CRITEST_JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuites tests="4" disabled="0" errors="0" failures="2" time="20.1">
+ <testsuite name="CRI validation" package="/x" tests="4" disabled="0" skipped="1" errors="0" failures="2" time="20.1">
+  <testcase name="[BeforeSuite]" classname="CRI validation" status="passed" time="0.3"></testcase>
+  <testcase name="[It] [sig-node] Container runtime should support starting container [Conformance]" classname="CRI validation" status="passed" time="2.1"></testcase>
+  <testcase name="[It] [sig-node] Container runtime runtime should support execSync with timeout [Conformance]" classname="CRI validation" status="failed" time="12.0">
+   <failure message="Expected an error, got nil" type="failed">[FAILED] Expected an error</failure></testcase>
+  <testcase name="[It] [sig-node] Image Manager public image with digest should be pulled and removed [Conformance]" classname="CRI validation" status="failed" time="1.0">
+   <failure message="failed to pull gcr.io/k8s-staging-cri-tools/test-image-digest@sha256:9700f9a2: not found" type="failed"></failure></testcase>
+  <testcase name="[It] [sig-node] Security Context SeccompProfilePath docker/default should support seccomp default on the container" classname="CRI validation" status="skipped" time="0"><skipped message="skipped"></skipped></testcase>
+ </testsuite>
+</testsuites>"""
+
+CRITEST_MAP = """| critest | ours |
+|---|---|
+| runtime should support execSync | test_exec.py::test_exec_sync_returns_the_exit_code |
+| runtime should support execSync with timeout | test_exec.py::test_exec_sync_gives_up_after_its_timeout_and_stops_the_command |
+| mount with 'rprivate' propagation | not yet (mount propagation) |
+"""
+
+
+def test_critest_junit_is_read_per_spec_without_the_suites_own_nodes(tmp_path):
+    (tmp_path / "junit.xml").write_text(CRITEST_JUNIT)
+    cases = cri_peers.parse_junit(tmp_path / "junit.xml")
+    assert [c["status"] for c in cases] == ["passed", "failed", "failed", "skipped"]
+    assert cases[1]["name"].startswith("[sig-node] Container runtime runtime should support execSync")
+    assert "Expected an error" in cases[1]["message"]
+
+
+def test_critest_failures_are_matched_through_the_map_or_marked_environment(tmp_path):
+    (tmp_path / "junit.xml").write_text(CRITEST_JUNIT)
+    cases = cri_peers.parse_junit(tmp_path / "junit.xml")
+    rows = cri_peers.parse_map(CRITEST_MAP)
+    assert rows[2] == ("mount with 'rprivate' propagation", [])
+    timeout_test = "test_exec_sync_gives_up_after_its_timeout_and_stops_the_command"
+    # the longest row wins: "execSync with timeout", not "execSync"
+    assert cri_peers.mapped_tests(cases[1]["name"], rows) == [timeout_test]
+    passed = cri_peers.compare(cases, {timeout_test: "passed"}, rows)
+    assert [f.get("caught_by") for f in passed] == ["not caught by ocitest", None]
+    assert "digest" in passed[1]["environment"]
+    failed = cri_peers.compare(cases, {timeout_test: "failed"}, rows)
+    assert failed[0]["caught_by"] == [timeout_test]
+
+
+def test_the_real_map_names_our_tests_for_critests_specs():
+    rows = cri_peers.parse_map(cri_peers.MAP_DOC.read_text())
+    assert len(rows) > 80
+    got = cri_peers.mapped_tests("[sig-node] Container runtime should support starting container [Conformance]", rows)
+    assert got == ["test_start_container_runs_it"]
+
+
+def test_critest_benchmark_samples_become_our_figures_and_medians_side_by_side(tmp_path):
+    ms = 1_000_000
+    data = {"operationsNames": ["CreatePod", "StatusPod", "StopPod", "RemovePod"], "numParallel": 1,
+            "datapoints": [{"sampleIndex": i, "startTime": 0, "endTime": 1, "metaInfo": {},
+                            "operationsDurationsNs": [(100 + i) * ms, ms, 50 * ms, 10 * ms]}
+                           for i in range(5)]}  # fmt: skip
+    (tmp_path / "pod_benchmark_data.json").write_text(json.dumps(data))
+    got = cri_peers.bench_samples(tmp_path)
+    assert got["RunPodSandbox"] == [0.1, 0.101, 0.102, 0.103, 0.104]
+    rows = cri_peers.side_by_side(
+        {"RunPodSandbox": [0.1, 0.102, 0.104], "StopPodSandbox": [0.5, 0.5, 0.5], "ExecSync": [0.1]}, got
+    )
+    assert [r["operation"] for r in rows] == ["RunPodSandbox", "StopPodSandbox"]
+    assert rows[0]["within_noise"] and rows[0]["critest_p50_ms"] == 102.0
+    assert not rows[1]["within_noise"] and rows[1]["ratio"] == 10.0
+    doc = cri_peers.performance_doc({"containerd-runc": {"RunPodSandbox": [0.1, 0.2]}},
+                                    {"containerd-runc": got}, 2)  # fmt: skip
+    assert {s["id"] for s in doc["subjects"]} == {"containerd-runc", "critest@containerd-runc"}
+
+
+def test_critest_image_names_become_repositories_of_the_one_local_registry():
+    assert repo_and_tag("registry.k8s.io/e2e-test-images/busybox:1.29-2") == ("e2e-test-images/busybox", "1.29-2")
+    assert repo_and_tag("gcr.io/k8s-staging-cri-tools/test-image-latest") == ("k8s-staging-cri-tools/test-image-latest", "latest")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [(["--cri-endpoint", "embedded:9.9"], "expected one of"), (["--bench-samples", "-1"], "0 or more"),
+     (["--what"], "unrecognized")],
+)  # fmt: skip
+def test_bad_peers_critest_arguments_are_one_line_usage_errors(args, needle, tmp_path, capsys):
+    assert cri_peers.main([*args, "--out", str(tmp_path / "o")]) == 4
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
