@@ -265,7 +265,7 @@ def _push_images(services, target, cache_dir: str) -> None:
     from infra.images import oci
     from infra.images.rootfs import cached_rootfs
 
-    url = services.registry["url"]
+    url = f"http://{services.registry['host']}"
     images = critest_images(cached_rootfs(target, cache_dir))
     layer = oci.layer_from_files({"payload": (random.Random(PULL_BENCH).randbytes(1 << 20), 0o644)})
     images[PULL_BENCH] = oci.make_image([layer], {"Cmd": ["/payload"]})
@@ -292,13 +292,15 @@ def run_critest(endpoints: list[str], out: Path, samples: int, focus: str) -> di
     from infra.run import CACHE_DIR, ROOT_LAYOUT, new_run_id
     from infra.services import cri as cri_services
     from infra.services.containerd import daemon
+    from infra.sweep import prepare_run, sweep_run
     from infra.targets import open_target
 
     binary = f"{gobuild.built_dir(PEER)}/critest"
     target, run_id = open_target("local"), new_run_id()
     work, state = f"{ROOT_LAYOUT.work}/{run_id}", f"{ROOT_LAYOUT.state}/{run_id}"
-    target.make_dirs(work)
-    target.make_dirs(state)
+    # a run of its own with this process as owner: sweepers of other runs leave it alone
+    # while it lives, and sweep it should this process be killed
+    prepare_run(target, run_id, os.getpid(), ROOT_LAYOUT)
     flavours = [daemon(e.partition(":")[2]) for e in endpoints]
     daemons = [(f, {"runc": f.handlers["runc"]}) for f in flavours]
     services = None
@@ -335,12 +337,11 @@ def run_critest(endpoints: list[str], out: Path, samples: int, focus: str) -> di
                 results[opt]["benchmark"] = {"exit_status": brc, "wall_seconds": bwall,
                                              "_samples": bench_samples(d / "benchmark")}  # fmt: skip
     except Exception as exc:  # a service that did not start: said, the rest still written
-        results["error"] = f"the CRI services did not start: {str(exc).splitlines()[0][:300]}"
+        results["error"] = f"the CRI services did not start: {type(exc).__name__}: {str(exc)[:300]}"
     finally:
         if services is not None:
             cri_services.stop(target, services, work, state)
-        target.remove_tree(work)
-        target.remove_tree(state)
+        sweep_run(target, run_id, ROOT_LAYOUT)
     return results
 
 
