@@ -146,7 +146,7 @@ def test_a_peers_out_that_is_a_users_file_or_directory_is_refused_untouched(tmp_
 
 
 # -- critest (benchmarks/peers/cri_peers.py): its parsers fed with recorded output --------
-from benchmarks.peers import cri_peers  # noqa: E402
+from benchmarks.peers import cri_peers, critest_results  # noqa: E402
 from benchmarks.peers.critest_images import repo_and_tag  # noqa: E402
 
 CRITEST_JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -172,7 +172,7 @@ CRITEST_MAP = """| critest | ours |
 
 def test_critest_junit_is_read_per_spec_without_the_suites_own_nodes(tmp_path):
     (tmp_path / "junit.xml").write_text(CRITEST_JUNIT)
-    cases = cri_peers.parse_junit(tmp_path / "junit.xml")
+    cases = critest_results.parse_junit(tmp_path / "junit.xml")
     assert [c["status"] for c in cases] == ["passed", "failed", "failed", "skipped"]
     assert cases[1]["name"].startswith("[sig-node] Container runtime runtime should support execSync")
     assert "Expected an error" in cases[1]["message"]
@@ -180,23 +180,23 @@ def test_critest_junit_is_read_per_spec_without_the_suites_own_nodes(tmp_path):
 
 def test_critest_failures_are_matched_through_the_map_or_marked_environment(tmp_path):
     (tmp_path / "junit.xml").write_text(CRITEST_JUNIT)
-    cases = cri_peers.parse_junit(tmp_path / "junit.xml")
-    rows = cri_peers.parse_map(CRITEST_MAP)
+    cases = critest_results.parse_junit(tmp_path / "junit.xml")
+    rows = critest_results.parse_map(CRITEST_MAP)
     assert rows[2] == ("mount with 'rprivate' propagation", [])
     timeout_test = "test_exec_sync_gives_up_after_its_timeout_and_stops_the_command"
     # the longest row wins: "execSync with timeout", not "execSync"
-    assert cri_peers.mapped_tests(cases[1]["name"], rows) == [timeout_test]
-    passed = cri_peers.compare(cases, {timeout_test: "passed"}, rows)
+    assert critest_results.mapped_tests(cases[1]["name"], rows) == [timeout_test]
+    passed = critest_results.compare(cases, {timeout_test: "passed"}, rows)
     assert [f.get("caught_by") for f in passed] == ["not caught by ocitest", None]
     assert "digest" in passed[1]["environment"]
-    failed = cri_peers.compare(cases, {timeout_test: "failed"}, rows)
+    failed = critest_results.compare(cases, {timeout_test: "failed"}, rows)
     assert failed[0]["caught_by"] == [timeout_test]
 
 
 def test_the_real_map_names_our_tests_for_critests_specs():
-    rows = cri_peers.parse_map(cri_peers.MAP_DOC.read_text())
+    rows = critest_results.parse_map(critest_results.MAP_DOC.read_text())
     assert len(rows) > 80
-    got = cri_peers.mapped_tests("[sig-node] Container runtime should support starting container [Conformance]", rows)
+    got = critest_results.mapped_tests("[sig-node] Container runtime should support starting container [Conformance]", rows)
     assert got == ["test_start_container_runs_it"]
 
 
@@ -207,9 +207,9 @@ def test_critest_benchmark_samples_become_our_figures_and_medians_side_by_side(t
                             "operationsDurationsNs": [(100 + i) * ms, ms, 50 * ms, 10 * ms]}
                            for i in range(5)]}  # fmt: skip
     (tmp_path / "pod_benchmark_data.json").write_text(json.dumps(data))
-    got = cri_peers.bench_samples(tmp_path)
+    got = critest_results.bench_samples(tmp_path)
     assert got["RunPodSandbox"] == [0.1, 0.101, 0.102, 0.103, 0.104]
-    rows = cri_peers.side_by_side(
+    rows = critest_results.side_by_side(
         {"RunPodSandbox": [0.1, 0.102, 0.104], "StopPodSandbox": [0.5, 0.5, 0.5], "ExecSync": [0.1]}, got
     )
     assert [r["operation"] for r in rows] == ["RunPodSandbox", "StopPodSandbox"]
