@@ -174,7 +174,9 @@ def test_critest_junit_is_read_per_spec_without_the_suites_own_nodes(tmp_path):
     (tmp_path / "junit.xml").write_text(CRITEST_JUNIT)
     cases = critest_results.parse_junit(tmp_path / "junit.xml")
     assert [c["status"] for c in cases] == ["passed", "failed", "failed", "skipped"]
-    assert cases[1]["name"].startswith("[sig-node] Container runtime runtime should support execSync")
+    assert cases[1]["name"].startswith(
+        "[sig-node] Container runtime runtime should support execSync"
+    )
     assert "Expected an error" in cases[1]["message"]
 
 
@@ -196,7 +198,9 @@ def test_critest_failures_are_matched_through_the_map_or_marked_environment(tmp_
 def test_the_real_map_names_our_tests_for_critests_specs():
     rows = critest_results.parse_map(critest_results.MAP_DOC.read_text())
     assert len(rows) > 80
-    got = critest_results.mapped_tests("[sig-node] Container runtime should support starting container [Conformance]", rows)
+    got = critest_results.mapped_tests(
+        "[sig-node] Container runtime should support starting container [Conformance]", rows
+    )
     assert got == ["test_start_container_runs_it"]
 
 
@@ -210,7 +214,12 @@ def test_critest_benchmark_samples_become_our_figures_and_medians_side_by_side(t
     got = critest_results.bench_samples(tmp_path)
     assert got["RunPodSandbox"] == [0.1, 0.101, 0.102, 0.103, 0.104]
     rows = critest_results.side_by_side(
-        {"RunPodSandbox": [0.1, 0.102, 0.104], "StopPodSandbox": [0.5, 0.5, 0.5], "ExecSync": [0.1]}, got
+        {
+            "RunPodSandbox": [0.1, 0.102, 0.104],
+            "StopPodSandbox": [0.5, 0.5, 0.5],
+            "ExecSync": [0.1],
+        },
+        got,
     )
     assert [r["operation"] for r in rows] == ["RunPodSandbox", "StopPodSandbox"]
     assert rows[0]["within_noise"] and rows[0]["critest_p50_ms"] == 102.0
@@ -221,8 +230,14 @@ def test_critest_benchmark_samples_become_our_figures_and_medians_side_by_side(t
 
 
 def test_critest_image_names_become_repositories_of_the_one_local_registry():
-    assert repo_and_tag("registry.k8s.io/e2e-test-images/busybox:1.29-2") == ("e2e-test-images/busybox", "1.29-2")
-    assert repo_and_tag("gcr.io/k8s-staging-cri-tools/test-image-latest") == ("k8s-staging-cri-tools/test-image-latest", "latest")
+    assert repo_and_tag("registry.k8s.io/e2e-test-images/busybox:1.29-2") == (
+        "e2e-test-images/busybox",
+        "1.29-2",
+    )
+    assert repo_and_tag("gcr.io/k8s-staging-cri-tools/test-image-latest") == (
+        "k8s-staging-cri-tools/test-image-latest",
+        "latest",
+    )
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,8 @@ OUT_DIR = "ocitest-peers"
 #: its benchmark, ocitest's CRI suite and benchmark (both containerds)
 CRITEST_TIMEOUT, CRITEST_BENCH_TIMEOUT, OCITEST_TIMEOUT = 2400, 1800, 3600
 DEFAULT_SAMPLES = 20
+
+
 class PeersUsageError(Exception):
     """A bad argument (one line; exit 4)."""
 
@@ -76,7 +78,9 @@ def _pytest(args: list[str], report: Path, timeout: int) -> tuple[dict | None, f
     cmd += [*args, "--report-dir", str(report), "-q", "-p", "no:cacheprovider"]
     started = time.monotonic()
     try:
-        res = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout, check=False)
+        res = subprocess.run(
+            cmd, cwd=root, capture_output=True, text=True, timeout=timeout, check=False
+        )
         tail = " | ".join((res.stdout + res.stderr).strip().splitlines()[-3:])
     except subprocess.TimeoutExpired:
         tail = f"timed out after {timeout} s"
@@ -101,7 +105,9 @@ def run_ocitest(endpoints: list[str], out: Path) -> dict[str, dict]:
         d = per.setdefault(r["subject"], {"tests": 0, "passed": 0, "failed": 0, "skipped": 0,
                                           "wall_seconds": wall, "_outcomes": {}})  # fmt: skip
         d["tests"] += 1
-        key = {"error": "failed", "xfailed": "skipped", "xpassed": "passed"}.get(r["outcome"], r["outcome"])
+        key = {"error": "failed", "xfailed": "skipped", "xpassed": "passed"}.get(
+            r["outcome"], r["outcome"]
+        )
         d[key if key in d else "skipped"] += 1
         fn = r["nodeid"].split("::")[-1].split("[")[0]
         old = d["_outcomes"].get(fn, "passed")
@@ -143,13 +149,17 @@ def _push_images(services, target, cache_dir: str) -> None:
         oci.push(url, *repo_and_tag(ref), img)
 
 
-def _critest(binary: str, endpoint: str, argv: list[str], timeout: int, log: Path) -> tuple[int, float]:
+def _critest(
+    binary: str, endpoint: str, argv: list[str], timeout: int, log: Path
+) -> tuple[int, float]:
     cmd = [binary, f"--runtime-endpoint={endpoint}", f"--image-endpoint={endpoint}"]
     cmd += ["--runtime-handler=runc", "--ginkgo.no-color", *argv]
     started = time.monotonic()
     with log.open("w") as f:
         try:
-            rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout, check=False).returncode
+            rc = subprocess.run(
+                cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout, check=False
+            ).returncode
         except subprocess.TimeoutExpired:
             rc = -1
     return rc, round(time.monotonic() - started, 1)
@@ -246,8 +256,14 @@ def performance_doc(ours: dict[str, dict], theirs: dict[str, dict], samples: int
         subjects.append({"id": sid, "kind": "cri"})
         figures += [performance.figure(op, sid, s, 3, group="cri") for op, s in ops.items()]
     for sid, ops in theirs.items():
-        subjects.append({"id": f"critest@{sid}", "version": gobuild.BUILDS[PEER].version, "kind": "peer"})
-        figures += [performance.figure(op, f"critest@{sid}", s, 0, group="cri") for op, s in ops.items() if s]
+        subjects.append(
+            {"id": f"critest@{sid}", "version": gobuild.BUILDS[PEER].version, "kind": "peer"}
+        )
+        figures += [
+            performance.figure(op, f"critest@{sid}", s, 0, group="cri")
+            for op, s in ops.items()
+            if s
+        ]
     return performance.build(figures, subjects, {}, samples, 3)
 
 
@@ -270,7 +286,9 @@ def _args(argv: list[str]) -> argparse.Namespace:
     ns.endpoints = ns.cri_endpoint or known
     for e in ns.endpoints:
         if e not in known:
-            raise PeersUsageError(f"peers critest: --cri-endpoint {e}: expected one of {', '.join(known)}")
+            raise PeersUsageError(
+                f"peers critest: --cri-endpoint {e}: expected one of {', '.join(known)}"
+            )
     if ns.bench_samples < 0:
         raise PeersUsageError(f"peers critest: --bench-samples {ns.bench_samples}: 0 or more")
     out = Path(ns.out)
@@ -288,7 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
     say = lambda m: print(f"ocitest peers: {m}", flush=True)  # noqa: E731
-    if gobuild.built_dir(PEER) is None and gobuild.build(gobuild.BUILDS[PEER], say).state == "failed":
+    if (
+        gobuild.built_dir(PEER) is None
+        and gobuild.build(gobuild.BUILDS[PEER], say).state == "failed"
+    ):
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))  # finally-blocks stop the services
     say(f"critest against {', '.join(ns.endpoints)} ...")
@@ -330,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     if any(theirs_bench.values()):
         from reports import performance
 
-        perf = performance_doc(ours_bench, {k: v for k, v in theirs_bench.items() if v}, ns.bench_samples)
+        perf = performance_doc(
+            ours_bench, {k: v for k, v in theirs_bench.items() if v}, ns.bench_samples
+        )
         performance.write(perf, str(out))
     say(f"{out / 'peers.json'}")
     return rc

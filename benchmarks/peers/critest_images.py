@@ -30,7 +30,10 @@ E2E = "registry.k8s.io/e2e-test-images/"
 STAGING = "gcr.io/k8s-staging-cri-tools/"
 ECR = "public.ecr.aws/docker/library/"
 #: critest's digest-pinned image: upstream content, not made here
-DIGEST_PINNED = STAGING + "test-image-digest@sha256:9700f9a2f5bf2c45f2f605a0bd3bce7cf37420ec9d3ed50ac2758413308766bf"
+DIGEST_PINNED = (
+    STAGING
+    + "test-image-digest@sha256:9700f9a2f5bf2c45f2f605a0bd3bce7cf37420ec9d3ed50ac2758413308766bf"
+)
 #: the 1 MiB image both benchmarks pull (critest through its params file)
 PULL_BENCH = STAGING + "ocitest-bench-pull:1"
 
@@ -78,7 +81,9 @@ def critest_images(rootfs_dir: str, busybox: str = "/usr/bin/busybox") -> dict[s
     `busybox` its binary, copied as /usr/sbin/nginx. Raises OSError when a file is
     missing."""
     base = oci.layer_from_dir(rootfs_dir)
-    etc = oci.layer_from_files({"etc/passwd": (PASSWD.encode(), 0o644), "etc/group": (GROUP.encode(), 0o644)})
+    etc = oci.layer_from_files(
+        {"etc/passwd": (PASSWD.encode(), 0o644), "etc/group": (GROUP.encode(), 0o644)}
+    )
     www = oci.layer_from_files({"www/index.html": (PAGE, 0o644)})
     env = {"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "WorkingDir": "/"}
 
@@ -89,7 +94,9 @@ def critest_images(rootfs_dir: str, busybox: str = "/usr/bin/busybox") -> dict[s
     nginx_bin = oci.layer_from_files({"usr/sbin/nginx": (Path(busybox).read_bytes(), 0o755)})
     out: dict[str, oci.Image] = {
         E2E + "busybox:1.29-2": img(["sh"], label="busybox"),
-        E2E + "nginx:1.14-2": img(["sh", "-c", _NGINX.format(port=80)], www, nginx_bin, label="nginx"),
+        E2E + "nginx:1.14-2": img(
+            ["sh", "-c", _NGINX.format(port=80)], www, nginx_bin, label="nginx"
+        ),
         E2E + "httpd:2.4.39-4": img(["sh", "-c", _HTTPD], www, label="httpd"),
         STAGING + "hostnet-nginx-amd64": img(
             ["sh", "-c", _NGINX.format(port=12003)], www, nginx_bin, label="hostnet-nginx"
@@ -114,7 +121,9 @@ def critest_images(rootfs_dir: str, busybox: str = "/usr/bin/busybox") -> dict[s
     for n in (1, 2, 3):
         out[STAGING + f"test-image-tags:{n}"] = tags
     for tag in ("1.35.0-glibc", "1-uclibc", "1", "1-glibc", "1-musl"):  # the listing benchmark
-        out[ECR + f"busybox:{tag}"] = img(["sh"], oci.layer_from_files({"t": (tag.encode(), 0o644)}), label=tag)
+        out[ECR + f"busybox:{tag}"] = img(
+            ["sh"], oci.layer_from_files({"t": (tag.encode(), 0o644)}), label=tag
+        )
     # registry.k8s.io/pause:3.9 (and so k8s.gcr.io/pause:3.9, the same repository here)
     # is the CRI services' own pause image
     return out

@@ -46,7 +46,13 @@ def parse_junit(path: Path) -> list[dict]:
         if fail is None:
             fail = case.find("error")
         if not status:
-            status = "failed" if fail is not None else "skipped" if case.find("skipped") is not None else "passed"
+            status = (
+                "failed"
+                if fail is not None
+                else "skipped"
+                if case.find("skipped") is not None
+                else "passed"
+            )
         if name.startswith("[") and not name.startswith("[It]") and status == "passed":
             continue
         msg = ""
