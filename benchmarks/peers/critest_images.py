@@ -16,6 +16,7 @@ that use it fail for the environment (`ENVIRONMENT` in cri_peers.py).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -74,6 +75,16 @@ def _euid_binary() -> bytes | None:
         return (Path(d) / "euid").read_bytes() if res.returncode == 0 else None
 
 
+def _with_libs(binary: str) -> dict[str, tuple[bytes, int]]:
+    """`binary` and the shared libraries `ldd` names for it, at their host paths (none
+    when the host lacks it: critest's tests that run it then fail, for the environment)."""
+    if not Path(binary).is_file():
+        return {}
+    res = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=30, check=False)
+    paths = [binary, *re.findall(r"(/\S+) \(0x", res.stdout)]
+    return {p.lstrip("/"): (Path(p).read_bytes(), 0o755) for p in paths if Path(p).is_file()}
+
+
 def critest_images(rootfs_dir: str, busybox: str = "/usr/bin/busybox") -> dict[str, oci.Image]:
     """reference -> image, for every image critest pulls that can be made here.
 
@@ -89,8 +100,12 @@ def critest_images(rootfs_dir: str, busybox: str = "/usr/bin/busybox") -> dict[s
 
     def img(cmd: list[str], *extra: bytes, user: str = "", label: str = "") -> oci.Image:
         cfg = env | {"Cmd": cmd} | ({"User": user} if user else {})
-        return oci.make_image([base, etc, *extra], cfg, labels={"ocitest-critest": label})
+        return oci.make_image([base, *base_etc, *extra], cfg, labels={"ocitest-critest": label})
 
+    # the busybox rootfs links every applet to /bin/busybox: critest masks /bin/ls (which
+    # must not mask the shell too) and runs `ipcs` (not a busybox-static applet)
+    tools = {"bin/ls": (Path(busybox).read_bytes(), 0o755)} | _with_libs("/usr/bin/ipcs")
+    base_etc = [etc, oci.layer_from_files(tools)]
     nginx_bin = oci.layer_from_files({"usr/sbin/nginx": (Path(busybox).read_bytes(), 0o755)})
     out: dict[str, oci.Image] = {
         E2E + "busybox:1.29-2": img(["sh"], label="busybox"),
