@@ -38,6 +38,7 @@ when everything ran (whatever it found), 1 when a part could not run, 4 for usag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -92,18 +93,33 @@ def _pytest(args: list[str], report: Path, timeout: int) -> tuple[dict | None, f
 
 
 def run_ocitest(endpoints: list[str], out: Path) -> dict[str, dict]:
-    """ocitest's CRI suite on `endpoints` (runc handler): subject id -> {counts,
-    wall_seconds, "_outcomes": {test function: worst outcome}}."""
+    """ocitest's CRI suite on `endpoints` (runc handler), then `read_ocitest`."""
     args = ["suites/cri", "--runtime-handler", "runc", "-n", "2", "--gate", "none"]
     args += [a for e in endpoints for a in ("--cri-endpoint", e)]
-    doc, wall, tail = _pytest(args, out / "ocitest-cri", OCITEST_TIMEOUT)
-    if doc is None:
-        return {"error": f"ocitest's CRI suite wrote no results.json: {tail}"}
+    _doc, wall, tail = _pytest(args, out / "ocitest-cri", OCITEST_TIMEOUT)
+    with contextlib.suppress(OSError):
+        (out / "ocitest-cri" / "peers-run.json").write_text(
+            json.dumps({"wall_seconds": wall, "tail": tail})
+        )
+    return read_ocitest(out)
+
+
+def read_ocitest(out: Path) -> dict[str, dict]:
+    """OUT/ocitest-cri/results.json as subject id -> {counts, wall_seconds, "_outcomes":
+    {test function: worst outcome}}, or {"error": why}."""
+    try:
+        wall = json.loads((out / "ocitest-cri" / "peers-run.json").read_text())["wall_seconds"]
+        doc = json.loads((out / "ocitest-cri" / "results.json").read_text())
+    except (OSError, ValueError, KeyError) as exc:
+        return {"error": f"ocitest's CRI suite left no results in {out / 'ocitest-cri'}: {exc}"}
     rank = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 0, "failed": 3, "error": 3}
     per: dict[str, dict] = {}
     for r in doc["results"]:
-        d = per.setdefault(r["subject"], {"tests": 0, "passed": 0, "failed": 0, "skipped": 0,
-                                          "wall_seconds": wall, "_outcomes": {}})  # fmt: skip
+        d = per.setdefault(
+            r["subject"],
+            {"tests": 0, "passed": 0, "failed": 0, "skipped": 0, "wall_seconds": wall},
+        )
+        d.setdefault("_outcomes", {})
         d["tests"] += 1
         key = {"error": "failed", "xfailed": "skipped", "xpassed": "passed"}.get(
             r["outcome"], r["outcome"]
@@ -122,6 +138,11 @@ def run_ocitest_bench(endpoints: list[str], out: Path, samples: int) -> dict[str
     args += ["--bench-warmup", "3", "--bench-clients", "1"]
     args += [a for e in endpoints for a in ("--cri-endpoint", e)]
     _pytest(args, out / "ocitest-cri-bench", OCITEST_TIMEOUT)
+    return read_ocitest_bench(out)
+
+
+def read_ocitest_bench(out: Path) -> dict[str, dict]:
+    """OUT/ocitest-cri-bench/performance.json as subject -> operation -> samples (s)."""
     try:
         perf = json.loads((out / "ocitest-cri-bench" / "performance.json").read_text())
     except (OSError, ValueError):
@@ -199,23 +220,18 @@ def run_critest(endpoints: list[str], out: Path, samples: int, focus: str) -> di
             argv = [f"--ginkgo.junit-report={d / 'junit.xml'}"]
             argv += [f"--ginkgo.focus={focus}"] if focus else []
             rc, wall = _critest(binary, ep, argv, CRITEST_TIMEOUT, d / "critest.log")
-            try:
-                cases = parse_junit(d / "junit.xml")
-            except (OSError, ET.ParseError) as exc:
-                results[opt] = {"error": f"critest wrote no JUnit report (exit {rc}): {exc}"}
-                continue
-            statuses = [c["status"] for c in cases]
-            results[opt] = {"tests": len(cases), "passed": statuses.count("passed"),
-                            "failed": sum(s not in ("passed", "skipped", "pending") for s in statuses),
-                            "skipped": statuses.count("skipped") + statuses.count("pending"),
-                            "wall_seconds": wall, "exit_status": rc, "log": str(d / "critest.log"),
-                            "_cases": cases}  # fmt: skip
+            run: dict = {"exit_status": rc, "wall_seconds": wall}
+            (d / "run.json").write_text(json.dumps(run))
             if samples:
-                argv = ["-benchmark", f"-benchmarking-params-file={params}",
-                        f"-benchmarking-output-dir={d / 'benchmark'}"]  # fmt: skip
+                argv = [
+                    "-benchmark",
+                    f"-benchmarking-params-file={params}",
+                    f"-benchmarking-output-dir={d / 'benchmark'}",
+                ]
                 brc, bwall = _critest(binary, ep, argv, CRITEST_BENCH_TIMEOUT, d / "benchmark.log")
-                results[opt]["benchmark"] = {"exit_status": brc, "wall_seconds": bwall,
-                                             "_samples": bench_samples(d / "benchmark")}  # fmt: skip
+                run["benchmark"] = {"exit_status": brc, "wall_seconds": bwall}
+                (d / "run.json").write_text(json.dumps(run))
+            results[opt] = read_critest(out, opt)
     except Exception as exc:  # a service that did not start: said, the rest still written
         results["error"] = f"the CRI services did not start: {type(exc).__name__}: {str(exc)[:300]}"
     finally:
@@ -223,6 +239,31 @@ def run_critest(endpoints: list[str], out: Path, samples: int, focus: str) -> di
             cri_services.stop(target, services, work, state)
         sweep_run(target, run_id, ROOT_LAYOUT)
     return results
+
+
+def read_critest(out: Path, endpoint: str) -> dict:
+    """What critest left in OUT/critest-ENDPOINT/ (run.json, junit.xml, benchmark/):
+    counts, wall time, "_cases" and the benchmark's "_samples"; or {"error": why}."""
+    d = out / f"critest-{endpoint.replace(':', '-')}"
+    try:
+        run = json.loads((d / "run.json").read_text())
+        cases = parse_junit(d / "junit.xml")
+    except (OSError, ValueError, ET.ParseError) as exc:
+        return {"error": f"critest left no JUnit report in {d}: {exc}"}
+    statuses = [c["status"] for c in cases]
+    got = {
+        "tests": len(cases),
+        "passed": statuses.count("passed"),
+        "failed": sum(s not in ("passed", "skipped", "pending") for s in statuses),
+        "skipped": statuses.count("skipped") + statuses.count("pending"),
+        "wall_seconds": run["wall_seconds"],
+        "exit_status": run["exit_status"],
+        "log": str(d / "critest.log"),
+        "_cases": cases,
+    }
+    if "benchmark" in run:
+        got["benchmark"] = run["benchmark"] | {"_samples": bench_samples(d / "benchmark")}
+    return got
 
 
 #: critest's benchmark parameters (its own YAML keys): sample counts, one at a time
@@ -280,7 +321,15 @@ def _args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--bench-samples", type=int, default=DEFAULT_SAMPLES, metavar="N",
                    help="samples per benchmark operation, both tools (0: no benchmark)")  # fmt: skip
     p.add_argument("--focus", default="", metavar="REGEX", help="critest's ginkgo focus")
-    p.add_argument("--no-ocitest", action="store_true", help="critest alone (no comparison)")
+    p.add_argument(
+        "--no-ocitest", action="store_true", help="do not run ocitest's suite and benchmark"
+    )
+    p.add_argument("--no-critest", action="store_true", help="do not run critest")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="read what an earlier run left in --out instead of running what is not run",
+    )
     ns = p.parse_args(argv)
     known = ["embedded"] + ([f"embedded:{built_version()}"] if built_version() else [])
     ns.endpoints = ns.cri_endpoint or known
@@ -312,10 +361,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))  # finally-blocks stop the services
-    say(f"critest against {', '.join(ns.endpoints)} ...")
-    peer = run_critest(ns.endpoints, out, ns.bench_samples, ns.focus)
-    ours: dict = {}
-    ours_bench: dict = {}
+    peer: dict = {e: read_critest(out, e) for e in ns.endpoints} if ns.reuse else {}
+    if not ns.no_critest:
+        say(f"critest against {', '.join(ns.endpoints)} ...")
+        peer = run_critest(ns.endpoints, out, ns.bench_samples, ns.focus)
+    ours: dict = read_ocitest(out) if ns.reuse else {}
+    ours_bench: dict = read_ocitest_bench(out) if ns.reuse else {}
     if not ns.no_ocitest:
         if ns.bench_samples:
             say("ocitest's CRI benchmark ...")
