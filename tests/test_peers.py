@@ -250,3 +250,36 @@ def test_bad_peers_critest_arguments_are_one_line_usage_errors(args, needle, tmp
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_reuse_reads_what_a_run_left_and_a_missing_part_is_an_error(tmp_path):
+    d = tmp_path / "critest-embedded-2.4.2"
+    (d / "benchmark").mkdir(parents=True)
+    (d / "junit.xml").write_text(CRITEST_JUNIT)
+    (d / "run.json").write_text(
+        json.dumps(
+            {
+                "exit_status": 1,
+                "wall_seconds": 20.1,
+                "benchmark": {"exit_status": 0, "wall_seconds": 3.0},
+            }
+        )
+    )
+    data = {
+        "operationsNames": ["PullImage", "StatusImage", "RemoveImage"],
+        "datapoints": [{"operationsDurationsNs": [2e8, 1e6, 3e7]}],
+    }
+    (d / "benchmark" / "image_benchmark_data.json").write_text(json.dumps(data))
+    got = cri_peers.read_critest(tmp_path, "embedded:2.4.2")
+    assert (got["tests"], got["passed"], got["failed"], got["skipped"]) == (4, 1, 2, 1)
+    assert got["benchmark"]["_samples"]["PullImage"] == [0.2]
+    assert "no JUnit report" in cri_peers.read_critest(tmp_path, "embedded")["error"]
+    assert "left no results" in cri_peers.read_ocitest(tmp_path)["error"]
+    (tmp_path / "ocitest-cri").mkdir()
+    (tmp_path / "ocitest-cri" / "peers-run.json").write_text('{"wall_seconds": 9.5}')
+    results = [{"subject": "containerd-runc", "nodeid": f"suites/cri/test_exec.py::{fn}[containerd-runc]", "outcome": o}
+               for fn, o in (("test_a", "passed"), ("test_a", "failed"), ("test_b", "xfailed"))]  # fmt: skip
+    (tmp_path / "ocitest-cri" / "results.json").write_text(json.dumps({"results": results}))
+    ours = cri_peers.read_ocitest(tmp_path)["containerd-runc"]
+    assert (ours["tests"], ours["passed"], ours["failed"], ours["skipped"]) == (3, 1, 1, 1)
+    assert ours["_outcomes"] == {"test_a": "failed", "test_b": "xfailed"}
