@@ -49,11 +49,14 @@ GROUP = (
     "group-defined-in-image:x:50000:default-user\nnogroup:x:65534:\n"
 )
 #: a web server named nginx for `pidof nginx` (comm comes from the file run, argv[0]
-#: picks busybox's httpd applet); its pid in /var/run/nginx.pid, its page under /www
+#: picks busybox's httpd applet), its pid in /var/run/nginx.pid, its page under /www;
+#: the shell stays pid 1 with "nginx: master process" in its command line (critest
+#: waits for those words in /proc/1/cmdline)
 _NGINX = (
-    "mkdir -p /var/run; echo $$ > /var/run/nginx.pid; echo 'nginx: serving /www on :{port}'; "
-    "exec -a httpd /usr/sbin/nginx -f -v -p {port} -h /www"
+    "mkdir -p /var/run; echo 'nginx: serving /www on :{port}'; "
+    "(exec -a httpd /usr/sbin/nginx -f -v -p {port} -h /www) & echo $! > /var/run/nginx.pid; wait"
 )
+MASTER = "nginx: master process"
 _HTTPD = "echo 'httpd: serving /www on :80'; exec httpd -f -v -p 80 -h /www"
 #: prints the effective uid: a setuid-root program shows whether no_new_privs held
 _EUID_C = '#include <stdio.h>\n#include <unistd.h>\nint main(void){printf("Effective uid: %d\\n", (int)geteuid());return 0;}\n'
@@ -114,7 +117,7 @@ def critest_images(rootfs_dir: str, busybox: str = "/usr/bin/busybox") -> dict[s
         ),
         E2E + "httpd:2.4.39-4": img(["sh", "-c", _HTTPD], www, label="httpd"),
         STAGING + "hostnet-nginx-amd64": img(
-            ["sh", "-c", _NGINX.format(port=12003)], www, nginx_bin, label="hostnet-nginx"
+            ["sh", "-c", _NGINX.format(port=12003), MASTER], www, nginx_bin, label="hostnet-nginx"
         ),
         STAGING + "test-image-predefined-group": img(["sh"], user="1000", label="predefined-group"),
     }
