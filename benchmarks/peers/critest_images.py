@@ -113,7 +113,7 @@ def critest_images(rootfs_dir: str, busybox: str = "/usr/bin/busybox") -> dict[s
     out: dict[str, oci.Image] = {
         E2E + "busybox:1.29-2": img(["sh"], label="busybox"),
         E2E + "nginx:1.14-2": img(
-            ["sh", "-c", _NGINX.format(port=80)], www, nginx_bin, label="nginx"
+            ["sh", "-c", _NGINX.format(port=80), MASTER], www, nginx_bin, label="nginx"
         ),
         E2E + "httpd:2.4.39-4": img(["sh", "-c", _HTTPD], www, label="httpd"),
         STAGING + "hostnet-nginx-amd64": img(
