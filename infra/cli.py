@@ -19,6 +19,9 @@
                                      critest (cri-tools 1.37.0) suite and benchmark beside
                                      ocitest's CRI suite and benchmark, on the embedded
                                      containerds (runc handler): the same peers.json
+    ./ocitest peers runtime-tools [--runtime ID|PATH]... [--out DIR]
+                                     runtime-tools v0.9.0's validation programs (TAP)
+                                     against runc and runc-1.5.3: the same peers.json
     ./ocitest setup [--no-host-fixes] [--no-go]
     ./ocitest sweep                  remove what killed runs left behind
     ./ocitest cache clear            remove the images ocitest built and cached (VM images,
@@ -406,6 +409,8 @@ def cmd_peers(args: list[str]) -> int:
     module = "registry_peers"
     if args[:1] == ["critest"]:  # ./ocitest peers critest [...]: benchmarks/peers/cri_peers.py
         module, args = "cri_peers", args[1:]
+    elif args[:1] == ["runtime-tools"]:  # benchmarks/peers/runtime_tools.py
+        module, args = "runtime_tools", args[1:]
     return subprocess.run(
         [str(python), "-m", f"benchmarks.peers.{module}", *args],
         cwd=hostsetup.ROOT,

@@ -63,6 +63,11 @@ class GoBuild:
             whose go.mod has replace directives (which `go install ...@version` refuses).
         test_binary: the one package is a test binary (critest: its main is a _test.go
             file), built with `go test -c` in a copy of the module (implies in_module).
+        go_mod: for a module published without go.mod (runtime-tools v0.9.0, Godeps
+            only), a directory of this checkout holding the go.mod and go.sum of ours
+            that pin its dependencies; copied into the module's copy (in_module builds).
+            A package "DIR/..." builds every command below DIR (not checked by name).
+        keep: files of the module copied beside the binaries (data its programs read).
     """
 
     name: str
@@ -74,6 +79,8 @@ class GoBuild:
     subject: str = ""
     in_module: bool = False
     test_binary: bool = False
+    go_mod: str = ""
+    keep: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -89,7 +96,9 @@ class GoBuild:
     def binaries(self) -> tuple[str, ...]:
         """The file names `go install` writes (each package's last path element)."""
         return tuple(
-            (p.rsplit("/", 1)[-1] if p else self.module.rsplit("/", 1)[-1]) for p in self.packages
+            (p.rsplit("/", 1)[-1] if p else self.module.rsplit("/", 1)[-1])
+            for p in self.packages
+            if not p.endswith("/...")
         )
 
     def targets(self) -> list[str]:
@@ -139,6 +148,15 @@ BUILDS: dict[str, GoBuild] = {
             ("",),
         ),
         GoBuild("critest", "sigs.k8s.io/cri-tools", "v1.37.0", ("cmd/critest",), test_binary=True),
+        GoBuild(
+            "runtime-tools",
+            "github.com/opencontainers/runtime-tools",
+            "v0.9.0",
+            ("cmd/runtimetest", "validation/..."),
+            in_module=True,
+            go_mod="benchmarks/peers/runtime-tools",
+            keep=("rootfs-amd64.tar.gz",),
+        ),
     )
 }
 
@@ -387,6 +405,12 @@ def _go_build(b: GoBuild, tmp: Path, env: dict[str, str]) -> tuple[str, int]:
     for p in [tmp / "src", *(tmp / "src").rglob("*")]:
         if not p.is_symlink():
             p.chmod(0o755 if p.is_dir() else 0o644)
+    if b.go_mod:  # our pins for a module published without go.mod
+        for name in ("go.mod", "go.sum"):
+            shutil.copy(Path(__file__).resolve().parents[1] / b.go_mod / name, tmp / "src" / name)
+    for name in b.keep:
+        if (tmp / "src" / name).is_file():
+            shutil.copy(tmp / "src" / name, tmp / "bin" / name)
     pkgs = [f"./{p}" if p else "." for p in b.packages]
     if b.test_binary:  # one package: `go test -c` takes one -o file
         argv = ["go", "test", "-c", *tags, "-o", str(tmp / "bin" / b.binaries[0]), pkgs[0]]

@@ -283,3 +283,26 @@ def test_reuse_reads_what_a_run_left_and_a_missing_part_is_an_error(tmp_path):
     ours = cri_peers.read_ocitest(tmp_path)["containerd-runc"]
     assert (ours["tests"], ours["passed"], ours["failed"], ours["skipped"]) == (3, 1, 1, 1)
     assert ours["_outcomes"] == {"test_a": "failed", "test_b": "xfailed"}
+
+
+# lines 1-2 as runtime-tools v0.9.0's validation/delete printed them against runc 1.1.5
+# (2026-12-08); the third is TAP's skip directive
+RUNTIME_TOOLS_TAP = """TAP version 13
+ok 1 - `delete` operation MUST generate an error if it is not provided the container ID
+not ok 2 - attempting to `delete` a container that is not `stopped` MUST generate an error
+  ---
+  {
+    "reference": "https://github.com/opencontainers/runtime-spec/blob/v1.0.2/runtime.md#delete"
+  }
+  ...
+ok 3 - hugepage limits # SKIP the kernel has no hugetlb controller
+1..3
+"""
+
+
+def test_runtime_tools_tap_is_read_per_test():
+    from benchmarks.peers.runtime_tools import parse_tap
+
+    got = parse_tap(RUNTIME_TOOLS_TAP)
+    assert [c["status"] for c in got] == ["passed", "failed", "skipped"]
+    assert got[1]["test"].startswith("attempting to `delete` a container")
