@@ -92,10 +92,16 @@ def _pytest(args: list[str], report: Path, timeout: int) -> tuple[dict | None, f
         return None, wall, tail
 
 
+def _endpoint_args(endpoints: list[str]) -> list[str]:
+    """--cri-endpoint for pytest: it takes one value (the last), and `embedded` means
+    every embedded containerd (Debian's and the built one)."""
+    return ["--cri-endpoint", endpoints[0] if len(endpoints) == 1 else "embedded"]
+
+
 def run_ocitest(endpoints: list[str], out: Path) -> dict[str, dict]:
     """ocitest's CRI suite on `endpoints` (runc handler), then `read_ocitest`."""
     args = ["suites/cri", "--runtime-handler", "runc", "-n", "2", "--gate", "none"]
-    args += [a for e in endpoints for a in ("--cri-endpoint", e)]
+    args += _endpoint_args(endpoints)
     _doc, wall, tail = _pytest(args, out / "ocitest-cri", OCITEST_TIMEOUT)
     with contextlib.suppress(OSError):
         (out / "ocitest-cri" / "peers-run.json").write_text(
@@ -136,7 +142,7 @@ def run_ocitest_bench(endpoints: list[str], out: Path, samples: int) -> dict[str
     args = ["benchmarks/test_cri_bench.py", "-k", "lifecycle and not parallel or pull_image"]
     args += ["--runtime-handler", "runc", "-n", "0", "--bench-samples", str(samples)]
     args += ["--bench-warmup", "3", "--bench-clients", "1"]
-    args += [a for e in endpoints for a in ("--cri-endpoint", e)]
+    args += _endpoint_args(endpoints)
     _pytest(args, out / "ocitest-cri-bench", OCITEST_TIMEOUT)
     return read_ocitest_bench(out)
 
