@@ -106,8 +106,10 @@ def critest_images(rootfs_dir: str, busybox: str = "/usr/bin/busybox") -> dict[s
         return oci.make_image([base, *base_etc, *extra], cfg, labels={"ocitest-critest": label})
 
     # the busybox rootfs links every applet to /bin/busybox: critest masks /bin/ls (which
-    # must not mask the shell too) and runs `ipcs` (not a busybox-static applet)
-    tools = {"bin/ls": (Path(busybox).read_bytes(), 0o755)} | _with_libs("/usr/bin/ipcs")
+    # must not mask the shell too) and runs `ipcs` and `pgrep` (not busybox-static applets)
+    tools = {"bin/ls": (Path(busybox).read_bytes(), 0o755)}
+    for tool in ("/usr/bin/ipcs", "/usr/bin/pgrep"):  # util-linux's, procps's
+        tools |= _with_libs(tool)
     base_etc = [etc, oci.layer_from_files(tools)]
     nginx_bin = oci.layer_from_files({"usr/sbin/nginx": (Path(busybox).read_bytes(), 0o755)})
     out: dict[str, oci.Image] = {
