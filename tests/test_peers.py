@@ -306,3 +306,19 @@ def test_runtime_tools_tap_is_read_per_test():
     got = parse_tap(RUNTIME_TOOLS_TAP)
     assert [c["status"] for c in got] == ["passed", "failed", "skipped"]
     assert got[1]["test"].startswith("attempting to `delete` a container")
+
+
+@pytest.mark.parametrize(
+    ("message", "env"),
+    [
+        ("Expected\n    <string>: sh: pgrep: not found\nto be empty", True),
+        ('OCI runtime exec failed: exec: \\"ipcs\\": executable file not found in $PATH', True),
+        (
+            'command timed out: "sh -c while ! cat /proc/1/cmdline | grep \\"master process\\""',
+            True,
+        ),
+        ("rpc error: code = NotFound desc = an error occurred when try to find sandbox", False),
+    ],
+)
+def test_what_our_stand_in_images_lack_is_environment_not_a_finding(message, env):
+    assert bool(critest_results.environment("[sig-node] x", message)) is env
