@@ -202,6 +202,15 @@ def test_the_real_map_names_our_tests_for_critests_specs():
         "[sig-node] Container runtime should support starting container [Conformance]", rows
     )
     assert got == ["test_start_container_runs_it"]
+    # a row naming several specs ("MaskedPaths, ReadonlyPaths") by its distinctive words
+    got = critest_results.mapped_tests(
+        "[k8s.io] Security Context bucket runtime should support ReadonlyPaths", rows
+    )
+    assert got == ["test_masked_path_cannot_be_read", "test_readonly_path_cannot_be_written"]
+    assert (
+        critest_results.mapped_tests("[k8s.io] Widget runtime should support frobbing", rows)
+        is None
+    )
 
 
 def test_critest_benchmark_samples_become_our_figures_and_medians_side_by_side(tmp_path):

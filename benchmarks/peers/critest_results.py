@@ -80,7 +80,7 @@ def parse_map(text: str) -> list[tuple[str, list[str]]]:
         words = cells[0].replace("...", "").replace("…", "").strip(" :")
         if words.startswith("(ours only)"):
             continue
-        rows.append((words, re.findall(r"::(test_\w+(?:\[[^\]]*\])?)", cells[1])))
+        rows.append((words, re.findall(r"\b(test_\w+(?:\[[^\]]*\])?)(?!\.py|\w)", cells[1])))
     return rows
 
 
@@ -88,16 +88,31 @@ def _norm(s: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
 
 
+#: words too common in critest's names to tell its specs apart
+_COMMON = {"runtime", "should", "support", "with", "container", "containers", "the", "and",
+           "not", "yet", "tests", "when", "that", "for", "our", "none"}  # fmt: skip
+
+
 def mapped_tests(name: str, rows: list[tuple[str, list[str]]]) -> list[str] | None:
-    """Our tests for critest's test `name` (the longest map row whose words are in it),
-    [] for a row without a test of ours, None when no row matches."""
+    """Our tests for critest's test `name`: the longest map row whose words are in it;
+    else the row sharing most distinctive words with it (2 or more, or one of 8+
+    letters: a row such as "Privileged true / false" names several specs); [] for a row
+    without a test of ours, None when no row matches."""
     n = _norm(name)
     best = None
     for words, tests in rows:
         w = _norm(words)
         if w and w in n and (best is None or len(w) > len(best[0])):
             best = (w, tests)
-    return None if best is None else best[1]
+    if best is not None:
+        return best[1]
+    have = set(n.split())
+    scored = []
+    for words, tests in rows:
+        shared = {t for t in _norm(words).split() if t not in _COMMON and len(t) > 3} & have
+        if len(shared) >= 2 or any(len(t) >= 8 for t in shared):
+            scored.append((len(shared), sum(map(len, shared)), tests))
+    return max(scored, key=lambda x: x[:2])[2] if scored else None
 
 
 def environment(name: str, message: str) -> str:
