@@ -83,6 +83,9 @@ def _pytest(args: list[str], report: Path, timeout: int) -> tuple[dict | None, f
             cmd, cwd=root, capture_output=True, text=True, timeout=timeout, check=False
         )
         tail = " | ".join((res.stdout + res.stderr).strip().splitlines()[-3:])
+        with contextlib.suppress(OSError):  # what pytest said, beside its report
+            report.mkdir(parents=True, exist_ok=True)
+            (report.parent / f"{report.name}.log").write_text(res.stdout + res.stderr)
     except subprocess.TimeoutExpired:
         tail = f"timed out after {timeout} s"
     wall = round(time.monotonic() - started, 1)
