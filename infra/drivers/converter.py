@@ -1,10 +1,20 @@
 """The converter driver: one image converted to a runtime bundle by a converter subject
 (infra/kinds/converter.py), its config.json read back (image-spec conversion.md).
 
-`convert(subject, layout, ref, bundle)` runs `PROG unpack --image LAYOUT:REF BUNDLE`
-(umoci's command line; `--rootless` when not root) with a timeout, reads
-BUNDLE/config.json and removes BUNDLE (also on failure or timeout), so nothing a
-conversion wrote outlives the call. The command is one Evidence record.
+`convert(subject, layout, ref, bundle, ctr_base)` runs, for a umoci subject, `PROG unpack
+--image LAYOUT:REF BUNDLE` (`--rootless` when not root) and reads BUNDLE/config.json; for
+a ctr subject (`ctr_base`: the argv prefix that talks to its private containerd), with
+BUNDLE as scratch: `ctr images import --all-platforms --no-unpack` of the layout as a tar
+under a name of its own, `ctr run --platform P --snapshotter native --runtime
+io.containerd.ocitest-none.v1 IMAGE ID` (P: the image config's os/architecture/variant,
+as ctr needs it for an image not of the host's platform; containerd writes the
+container and its spec, resolving the user in the unpacked rootfs, then fails to start
+the task: no such runtime, so nothing runs), `ctr containers info --spec ID`, and
+removes the container (its snapshot) again (the image stays in that containerd until
+the kind stops it: infra/drivers/ctr_convert.py says why). Every command has a timeout;
+BUNDLE is removed also on failure or timeout, so nothing else a conversion wrote outlives the
+call. The conversion's command (`unpack`, `run`) is the Evidence record; a ctr record
+notes the other commands.
 """
 
 from __future__ import annotations
@@ -46,10 +56,22 @@ class Conversion:
 
 
 def convert(
-    subject: Subject, layout: Path, ref: str, bundle: Path, timeout: int = CONVERT_TIMEOUT
+    subject: Subject,
+    layout: Path,
+    ref: str,
+    bundle: Path,
+    ctr_base: list[str] | None = None,
+    ctr_why: str = "",
+    timeout: int = CONVERT_TIMEOUT,
 ) -> Conversion:
     """Convert image `ref` of the layout directory `layout` into the new directory
-    `bundle` (its parent exists) with `subject`; `bundle` is gone when this returns."""
+    `bundle` (its parent exists) with `subject`; `bundle` is gone when this returns.
+    `ctr_base`: for a ctr subject, the argv prefix that reaches its containerd (None:
+    the conversion is an error naming `ctr_why`, why there is none)."""
+    if subject.name == "ctr":
+        from infra.drivers.ctr_convert import convert_ctr
+
+        return convert_ctr(ctr_base, ctr_why, layout, ref, bundle, timeout)
     argv = [subject.path, "unpack"]
     if os.geteuid() != 0:
         argv.append("--rootless")

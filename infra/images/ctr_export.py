@@ -22,7 +22,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from infra.images.layouts import LayoutError, run_tool, unpack_tar
+from infra.images.layouts import LayoutError, run_tool, tool_version, unpack_tar
 from infra.services import ServiceError, spawn, stop_pid, wait_until
 
 #: the name the reference image gets in the private containerd (.invalid: never pulled)
@@ -40,6 +40,30 @@ disabled_plugins = [
   "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.blockfile",
   "io.containerd.snapshotter.v1.erofs", "io.containerd.nri.v1.nri",
   "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp",
+]
+
+[grpc]
+  address = "{state}/containerd.sock"
+
+[ttrpc]
+  address = "{state}/containerd.sock.ttrpc"
+
+[debug]
+  level = "warn"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{root}/opt"
+"""
+#: the same for a containerd 1.x (config version 2; plugin ids of 1.6; names a 1.6 does
+#: not have are ignored)
+_CONFIG_V2 = """version = 2
+root = "{root}"
+state = "{state}/state"
+disabled_plugins = [
+  "io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.internal.v1.tracing",
+  "io.containerd.tracing.processor.v1.otlp",
 ]
 
 [grpc]
@@ -108,7 +132,8 @@ def start_daemon(ctr: str, work: str, state: str) -> tuple[int, list[str]]:
     for d in (work, state):
         os.makedirs(d, exist_ok=True)
     socket = f"{state}/containerd.sock"
-    Path(work, "config.toml").write_text(_CONFIG.format(root=f"{work}/root", state=state))
+    template = _CONFIG if _major(containerd) >= 2 else _CONFIG_V2
+    Path(work, "config.toml").write_text(template.format(root=f"{work}/root", state=state))
     try:
         pid = spawn(
             open_target("local"),
@@ -144,6 +169,12 @@ def stop(work: str, state: str, pid: int = 0) -> None:
             stop_pid(open_target("local"), pid, grace=10)
     for d in (work, state):
         shutil.rmtree(d, ignore_errors=True)
+
+
+def _major(containerd: str) -> int:
+    """The major version of `containerd --version` (2 when it cannot be read)."""
+    version, _ = tool_version(containerd)
+    return int(version.split(".")[0]) if version else 2
 
 
 def _answers(base: list[str]) -> bool:

@@ -8,8 +8,9 @@ run and `layout_dir` finds it. A subject whose layout could not be made ends eac
 tests as `error` with the reason (the tool's command and output).
 
 `converted` (conversion.md) converts one of conversion_data.py's images with the
-converter under test (`converter_subject`, infra/kinds/converter.py) once per process and
-subject, and adds the conversion's evidence to each test that asks for it.
+converter under test (`converter_subject`, infra/kinds/converter.py; a ctr subject
+through the containerd the kind started for it) once per process and subject, and adds
+the conversion's evidence to each test that asks for it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from infra.drivers.converter import Conversion, convert
 from infra.drivers.registry import RegistryClient
 from infra.evidence import EvidenceLog
 from infra.kinds.converter import conversions_dir
+from infra.kinds.converter import daemon as converter_daemon
 from infra.kinds.layout import LayoutError, layout_dir
 from infra.kinds.registry import access as registry_access
 from infra.outcomes import unsupported
@@ -209,7 +211,10 @@ def conversion_dir(ocitest_run: RunContext):
 
 @pytest.fixture
 def converted(
-    converter_subject: Subject, conversion_dir: Path, evidence: EvidenceLog
+    converter_subject: Subject,
+    conversion_dir: Path,
+    evidence: EvidenceLog,
+    ocitest_run: RunContext,
 ) -> Callable[[str], Conversion]:
     """converted(image name) -> the Conversion of that image of conversion_data.IMAGES
     by the converter under test (made once per process; its evidence is added to the
@@ -223,7 +228,14 @@ def converted(
             if not layout.exists():
                 conversion_data.write(layout, conversion_data.IMAGES[name])
             bundle = conversion_dir / f"bundle-{converter_subject.id}-{name}"
-            _CONVERTED[key] = convert(converter_subject, layout, conversion_data.REF, bundle)
+            base, why = (
+                converter_daemon(ocitest_run, converter_subject)
+                if converter_subject.name == "ctr"
+                else (None, "")
+            )
+            _CONVERTED[key] = convert(
+                converter_subject, layout, conversion_data.REF, bundle, base, why
+            )
         conv = _CONVERTED[key]
         evidence.add(conv.evidence)
         return conv

@@ -2,7 +2,8 @@
 
 Each `Image` is one image config (plus optional manifest and index annotations) over one
 tiny layer holding /etc/passwd and /etc/group, so that user and group names resolve in
-the container's context. `write(dest, image)` writes it as an OCI image layout with the
+the container's context, and /etc/ocitest-image (the image's name: no two images share
+a layer). `write(dest, image)` writes it as an OCI image layout with the
 ref name REF (deterministic bytes: same image, same digests). `IMAGES` maps a name to its
 image; the tests (test_conversion.py) convert one by name and judge the runtime config.
 
@@ -42,8 +43,11 @@ PLATFORM = {
     "os": "linux",
     "variant": "v8",
     "os.version": "6.1.0",
-    "os.features": ["ocitest-a", "ocitest-b"],
 }
+#: os.features of the images whose implicit annotations are judged (annotations,
+#: labels-override) only: features are mandatory (config.md), and containerd 2.x refuses
+#: to unpack an image whose features its snapshotter lacks, so the other images carry none
+OS_FEATURES = ["ocitest-a", "ocitest-b"]
 CREATED = "2024-01-02T03:04:05Z"
 AUTHOR = "ocitest <ocitest@example.org>"
 #: implicit annotation key -> image config field it comes from (conversion.md)
@@ -69,18 +73,21 @@ class Image:
         config: the `config` object of the image config (Entrypoint, Cmd, Env, User, ...).
         manifest_annotations: annotations of its manifest.
         index_annotations: annotations of the layout's index.json.
+        os_features: the image config has os.features OS_FEATURES.
     """
 
     name: str
     config: dict
     manifest_annotations: dict = field(default_factory=dict)
     index_annotations: dict = field(default_factory=dict)
+    os_features: bool = False
 
     def image_config(self) -> dict:
         """The whole image config document."""
         layer = self._layer_tar()
         return {
             **PLATFORM,
+            **({"os.features": OS_FEATURES} if self.os_features else {}),
             "created": CREATED,
             "author": AUTHOR,
             "config": self.config,
@@ -94,6 +101,10 @@ class Image:
                 ref.Entry("etc/", "dir", mode=0o755),
                 ref.Entry("etc/passwd", data=PASSWD.encode()),
                 ref.Entry("etc/group", data=GROUP.encode()),
+                # the image's name: a layer (and a containerd snapshot) of its own, so
+                # whether containerd checks a platform at unpack never depends on which
+                # image unpacked a shared layer first
+                ref.Entry("etc/ocitest-image", data=self.name.encode()),
                 ref.Entry("home/", "dir", mode=0o755),
                 ref.Entry("srv/", "dir", mode=0o755),
                 ref.Entry("srv/app/", "dir", mode=0o755),
@@ -198,6 +209,7 @@ IMAGES: dict[str, Image] = {
             {"Cmd": CMD, "Labels": LABELS, "StopSignal": STOP_SIGNAL, "ExposedPorts": EXPOSED},
             manifest_annotations={MANIFEST_ONLY: "manifest", CONTESTED: "manifest"},
             index_annotations={INDEX_ONLY: "index", CONTESTED: "index"},
+            os_features=True,
         ),
         _image(
             "labels-override",
@@ -209,6 +221,7 @@ IMAGES: dict[str, Image] = {
             },
             manifest_annotations={CONTESTED: "manifest"},
             index_annotations={CONTESTED: "index"},
+            os_features=True,
         ),
         _image("volumes", {"Cmd": CMD, "Volumes": VOLUMES}),
     )
@@ -223,5 +236,5 @@ def implicit_value(key: str) -> str:
         return STOP_SIGNAL
     if field_ in ("created", "author"):
         return CREATED if field_ == "created" else AUTHOR
-    value = PLATFORM[field_]
+    value = OS_FEATURES if field_ == "os.features" else PLATFORM[field_]
     return ",".join(value) if isinstance(value, list) else value
