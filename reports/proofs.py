@@ -5,7 +5,7 @@ shipped with the product, so a user's report shows the same proofs as ours witho
 loading any mutant. Shape (schema_version 1):
 
     {"schema_version": 1, "generated": "<ISO 8601 time>",
-     "mutants": {"<mutant name>": {"kind": "runtime" | "cri", "base": "runc",
+     "mutants": {"<mutant name>": {"kind": "runtime" | "cri" | ..., "base": "runc",
                                    "requirements": ["<catalogue id>", ...],
                                    "caught_by": ["test_x.py::test_y", ...],
                                    "violated": ["<catalogue id>", ...],

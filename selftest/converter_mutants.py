@@ -5,13 +5,17 @@ point, `--converter DIR/mutant-NAME`).
 A mutant names the tests it must fail beyond what its base (umoci on PATH, Debian's
 0.4.7) fails: "test_conversion.py::test_function[case]" without the subject id, and the
 requirement ids those tests check. tests/test_converter_mutants.py checks that exactly
-those fail and that the failures name those ids. Standard library only.
+those fail and that the failures name those ids. Each is also in selftest/declare.py's
+registry (kind "converter", key converter-NAME), so its self-test result counts in the
+mutation score. Standard library only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from selftest.declare import Mutant, register
 
 #: the suite module every converter mutant is judged with
 MODULE = "test_conversion.py"
@@ -38,6 +42,8 @@ class ConverterMutant:
 
 
 MUTANTS: dict[str, ConverterMutant] = {}
+#: the converter every mutant wraps (its subject: umoci-unpack-0.4.7)
+BASE = "umoci"
 
 
 class Refused(Exception):
@@ -54,7 +60,7 @@ def mutant(name: str, *, breaks: str, fails: list[str], requirements: list[str],
     only after umoci failed (it may raise Accepted)."""
 
     def deco(fn):
-        MUTANTS[name] = ConverterMutant(
+        m = ConverterMutant(
             name,
             breaks,
             tuple(f"{MODULE}::{t}" for t in fails),
@@ -62,6 +68,9 @@ def mutant(name: str, *, breaks: str, fails: list[str], requirements: list[str],
             fn,
             on_failure,
         )
+        MUTANTS[name] = m
+        how = "on-failure" if on_failure else "edit"
+        register(Mutant("converter", name, how, m.breaks, m.fails, m.requirements, base=BASE))
         return fn
 
     return deco

@@ -35,6 +35,13 @@ decorate says how the behaviour is broken:
   with `request=True` on edit(exchange) -> None before it goes upstream (setting a
   status there answers without going upstream). Its `fails` name test functions
   ("test_registry_pull.py::test_name", any parametrization).
+- converter (suites/oci_image/test_conversion.py; a wrapper of `umoci unpack` that edits
+  the config.json it wrote, converter_mutant.py, `--converter DIR/mutant-NAME`):
+  `converter_mutants.mutant(...)` on edit(runtime config, image) -> None.
+- image-tool (the layout tests of suites/oci_image; a wrapper of `skopeo copy` or of the
+  built containerd's `ctr images export` that damages the layout written,
+  image_tool_mutant.py, `--image-tool DIR/mutant-NAME[/ctr]`):
+  `image_tool_mutants.mutant(...)` on damage(layout) -> None.
 
 Declarations live in the modules of `AREAS` (add a new module there). Standard library
 only: runtime_mutant.py imports the runtime areas under the system python with -I.
@@ -76,9 +83,20 @@ AREAS: dict[str, tuple[str, ...]] = {
         "registry_edge_mutants",
     ),
     "corpus": ("corpus_cases",),
+    "converter": ("converter_mutants",),
+    "image-tool": ("image_tool_mutants",),
 }
 #: kind -> the suite directory (under suites/) its mutants run against
-SUITES = {"runtime": "oci_runtime", "cri": "cri", "registry": "oci_image", "corpus": "oci_image"}
+SUITES = {
+    "runtime": "oci_runtime",
+    "cri": "cri",
+    "registry": "oci_image",
+    "corpus": "oci_image",
+    "converter": "oci_image",
+    "image-tool": "oci_image",
+}
+#: the kinds whose registry key is KIND-NAME
+PREFIXED = ("cri", "registry", "corpus", "converter", "image-tool")
 
 
 @dataclass(frozen=True)
@@ -107,8 +125,9 @@ class Mutant:
     """One declared mutant (see the module doc for the fields' meaning).
 
     Attributes:
-        kind: "runtime", "cri", "registry" or "corpus" (a broken layout of the image
-            corpus, selftest/corpus_cases.py: `how` "layout", `fails` measured, not declared).
+        kind: "runtime", "cri", "registry", "converter", "image-tool" or "corpus" (a
+            broken layout of the image corpus, selftest/corpus_cases.py: `how` "layout",
+            `fails` measured, not declared).
         name: the mutant's name; the runtime subject is "mutant-KEY", the CRI endpoint
             "mutant:NAME" (subjects "mutant-NAME-HANDLER"), the registry
             "mutant:NAME" (subject "mutant-NAME").
@@ -139,9 +158,9 @@ class Mutant:
     @property
     def key(self) -> str:
         """The registry key: NAME (runc-based runtime mutants), BASE-NAME (other bases),
-        cri-NAME (CRI mutants), registry-NAME (registry mutants). Also the mutant's name
-        in reports/proofs.json."""
-        if self.kind in ("cri", "registry", "corpus"):
+        KIND-NAME (cri, registry, corpus, converter and image-tool mutants). Also the
+        mutant's name in reports/proofs.json."""
+        if self.kind in PREFIXED:
             return f"{self.kind}-{self.name}"
         return self.name if self.base == "runc" else f"{self.base}-{self.name}"
 
@@ -334,8 +353,7 @@ def register(m: Mutant) -> Mutant:
 
 
 def load(kind: str) -> dict[str, Mutant]:
-    """Import the declaring modules of `kind` ("runtime", "cri" or "registry"); its
-    mutants, by key.
+    """Import the declaring modules of `kind` (a key of AREAS); its mutants, by key.
     Raises ValueError for a mutant declared twice or a claiming mutant without the
     claims mutant of its version."""
     for module in AREAS[kind]:

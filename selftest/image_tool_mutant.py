@@ -6,7 +6,10 @@ Invoked as mutant-NAME (a symlink to this file made by `write`), it runs the rea
 `skopeo` ($OCITEST_IMAGE_TOOL_BASE, else skopeo on PATH) with its own arguments and,
 after a successful `copy ... oci:DEST[:REF]`, applies mutant NAME's damage
 (image_tool_mutants.py) to the layout DEST. Other commands (`--version`) go to skopeo
-unchanged. To try one by hand: `python3 -m selftest.image_tool_mutant /tmp/im`, then
+unchanged. A ctr mutant is invoked as mutant-NAME/ctr, beside a `containerd` symlink to
+the real containerd (the layout kind starts that one); it runs the real ctr beside that
+containerd and, after a successful `images export ... ARCHIVE ...`, unpacks ARCHIVE,
+applies the damage and packs it again. To try one by hand: `python3 -m selftest.image_tool_mutant /tmp/im`, then
 `./ocitest run suites/oci_image -k "not registry and not conversion"
 --image-tool /tmp/im/mutant-no-oci-layout`. Standard library only.
 """
@@ -17,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 # run as a script (python3 -I): make the checkout importable for the declarations
@@ -31,11 +35,49 @@ SCRIPT = Path(__file__).resolve()
 BASE_TIMEOUT = 100
 
 
-def write(directory: str | Path) -> dict[str, str]:
-    """Create `directory` and an entry point mutant-NAME per image-tool mutant
-    (idempotent, atomic per link); NAME -> executable path. Raises OSError."""
+def write(directory: str | Path, containerd: str = "") -> dict[str, str]:
+    """Create `directory` and an entry point mutant-NAME per image-tool mutant, for a
+    ctr mutant mutant-NAME/ctr beside a `containerd` symlink to `containerd` (none made
+    without it) (idempotent, atomic per link); NAME -> executable path. Raises OSError."""
     out = Path(directory)
-    return link_entry_points({n: out / f"mutant-{n}" for n in MUTANTS}, SCRIPT)
+    links = {n: out / f"mutant-{n}" for n, m in MUTANTS.items() if m.base != "ctr"}
+    if containerd:
+        for n, m in MUTANTS.items():
+            if m.base == "ctr":
+                links[n] = out / f"mutant-{n}" / "ctr"
+                beside = links[n].with_name("containerd")
+                beside.parent.mkdir(parents=True, exist_ok=True)
+                if not beside.is_symlink():
+                    beside.symlink_to(containerd)
+    return link_entry_points(links, SCRIPT)
+
+
+def _archive(args: list[str]) -> Path | None:
+    """The archive of `images export [FLAGS] ARCHIVE REF...` (the first operand)."""
+    if "export" not in args:
+        return None
+    operands = [a for a in args[args.index("export") + 1 :] if not a.startswith("-")]
+    return Path(operands[0]) if operands else None
+
+
+def _damage_archive(name: str, archive: Path) -> None:
+    """Unpack `archive`, apply mutant `name`'s damage, pack it again (same path)."""
+    work = archive.with_name(archive.name + ".mutant")
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            for m in members:  # the system python (3.11.2) has no extraction filters
+                parts = Path(m.name).parts
+                if m.name.startswith("/") or ".." in parts or not (m.isfile() or m.isdir()):
+                    raise ValueError(f"{archive}: unexpected member {m.name!r}")
+            tar.extractall(work, members=members)
+        MUTANTS[name].damage(Layout(work))
+        with tarfile.open(archive, "w") as tar:
+            for entry in sorted(work.iterdir()):
+                tar.add(entry, arcname=entry.name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _dest(args: list[str]) -> Path | None:
@@ -46,10 +88,17 @@ def _dest(args: list[str]) -> Path | None:
 
 
 def main() -> int:
-    name = os.path.basename(sys.argv[0]).removeprefix("mutant-")
-    base = os.environ.get("OCITEST_IMAGE_TOOL_BASE") or shutil.which("skopeo")
-    if name not in MUTANTS or not base:
-        sys.stderr.write(f"image_tool_mutant: unknown mutant {name!r} or no skopeo\n")
+    entry = os.path.abspath(sys.argv[0])
+    ctr = os.path.basename(entry) == "ctr"
+    if ctr:  # mutant-NAME/ctr: the real ctr is the one beside the real containerd
+        name = os.path.basename(os.path.dirname(entry)).removeprefix("mutant-")
+        real = os.path.realpath(os.path.join(os.path.dirname(entry), "containerd"))
+        base = os.path.join(os.path.dirname(real), "ctr")
+    else:
+        name = os.path.basename(entry).removeprefix("mutant-")
+        base = os.environ.get("OCITEST_IMAGE_TOOL_BASE") or shutil.which("skopeo")
+    if name not in MUTANTS or not base or (MUTANTS[name].base == "ctr") != ctr:
+        sys.stderr.write(f"image_tool_mutant: unknown mutant {name!r} or no base tool\n")
         return 2
     args = sys.argv[1:]
     try:
@@ -57,6 +106,16 @@ def main() -> int:
     except subprocess.TimeoutExpired:
         sys.stderr.write(f"image_tool_mutant: {base} took over {BASE_TIMEOUT} s\n")
         return 124
+    if ctr:
+        archive = _archive(args)
+        if rc != 0 or archive is None:
+            return rc
+        try:
+            _damage_archive(name, archive)
+        except (OSError, LookupError, ValueError, tarfile.TarError) as exc:
+            sys.stderr.write(f"image_tool_mutant {name}: the damage failed: {exc}\n")
+            return 3
+        return 0
     dest = _dest(args)
     if rc != 0 or dest is None:
         return rc

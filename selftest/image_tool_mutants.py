@@ -1,11 +1,15 @@
-"""Image-tool mutants: each wraps a real `skopeo copy` and damages the layout it wrote in
-one way (image-layout.md, descriptor.md, manifest.md, config.md); image_tool_mutant.py is
-the entry point, a layout subject through `--image-tool DIR/mutant-NAME`.
+"""Image-tool mutants: each wraps a real `skopeo copy` (or, with base "ctr", the `ctr
+images export` of the containerd setup built) and damages the layout it wrote in one way
+(image-layout.md, descriptor.md, manifest.md, config.md); image_tool_mutant.py is the
+entry point, a layout subject through `--image-tool DIR/mutant-NAME` (a ctr mutant:
+`--image-tool DIR/mutant-NAME/ctr`, its containerd beside it).
 
 A mutant names the tests it must fail beyond what its base (skopeo on PATH, Debian's
-1.9.3) fails: "test_FILE.py::test_function" without the subject id, and the requirement
-ids those tests check. tests/test_image_tool_mutants.py checks that exactly those fail
-and that the failures name those ids. Standard library only.
+1.9.3; ctr 2.4.2 for a ctr mutant) fails: "test_FILE.py::test_function" without the
+subject id, and the requirement ids those tests check. tests/test_image_tool_mutants.py checks that exactly those fail
+and that the failures name those ids. Each is also in selftest/declare.py's registry
+(kind "image-tool", key image-tool-NAME), so its self-test result counts in the mutation
+score. Standard library only.
 
 A damage edits the layout in place through `Layout`: `swap` writes a changed JSON
 document as a new blob and points every descriptor of the old one (index.json, indexes,
@@ -20,6 +24,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from selftest.declare import Mutant, register
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 INDEX = "application/vnd.oci.image.index.v1+json"
@@ -104,17 +110,23 @@ class ImageToolMutant:
     fails: tuple[str, ...]
     requirements: tuple[str, ...]
     damage: Callable[[Layout], None]
+    base: str = "skopeo"
 
 
 MUTANTS: dict[str, ImageToolMutant] = {}
 
 
-def mutant(name: str, *, breaks: str, fails: list[str], requirements: list[str]):
+def mutant(
+    name: str, *, breaks: str, fails: list[str], requirements: list[str], base: str = "skopeo"
+):
     """Declare the decorated damage(layout) -> None as mutant `name`; run on the layout
-    of a successful `skopeo copy`."""
+    of a successful `skopeo copy` (base "ctr": of a successful `ctr images export`,
+    unpacked from its archive and packed again)."""
 
     def deco(fn):
-        MUTANTS[name] = ImageToolMutant(name, breaks, tuple(fails), tuple(requirements), fn)
+        m = ImageToolMutant(name, breaks, tuple(fails), tuple(requirements), fn, base)
+        MUTANTS[name] = m
+        register(Mutant("image-tool", name, "damage", breaks, m.fails, m.requirements, base=base))
         return fn
 
     return deco
@@ -221,4 +233,18 @@ def _(layout: Layout) -> None:
     wrong = "sha256:" + hashlib.sha256(data + b"\n").hexdigest()
     layout.path(wrong).write_bytes(data)
     desc["digest"] = wrong
+    (layout.root / "index.json").write_text(json.dumps(index))
+
+
+# -- mutants of `ctr images export` (containerd 2.4.2) ------------------------------------
+@mutant(
+    "ctr-index-json-wrong-size",
+    breaks="index.json's descriptor of the exported image gives its index's size plus one",
+    fails=["test_descriptor.py::test_size_matches_content"],
+    requirements=["image.descriptor.size-matches-content"],
+    base="ctr",
+)
+def _(layout: Layout) -> None:
+    index = layout.index_json()
+    index["manifests"][0]["size"] += 1
     (layout.root / "index.json").write_text(json.dumps(index))

@@ -2,7 +2,7 @@
 violates and the tests that caught it in the last self-test run that ran it.
 
     {"schema_version": 1, "generated": "2025-01-01T00:00:00+00:00",
-     "mutants": {"<registry key>": {"kind": "runtime"|"cri", "base": "runc",
+     "mutants": {"<registry key>": {"kind": "runtime"|"cri"|..., "base": "runc",
                  "requirements": [ids], "caught_by": ["test_x.py::test_y[param]"],
                  "violated": [ids], "caught": true}}}
 

@@ -1,7 +1,8 @@
 """The mutant registry: every declared mutant, of every kind, in one dict.
 
 Each mutant breaks one behaviour and names the tests it must fail (see declare.py).
-tests/test_mutants.py, tests/test_cri_mutants.py and tests/test_registry_mutants.py run the suites against them and
+tests/test_mutants.py, tests/test_cri_mutants.py, tests/test_registry_mutants.py,
+tests/test_converter_mutants.py and tests/test_image_tool_mutants.py run the suites against them and
 check that exactly those tests fail; proofs.py turns their results into
 reports/proofs.json, which the report reads.
 """
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 from selftest.declare import Mutant, load
 
-#: registry key -> mutant, every kind (runtime keys: NAME or BASE-NAME; CRI: cri-NAME;
-#: registry: registry-NAME; corpus: corpus-NAME)
+#: registry key -> mutant, every kind (runtime keys: NAME or BASE-NAME; the others:
+#: KIND-NAME, e.g. cri-NAME, corpus-NAME, image-tool-NAME)
 REGISTRY: dict[str, Mutant] = {
     **load("runtime"),
     **load("cri"),
     **load("registry"),
     **load("corpus"),
+    **load("converter"),
+    **load("image-tool"),
 }
 #: registry key -> runtime mutant (suites/oci_runtime; entry point mutant-KEY, see executables.py)
 MUTANTS: dict[str, Mutant] = {k: m for k, m in REGISTRY.items() if m.kind == "runtime"}
@@ -24,6 +27,14 @@ MUTANTS: dict[str, Mutant] = {k: m for k, m in REGISTRY.items() if m.kind == "ru
 CRI_MUTANTS: dict[str, Mutant] = {m.name: m for m in REGISTRY.values() if m.kind == "cri"}
 #: name -> registry mutant (suites/oci_image/test_registry_*.py; `--registry mutant:NAME`)
 REGISTRY_MUTANTS: dict[str, Mutant] = {m.name: m for m in REGISTRY.values() if m.kind == "registry"}
+#: name -> converter mutant (suites/oci_image/test_conversion.py; `--converter DIR/mutant-NAME`)
+CONVERTER_MUTANTS: dict[str, Mutant] = {
+    m.name: m for m in REGISTRY.values() if m.kind == "converter"
+}
+#: name -> image-tool mutant (the layout tests; `--image-tool DIR/mutant-NAME[/ctr]`)
+IMAGE_TOOL_MUTANTS: dict[str, Mutant] = {
+    m.name: m for m in REGISTRY.values() if m.kind == "image-tool"
+}
 
 
 def declared_proofs() -> dict[str, list[str]]:

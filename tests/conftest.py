@@ -182,17 +182,18 @@ def run_demo_suite(
     )
 
 
-def assert_fails_exactly(run, base: str, name: str, mutant, what: str) -> None:
-    """Mutant `name` (subject mutant-NAME of `run`) fails exactly its declared tests beyond
-    the failures of subject `base`, and those failures name exactly its declared
-    requirement ids; `what` names the mutant kind in the messages."""
-    new = run.failing(f"mutant-{name}") - run.failing(base)
+def assert_fails_exactly(run, base: str, name: str, mutant, what: str, subject: str = "") -> None:
+    """Mutant `name` (subject `subject` of `run`, default mutant-NAME) fails exactly its
+    declared tests beyond the failures of subject `base`, and those failures name exactly
+    its declared requirement ids; `what` names the mutant kind in the messages."""
+    subject = subject or f"mutant-{name}"
+    new = run.failing(subject) - run.failing(base)
     assert new == set(mutant.fails), (
         f"{what} mutant {name} ({mutant.breaks}):\n"
         f"  fails but should not: {sorted(new - set(mutant.fails))}\n"
         f"  should fail but does not: {sorted(set(mutant.fails) - new)}"
     )
-    named = run.violated(new, f"mutant-{name}")
+    named = run.violated(new, subject)
     assert named == set(mutant.requirements), (
         f"{what} mutant {name}: its failures name {sorted(named)}, "
         f"declared {sorted(mutant.requirements)}"

@@ -2,7 +2,8 @@
 `umoci unpack` plus one broken rule of conversion.md) fails exactly the tests declared for
 it beyond what its base, Debian's umoci, fails; the failures name the declared
 requirement ids; nothing leaks. One inner run judges the base and every mutant side by
-side (one `--converter` each)."""
+side (one `--converter` each). Each result is recorded for reports/proofs.json (kind
+"converter")."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import shutil
 
 import pytest
 
-from selftest import converter_mutant
+from selftest import converter_mutant, proofs
 from selftest.converter_mutants import MODULE, MUTANTS
+from selftest.registry import CONVERTER_MUTANTS
 from tests.conftest import ROOT, assert_fails_exactly, shared_dir, shared_run
 
 SUITE = f"suites/oci_image/{MODULE}"
@@ -36,6 +38,8 @@ def converter_run(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_converter_mutant_fails_exactly_its_tests(name, converter_run):
     run, base = converter_run
+    new = run.failing(f"mutant-{name}") - run.failing(base)
+    proofs.record(CONVERTER_MUTANTS[name], new, violated=run.violated(new, f"mutant-{name}"))
     assert_fails_exactly(run, base, name, MUTANTS[name], "converter")
 
 

@@ -8,15 +8,30 @@ import subprocess
 import sys
 
 from selftest import proofs
-from selftest.registry import CRI_MUTANTS, MUTANTS, REGISTRY, REGISTRY_MUTANTS
+from selftest.registry import (
+    CONVERTER_MUTANTS,
+    CRI_MUTANTS,
+    IMAGE_TOOL_MUTANTS,
+    MUTANTS,
+    REGISTRY,
+    REGISTRY_MUTANTS,
+)
 from suites.oci_image.corpus import all_cases
 from tests.conftest import ROOT
 
 
 def test_the_registry_holds_every_mutant_once():
     corpus = {k: m for k, m in REGISTRY.items() if m.kind == "corpus"}
-    assert len(REGISTRY) == len(MUTANTS) + len(CRI_MUTANTS) + len(REGISTRY_MUTANTS) + len(corpus)
-    assert {m.kind for m in REGISTRY.values()} == {"runtime", "cri", "registry", "corpus"}
+    kinds = (MUTANTS, CRI_MUTANTS, REGISTRY_MUTANTS, CONVERTER_MUTANTS, IMAGE_TOOL_MUTANTS)
+    assert len(REGISTRY) == sum(len(k) for k in kinds) + len(corpus)
+    assert {m.kind for m in REGISTRY.values()} == {
+        "runtime",
+        "cri",
+        "registry",
+        "corpus",
+        "converter",
+        "image-tool",
+    }
     for key, m in REGISTRY.items():
         # a corpus case's failing tests are measured (tests/test_image_corpus.py)
         assert m.key == key and m.breaks and m.requirements, key

@@ -538,6 +538,16 @@ def test_the_same_converter_or_image_tool_twice_is_a_usage_error(tmp_path, args,
     assert_one_line_usage_error(pytest_usage(*args, report_dir=str(tmp_path / "r")), needle)
 
 
+def test_a_ctr_converter_without_its_containerd_is_a_usage_error(tmp_path):
+    # a program named ctr speaks ctr's command line and needs the containerd beside it
+    ctr = tmp_path / "bin" / "ctr"
+    ctr.parent.mkdir()
+    ctr.write_text("#!/bin/sh\necho 'ctr github.com/containerd/containerd 1.6.20'\n")
+    ctr.chmod(0o755)
+    res = pytest_usage("--converter", str(ctr), report_dir=str(tmp_path / "r"))
+    assert_one_line_usage_error(res, f"--converter {ctr}: no containerd beside {ctr}")
+
+
 @pytest.mark.parametrize(
     "entry, needle",
     [
