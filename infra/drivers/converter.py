@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.drivers.ctr_convert import convert_ctr
 from infra.evidence import Evidence
 from infra.subjects import Subject
 
@@ -69,9 +70,7 @@ def convert(
     `ctr_base`: for a ctr subject, the argv prefix that reaches its containerd (None:
     the conversion is an error naming `ctr_why`, why there is none)."""
     if subject.name == "ctr":
-        from infra.drivers.ctr_convert import convert_ctr
-
-        return convert_ctr(ctr_base, ctr_why, layout, ref, bundle, timeout)
+        return Conversion(*convert_ctr(ctr_base, ctr_why, layout, ref, bundle, timeout))
     argv = [subject.path, "unpack"]
     if os.geteuid() != 0:
         argv.append("--rootless")

@@ -38,18 +38,21 @@ NAME_PREFIX = "ocitest.invalid/conv"
 _COUNTER = itertools.count(1)
 
 
+#: what a conversion gave: (runtime spec or None, the evidence, "" or why there is none)
+Result = tuple[dict | None, Evidence, str]
+
+
 def convert_ctr(
     base: list[str] | None, why: str, layout: Path, ref: str, bundle: Path, timeout: int
-):
-    """The Conversion of image `ref` of `layout` by the ctr of argv prefix `base`
-    (None: an error naming `why`); `bundle` is scratch, removed on return."""
-    from infra.drivers.converter import Conversion
-
+) -> Result:
+    """The conversion of image `ref` of `layout` by the ctr of argv prefix `base` (None:
+    an error naming `why`), as infra/drivers/converter.py's Conversion takes it; `bundle`
+    is scratch, removed on return."""
     run_id = f"{os.getpid()}-{next(_COUNTER)}"
     image, cid = f"{NAME_PREFIX}-{run_id}", f"ocitest-conv-{run_id}"
     if base is None:
         ev = Evidence(command="ctr run (no containerd)", exit_status=None, note=why)
-        return Conversion(None, ev, why)
+        return (None, ev, why)
     start = time.monotonic()
     steps: list[str] = []
     try:
@@ -78,22 +81,20 @@ def convert_ctr(
             return _failed(made, steps, start, f"ctr containers info --spec: not JSON: {exc}")
         made.note += "; " + "; ".join(steps)
         made.duration = round(time.monotonic() - start, 3)
-        return Conversion(spec, made)
+        return spec, made, ""
     except OSError as exc:
         ev = Evidence(command="ctr images import", exit_status=None, note=f"{exc}")
-        return Conversion(None, ev, f"could not write the image archive: {exc}")
+        return None, ev, f"could not write the image archive: {exc}"
     finally:
         _run([*base, "containers", "delete", cid], timeout)
         shutil.rmtree(bundle, ignore_errors=True)
 
 
-def _failed(ev: Evidence, steps: list[str], start: float, what: str):
-    from infra.drivers.converter import Conversion
-
+def _failed(ev: Evidence, steps: list[str], start: float, what: str) -> Result:
     ev.duration = round(time.monotonic() - start, 3)
     ev.note = "; ".join([*steps, ev.note] if ev.note else steps)
     tail = ev.stderr.strip()[-300:].replace("\n", " ")
-    return Conversion(None, ev, f"{what}: exit status {ev.exit_status}: {tail}")
+    return None, ev, f"{what}: exit status {ev.exit_status}: {tail}"
 
 
 def _run(argv: list[str], timeout: int) -> Evidence:
