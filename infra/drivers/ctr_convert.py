@@ -67,7 +67,11 @@ def convert_ctr(
             return _failed(imported, steps, start, "ctr images import failed")
         run = [*base, "run", "--platform", _platform(layout, ref), "--snapshotter", SNAPSHOTTER]
         run += ["--runtime", RUNTIME, f"{image}:{ref}", cid]
-        made = _run(run, timeout)
+        # ctr mounts the snapshot to read /etc/passwd and /etc/group in a temporary
+        # directory ($XDG_RUNTIME_DIR, else $TMPDIR): below the bundle, so what a killed
+        # ctr left is below the run's directories, where the sweeper unmounts it
+        env = {**os.environ, "XDG_RUNTIME_DIR": str(bundle), "TMPDIR": str(bundle)}
+        made = _run(run, timeout, env)
         info = _run([*base, "containers", "info", "--spec", cid], timeout)
         steps.append(_step(info))
         if info.exit_status != 0:  # no container: ctr refused the image
@@ -97,11 +101,11 @@ def _failed(ev: Evidence, steps: list[str], start: float, what: str) -> Result:
     return None, ev, f"{what}: exit status {ev.exit_status}: {tail}"
 
 
-def _run(argv: list[str], timeout: int) -> Evidence:
+def _run(argv: list[str], timeout: int, env: dict[str, str] | None = None) -> Evidence:
     ev = Evidence(command=" ".join(argv), exit_status=None)
     start = time.monotonic()
     try:
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
         ev.exit_status, ev.stdout, ev.stderr = res.returncode, res.stdout, _quiet(res.stderr)
     except subprocess.TimeoutExpired:
         ev.note = f"timed out after {timeout} s"
