@@ -111,6 +111,9 @@ class RunContext:
         remote: the target is another machine (`Target.remote`).
         attach_spec: for a VM target, the `ssh://` spec of the VM the controller booted
             (the workers attach to it), else "".
+        tag: with more than one `--target`, what every subject id of this context ends
+            with after an `@` (`runc@qemu:debian`; infra/subjects.py `target_tag`); ""
+            in a run with one target.
     """
 
     run_id: str
@@ -122,6 +125,7 @@ class RunContext:
     ssh_key: str = ""
     remote: bool = False
     attach_spec: str = ""
+    tag: str = ""
 
     @property
     def rootless(self) -> bool:

@@ -43,6 +43,8 @@ class Subject:
         handler: CRI runtime handler, or "".
         features: the parsed `features` document, or None when the runtime has none.
         version_output: the raw `--version` output.
+        target: the spec of the target it runs on (`--target`), "" before resolution;
+            with more than one target in the run the id ends with `@` and this spec.
     """
 
     kind: str
@@ -56,6 +58,7 @@ class Subject:
     handler: str = ""
     features: dict | None = None
     version_output: str = ""
+    target: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -77,6 +80,7 @@ class Subject:
             "args": self.args,
             "handler": self.handler or None,
             "has_features": self.features is not None,
+            "target": self.target or None,
         }
 
 
@@ -167,6 +171,13 @@ def parse_version_output(text: str) -> tuple[str, str]:
         if m:
             spec = m.group(1)
     return version, spec
+
+
+def target_tag(spec: str) -> str:
+    """What a subject id carries after its `@` for target `spec` when a run has several
+    targets: the spec itself (`qemu:debian`), with no `/` (ids name directories):
+    `ssh://root@host:2222` -> `ssh:root@host:2222`."""
+    return spec.replace("://", ":").replace("/", "-")
 
 
 def assign_ids(subjects: list[Subject]) -> None:

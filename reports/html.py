@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jinja2
 
+from infra.subjects import target_tag
+
 TEMPLATES = Path(__file__).parent / "templates"
 #: characters of stdout/stderr shown per command of a result that passed or was skipped
 #: (results.json keeps the full excerpts); failures show evidence.EXCERPT_CHARS
@@ -101,6 +103,22 @@ def basis_lines(doc: dict, ids: list[str]) -> list[dict]:
     ]
 
 
+def column_heads(doc: dict) -> list[dict]:
+    """The matrix's column heads, one per subject: `name` (the id without its target
+    part), `where` (that part: the target, "" in a run with one target) and `title` (the
+    tooltip: id, version, target), so that many columns stay narrow."""
+    heads = []
+    for s in doc["subjects"]:
+        sid, target = s["id"], s.get("target") or ""
+        tag = "@" + target_tag(target) if target else ""
+        name, where = (sid[: -len(tag)], tag[1:]) if tag and sid.endswith(tag) else (sid, "")
+        title = " ".join(
+            x for x in (sid, s.get("version") or "", f"on {target}" if target else "") if x
+        )
+        heads.append({"id": sid, "name": name, "where": where, "title": title})
+    return heads
+
+
 def render_html(doc: dict, performance: dict | None = None) -> str:
     """report.html of results document `doc`; with a performance document, its section
     (reports/performance.py render_section: charts, p50/p99 bars, ratios) too."""
@@ -119,6 +137,7 @@ def render_html(doc: dict, performance: dict | None = None) -> str:
     return env.get_template("report.html.j2").render(
         doc=doc,
         sections=sections,
+        heads=column_heads(doc),
         differences=[r for r in rows if r["differs"]],
         PASSED_EXCERPT=PASSED_EXCERPT,
         basis_lines=lambda ids: basis_lines(doc, ids),

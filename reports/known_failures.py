@@ -2,7 +2,10 @@
 
 Schema: reports/schemas/known-failures.schema.json. An entry names a `test` (nodeid,
 with or without its [subject] part) or a `requirement` id, the `subject` id it applies
-to ("*" for every subject), a `reason` and optionally a `link`. A listed test that
+to ("*" for every subject), a `reason`, optionally a `link` and a `target` (a `--target`
+spec such as `qemu:debian`: the entry holds only for the subject on that target; without
+it, on every target). With several targets a subject's id ends with `@TARGET`; an
+entry's `subject` may give the id with or without that part. A listed test that
 fails is `xfail`; one that passes is `stale` (and fails the gate), unless the entry says
 `intermittent: true` (a race in the subject that shows only on some runs, like pytest's
 non-strict xfail): then a pass is `passed`, with the entry recorded beside it.
@@ -17,11 +20,16 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from infra.subjects import target_tag
 from reports.records import test_of
 from reports.schemas import load_schema
 
 #: libyaml's safe loader when PyYAML was built with it (about 9x faster), else PyYAML's own
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+#: the target specs an entry's `target` may give (as `--target` takes them)
+TARGET_FORMS = "local, ssh://USER@HOST[:PORT], qemu:IMAGE, vagrant:NAME"
 
 
 class KnownFailuresError(Exception):
@@ -36,12 +44,21 @@ class KnownFailure:
     requirement: str = ""
     link: str = ""
     intermittent: bool = False
+    target: str = ""
 
-    def matches(self, nodeid: str, subject: str | None, requirements: list[str]) -> bool:
-        if self.subject not in ("*", subject):
+    def matches(
+        self, nodeid: str, subject: str | None, requirements: list[str], target: str = ""
+    ) -> bool:
+        """`subject`: the subject's id; `target`: the spec of the target it ran on."""
+        if self.target and self.target != target:
             return False
-        if self.test:
-            return self.test in (nodeid, test_of(nodeid))
+        tag = f"@{target_tag(target)}" if target else ""
+        base = subject.removesuffix(tag) if subject and tag else subject
+        if self.subject not in ("*", subject, base):
+            return False
+        if self.test:  # `[runc-created]` names `[runc@qemu:debian-created]` too
+            untagged = nodeid.replace(tag, "") if tag and subject != base else nodeid
+            return self.test in (nodeid, untagged, test_of(nodeid))
         return self.requirement in requirements
 
     def as_dict(self) -> dict:
@@ -54,6 +71,8 @@ class KnownFailure:
             d["link"] = self.link
         if self.intermittent:
             d["intermittent"] = True
+        if self.target:
+            d["target"] = self.target
         return d
 
 
@@ -80,6 +99,8 @@ def load_known_failures(
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
         why = exc.message
+        if exc.validator == "pattern" and exc.absolute_path and exc.absolute_path[-1] == "target":
+            why = f"{exc.instance!r} is not a target spec ({TARGET_FORMS})"
         if exc.validator == "oneOf":  # the entry's whole dict would be repeated
             both = isinstance(exc.instance, dict) and "test" in exc.instance
             why = "give a test or a requirement, " + ("not both" if both else "one of them")
@@ -112,9 +133,14 @@ def _missing_test(root: Path, nodeid: str) -> str:
 
 
 def find(
-    entries: list[KnownFailure], nodeid: str, subject: str | None, requirements: list[str]
+    entries: list[KnownFailure],
+    nodeid: str,
+    subject: str | None,
+    requirements: list[str],
+    target: str = "",
 ) -> KnownFailure | None:
+    """The first entry that holds for the test `nodeid` of `subject` on `target`."""
     for e in entries:
-        if e.matches(nodeid, subject, requirements):
+        if e.matches(nodeid, subject, requirements, target):
             return e
     return None

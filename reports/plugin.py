@@ -21,11 +21,13 @@ from infra import specversion
 from infra.kinds import fixtures
 from infra.outcomes import classify_skip, not_required
 from infra.plugin import (
-    TARGET,
     kind_schemas,
     leftovers,
     run_context,
     subject_facts,
+    target_facts,
+    target_logs,
+    target_specs,
     used_kinds,
 )
 from infra.redact import scrub_command
@@ -182,6 +184,11 @@ def _subject_of(item: pytest.Item) -> Subject | None:
     return None
 
 
+def _target_of(subject: Subject | None) -> str:
+    """The target spec of the test's subject ("" for a test without one)."""
+    return getattr(subject, "target", "") if subject is not None else ""
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """`not-required` when the subject's declared version is outside every id's range."""
@@ -242,7 +249,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         rep._ocitest_assertion = is_assert
     known = None
     if rep.when in ("setup", "call") and outcome in ("failed", "error", "passed"):
-        kf = find(item.config.stash[KNOWN], item.nodeid, sid, ids)
+        kf = find(item.config.stash[KNOWN], item.nodeid, sid, ids, _target_of(subject))
         if kf is not None and outcome in ("failed", "error"):
             known = kf.as_dict()
             outcome = "xfail"
@@ -266,6 +273,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 "requirements": ids,
                 "level": cat.strictest(ids),
                 "subject": sid,
+                "target": _target_of(subject),
                 "message": message,
                 "known_failure": known,
                 "redactions": redactions,
@@ -306,7 +314,7 @@ def finish_report(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or BOOK not in config.stash:
         return
-    if not used_kinds(config) or config.option.collectonly:
+    if not any(used for _, used in used_kinds(config)) or config.option.collectonly:
         return
     if exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         return  # nothing ran: leave any earlier report as it was
@@ -357,13 +365,13 @@ def _report_input(
         catalogue=config.stash[CATALOGUE],
         known=config.stash[KNOWN],
         subjects=subject_facts(config),
-        targets=[{"spec": ctx.target_spec, "facts": config.stash[TARGET].facts()}],
+        targets=target_facts(config),
         schemas=kind_schemas(config),
         proofs=proofs,
         options={
             "gate": config.option.ocitest_gate,
             "known_failures": config.option.ocitest_known_failures,
-            "target": ctx.target_spec,
+            "target": " ".join(target_specs(config)),
             "report_dir": report_dir(config),
             "workers": getattr(config.option, "numprocesses", None),
         },
@@ -373,6 +381,7 @@ def _report_input(
         leftovers=left,
         performance=config.option.ocitest_performance,
         mutation=load_score(),
+        logs=target_logs(config),
     )
 
 

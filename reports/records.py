@@ -67,7 +67,9 @@ def phase_evidence(report) -> list[dict]:
 
 
 class RecordBook:
-    """Accumulates phase reports into records, keyed by nodeid."""
+    """Accumulates phase reports into records, keyed by nodeid. `target`: the spec of
+    a record whose test has no subject (the first `--target`); a subject's own target
+    comes with its phase reports."""
 
     def __init__(self, target: str) -> None:
         self.target = target
@@ -86,7 +88,7 @@ class RecordBook:
                 requirements=info["requirements"],
                 level=info["level"],
                 subject=info.get("subject"),
-                target=self.target,
+                target=info.get("target") or self.target,
             )
         rec.duration = round(rec.duration + float(getattr(report, "duration", 0.0)), 4)
         phase, outcome = report.when, info["outcome"]

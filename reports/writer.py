@@ -9,10 +9,12 @@ reports/plugin.py gathers the inputs. Files are written to a temporary name and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -118,6 +120,8 @@ class ReportInput:
             for the one in the report directory, if any.
         mutation: the mutation score of reports/proofs.json per mutant kind
             (reports.proofs.mutation_score), {} for none.
+        logs: report file name -> local path of files copied beside the report (a VM
+            target's console, `console-qemu-IMAGE.log`).
     """
 
     run_id: str
@@ -136,6 +140,7 @@ class ReportInput:
     leftovers: list[str] = field(default_factory=list)
     performance: str | None = None
     mutation: dict = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)
 
 
 def build_results(inp: ReportInput) -> dict:
@@ -199,7 +204,12 @@ def write_all(inp: ReportInput, out: str) -> str:
     """Write every report file of `inp` into directory `out`; return `out`. The results
     document is validated against its schema first (a mismatch is a harness bug and
     raises jsonschema.ValidationError)."""
-    return write_doc(build_results(inp), out, inp.performance)
+    doc = build_results(inp)
+    write_doc(doc, out, inp.performance)
+    for name, path in inp.logs.items():  # after write_doc: the directory and marker exist
+        with contextlib.suppress(OSError):  # a log gone with its VM is not worth the report
+            shutil.copyfile(path, os.path.join(out, os.path.basename(name)))
+    return out
 
 
 def write_doc(doc: dict, out: str, performance: str | None = None) -> str:

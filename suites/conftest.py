@@ -28,10 +28,17 @@ def evidence(request: pytest.FixtureRequest):
     request.node.user_properties.append((EVIDENCE_PROP, log.as_dicts()))
 
 
-@pytest.fixture(scope="session")
+#: target spec -> the rootfs on it (per process)
+_ROOTFS: dict[str, str] = {}
+
+
+@pytest.fixture
 def rootfs(target: Target, ocitest_run: RunContext) -> str:
-    """The cached busybox rootfs (built once per run, shared by xdist workers)."""
-    return cached_rootfs(target, ocitest_run.cache_dir)
+    """The cached busybox rootfs on the test's target (built once per run and target,
+    shared by xdist workers)."""
+    if target.spec not in _ROOTFS:
+        _ROOTFS[target.spec] = cached_rootfs(target, ocitest_run.cache_dir)
+    return _ROOTFS[target.spec]
 
 
 def _short(worker_id: str) -> str:

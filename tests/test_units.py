@@ -68,6 +68,29 @@ def test_known_failure_matches_test_with_or_without_param_and_by_requirement():
     assert by_req.matches("b.py::test_y[crun]", "crun", ["r.one"])
 
 
+def test_a_known_failure_with_a_target_holds_only_on_that_target():
+    """`target` narrows an entry to one `--target`; `subject` and a test's [subject] part
+    may leave out the `@TARGET` that ids carry in a run with several targets."""
+    vm = KnownFailure(
+        subject="runc", reason="because", test="a.py::test_x[runc-created]", target="qemu:debian"
+    )
+    anywhere = KnownFailure(subject="runc", reason="because", requirement="r.one")
+    tagged = "a.py::test_x[runc@qemu:debian-created]"
+    assert vm.matches(tagged, "runc@qemu:debian", [], "qemu:debian")
+    assert vm.matches("a.py::test_x[runc-created]", "runc", [], "qemu:debian")  # one target
+    assert not vm.matches("a.py::test_x[runc@local-created]", "runc@local", [], "local")
+    assert not vm.matches("a.py::test_x[runc-created]", "runc", [], "local")
+    assert not vm.matches("a.py::test_x[runc-created]", "runc", [])  # target unknown
+    assert anywhere.matches(tagged, "runc@qemu:debian", ["r.one"], "qemu:debian")
+    assert anywhere.matches("b.py::t[runc@local]", "runc@local", ["r.one"], "local")
+    assert not anywhere.matches("b.py::t[crun@local]", "crun@local", ["r.one"], "local")
+    ssh = KnownFailure(subject="runc@ssh:root@h:22", reason="because", requirement="r.one")
+    assert ssh.matches(
+        "b.py::t[runc@ssh:root@h:22]", "runc@ssh:root@h:22", ["r.one"], "ssh://root@h:22"
+    )
+    assert vm.as_dict()["target"] == "qemu:debian" and "target" not in anywhere.as_dict()
+
+
 def _report(when, outcome, nodeid="a.py::test_x[runc]", message=""):
     info = {
         "outcome": outcome,

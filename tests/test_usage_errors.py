@@ -169,6 +169,11 @@ def test_a_missing_known_failures_file_is_a_usage_error(tmp_path):
             "unknown requirement id",
         ),
         ("- a list\n", "(top)"),
+        (
+            "known_failures:\n  - requirement: runtime.state.id\n    subject: runc\n"
+            "    reason: because it is so\n    target: qemu\n",
+            "known_failures/0/target: 'qemu' is not a target spec (local, ssh://",
+        ),
     ],
 )
 def test_a_malformed_known_failures_file_is_a_usage_error(tmp_path, text, needle):

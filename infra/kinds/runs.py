@@ -150,6 +150,11 @@ def _resolve(kind: Kind) -> KindRun:
             subjects = kind.resolve()
         except KindUnavailable as exc:
             return KindRun(kind.name, unavailable=str(exc).replace("\n", " "))
+    subjects = [Subject.from_dict(s.to_dict()) for s in subjects]  # the context's stay as given
+    for s in subjects:  # every subject knows its target; with several, its id says it
+        s.target = kind.ctx.target_spec
+        if kind.ctx.tag:
+            s.id = f"{s.id}@{kind.ctx.tag}"
     return KindRun(kind.name, subjects)
 
 

@@ -115,6 +115,11 @@ class Target:
         """Release what opening the target made (connections, VMs); the controller
         calls it once at the end of the run. Nothing for the local target."""
 
+    def logs(self) -> dict[str, str]:
+        """Files of this harness's machine that tell what happened to the target (a VM's
+        console): report file name -> local path; the report copies them. None here."""
+        return {}
+
     def facts(self) -> dict[str, str]:
         """Host facts for the report's environment section: hostname, kernel, arch,
         distro, cgroup mode (`unified`, `hybrid` or `legacy`) and the name of PID 1."""

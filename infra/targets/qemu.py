@@ -16,6 +16,11 @@ QEMU of any dead run left in VM_BASE and removes its directory.
 
 Errors (one line, the plugin makes them usage errors, exit 4): no qemu, an image build
 that failed or a full disk, a guest that never answers ssh (with its console's tail).
+The guest's console (kernel messages, init's output) goes to `console.log` in the VM's
+directory; the report copies it (`logs`, as `console-qemu-IMAGE.log`) before the VM is
+removed, and a command whose ssh connection fails (exit 255, after the retry) gets the
+console's last lines in its stderr, so a guest that hung or lost its sshd mid-run can
+be diagnosed from the report.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ import time
 from infra.cache import CACHE_DIR
 from infra.images.vm import ImageError, VmImage, debian_image
 from infra.images.vm_linuxkit import linuxkit_image
-from infra.targets.base import TargetError
-from infra.targets.ssh import SshTarget
+from infra.targets.base import CommandResult, TargetError
+from infra.targets.ssh import SSH_ERROR, SshTarget
 
 #: per-run VM directories (overlay, console log, pids)
 VM_BASE = "/run/ocitest-vm"
@@ -44,6 +49,8 @@ QEMU = "qemu-system-x86_64"
 IMAGES = {"debian": debian_image, "linuxkit": linuxkit_image}
 #: seconds a booting guest gets to answer ssh (TCG on a loaded host is slow)
 BOOT_TIMEOUT = float(os.environ.get("OCITEST_VM_BOOT_TIMEOUT", "420"))
+#: lines of the console that a failed ssh command's stderr gets
+CONSOLE_TAIL = 15
 #: seconds the KVM probe may take
 KVM_PROBE_TIMEOUT = 8
 MEMORY = "2048"
@@ -165,6 +172,8 @@ class QemuTarget(SshTarget):
         self.proc: subprocess.Popen | None = None
         self.accel = ""
         self.boot_seconds = 0.0
+        #: the guest's console log (on this machine; the VM's directory is named by run id)
+        self.console = os.path.join(VM_BASE, run_id, "console.log") if run_id else ""
         if attach:
             super().__init__(attach, key)
             self.spec = spec
@@ -252,6 +261,27 @@ class QemuTarget(SshTarget):
             time.sleep(2)
         self.boot_seconds = time.monotonic() - start
         say(f"{self.spec} answered ssh after {self.boot_seconds:.0f} s")
+
+    def run(self, argv: list[str], timeout: float, *, shell_suffix: str = "") -> CommandResult:
+        """See `SshTarget.run`; when ssh itself fails (255), stderr gets the console's tail."""
+        res = super().run(argv, timeout, shell_suffix=shell_suffix)
+        if res.exit_status == SSH_ERROR and self.console:
+            res.stderr += (
+                f"\nocitest: ssh to the {self.spec} guest failed; its console "
+                f"(the report keeps it as {self.console_name}) ends: "
+                + self._tail(self.console, CONSOLE_TAIL)
+            )
+        return res
+
+    @property
+    def console_name(self) -> str:
+        """The console log's file name in the report directory."""
+        return "console-" + self.spec.replace(":", "-") + ".log"
+
+    def logs(self) -> dict[str, str]:
+        if self.console and os.path.isfile(self.console):
+            return {self.console_name: self.console}
+        return {}
 
     @staticmethod
     def _tail(path: str, n: int = 3) -> str:

@@ -32,6 +32,7 @@ from infra.kinds.converter import daemon as converter_daemon
 from infra.kinds.layout import LayoutError, layout_dir
 from infra.kinds.registry import access as registry_access
 from infra.outcomes import unsupported
+from infra.plugin import run_context
 from infra.run import RunContext
 from infra.subjects import Subject
 from suites.messages import requirement_headers
@@ -200,10 +201,10 @@ _CONVERTED: dict[tuple[str, str], Conversion] = {}
 
 
 @pytest.fixture(scope="session")
-def conversion_dir(ocitest_run: RunContext):
+def conversion_dir(pytestconfig: pytest.Config):
     """This process's directory for the images and bundles of the conversion tests
-    (below the run's work directory; removed at the end of the session)."""
-    path = conversions_dir(ocitest_run) / str(os.getpid())
+    (below the first target's work directory; removed at the end of the session)."""
+    path = conversions_dir(run_context(pytestconfig)) / str(os.getpid())
     path.mkdir(parents=True, exist_ok=True)
     yield path
     shutil.rmtree(path, ignore_errors=True)
