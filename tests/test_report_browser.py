@@ -4,6 +4,9 @@ A small real run (state and delete against runc and crun; delete of a created co
 really fails in both) writes its report; Chromium loads report.html and the tests assert
 on what is displayed, not on the HTML text. A screenshot of the whole page is left in
 that run's report directory (report-screenshot.png) for a person to look at.
+The same results, put on three targets (subject ids `runc@qemu:debian`, ...), give a
+report with six subject columns: at 1400 px every column head must be reachable by
+scrolling the matrix sideways, with the requirement column staying in view.
 Without Chromium the tests skip, naming the package, except under CI, where they fail.
 """
 
@@ -14,6 +17,8 @@ import os
 import pytest
 
 from benchmarks.browser import file_url, full_page_screenshot, headless_chromium, unavailable
+from infra.subjects import target_tag
+from reports.writer import counts, write_doc
 from tests.conftest import run_pytest
 
 try:
@@ -165,3 +170,100 @@ def test_a_screenshot_of_the_whole_page_is_saved_in_the_report_dir(page, run):
     # IHDR: the image is as wide as the window, and taller than one screen
     png_width, png_height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert png_width == width and 1000 < png_height <= height, (png_width, png_height)
+
+
+# -- many columns: subjects x targets ------------------------------------------------
+#: the window width at which the matrix once pushed the second subject off-screen
+WIDE = 1400
+#: the targets the wide report puts every subject of the real run on
+TARGETS = ("local", "qemu:debian", "qemu:linuxkit")
+
+
+def on_targets(doc: dict, targets: tuple[str, ...]) -> dict:
+    """`doc` as if each subject had run on each of `targets`: ids `runc@qemu:debian`, the
+    same results per target (the ids and nodeids a multi-target run gives)."""
+    subjects, results = [], []
+    for s in doc["subjects"]:
+        for t in targets:
+            subjects.append({**s, "id": f"{s['id']}@{target_tag(t)}", "target": t})
+    for r in doc["results"]:
+        for t in targets:
+            sid = r["subject"]
+            tagged = f"{sid}@{target_tag(t)}" if sid else sid
+            nodeid = r["nodeid"].replace(f"[{sid}", f"[{tagged}") if sid else r["nodeid"]
+            results.append({**r, "subject": tagged, "target": t, "nodeid": nodeid})
+    return {**doc, "subjects": subjects, "results": results, "counts": counts(subjects, results),
+            "targets": [{"spec": t, "facts": {}} for t in targets]}  # fmt: skip
+
+
+#: per subject head of the first matrix: [visible after scrolling it into view, what
+#: covers its centre ("" when nothing), its title]
+_HEADS = """
+var out = [], vw = window.innerWidth;
+document.querySelector("table.matrix").querySelectorAll("th.subj").forEach(function (th) {
+  th.scrollIntoView({block: "center", inline: "center"});
+  var r = th.getBoundingClientRect(), x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+  var hit = document.elementFromPoint(x, y);
+  out.push([r.left >= 0 && r.right <= vw, hit && th.contains(hit) ? "" : (hit ? hit.outerHTML.slice(0, 80) : "nothing"), th.title]);
+});
+return out;"""
+
+#: after scrolling the first matrix to its right end: [did it scroll, is a requirement
+#: cell still at the left edge and on top, page wider than the window]
+_STICKY = """
+var wrap = document.querySelector("div.wide"), rid = wrap.querySelector("td.rid");
+rid.scrollIntoView({block: "center"});
+wrap.scrollLeft = wrap.scrollWidth;
+var w = wrap.getBoundingClientRect(), r = rid.getBoundingClientRect();
+var hit = document.elementFromPoint(r.left + 5, (r.top + r.bottom) / 2);
+return [wrap.scrollLeft > 0, Math.abs(r.left - w.left) < 2 && rid.contains(hit),
+        document.documentElement.scrollWidth > window.innerWidth + 1];"""
+
+
+def assert_every_column_head_reachable(driver, subjects: list[dict]) -> None:
+    heads = driver.execute_script(_HEADS)
+    assert len(heads) == len(subjects), heads
+    for (visible, covered, title), s in zip(heads, subjects, strict=True):
+        assert visible and not covered, (s["id"], covered)
+        assert title.startswith(s["id"]), (s["id"], title)  # the full id as a tooltip
+
+
+@pytest.fixture(scope="module")
+def wide(run, tmp_path_factory):
+    """(driver at WIDE px showing the run's report with its subjects on three targets,
+    that report's directory)."""
+    out = tmp_path_factory.mktemp("wide-report")
+    write_doc(on_targets(run.results, TARGETS), str(out))
+    with headless_chromium(width=WIDE) as driver:
+        driver.get(file_url(out / "report.html"))
+        yield driver, out
+
+
+def test_at_1400_px_the_real_runs_subject_columns_are_on_screen(run):
+    with headless_chromium(width=WIDE) as driver:
+        driver.get(file_url(run.report_dir / "report.html"))
+        assert_every_column_head_reachable(driver, run.results["subjects"])
+
+
+def test_with_subjects_on_three_targets_every_column_head_is_reachable(wide):
+    driver, _ = wide
+    subjects = [{"id": f"{s}@{target_tag(t)}"} for s in SUBJECTS for t in TARGETS]
+    assert_every_column_head_reachable(driver, subjects)
+    names = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "table.matrix th.subj .nm")]
+    wheres = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "table.matrix th.subj .where")]
+    n = len(SUBJECTS) * len(TARGETS)
+    assert names[:n] == [s for s in SUBJECTS for _ in TARGETS], names[:n]
+    assert wheres[:n] == [t for _ in SUBJECTS for t in TARGETS], wheres[:n]
+
+
+def test_the_matrix_scrolls_sideways_under_a_sticky_requirement_column(wide):
+    driver, out = wide
+    scrolled, sticky, page_too_wide = driver.execute_script(_STICKY)
+    assert scrolled, "the matrix did not scroll: its columns fit or the page scrolls instead"
+    assert sticky, "the requirement column left the screen when the matrix scrolled"
+    assert not page_too_wide, "the page itself is wider than the window"
+    driver.execute_script(
+        "document.querySelector('div.wide').scrollLeft = 0; window.scrollTo(0, 0)"
+    )
+    full_page_screenshot(driver, out / "report-screenshot.png", width=WIDE)
+    assert (out / "report-screenshot.png").read_bytes().startswith(PNG_SIGNATURE)
