@@ -1,7 +1,9 @@
 """`--target qemu:linuxkit` (infra/images/vm_linuxkit.py): its LinuxKit spec, its
 initramfs writer, its error paths, and the CI smoke: a boot that runs the lifecycle tests
 in the guest (126 s at load 3-8 on this 2-core machine, 317 s at load 20; by default,
-`OCITEST_VM_SMOKE=0` turns it off; skipped without QEMU or apt).
+`OCITEST_VM_SMOKE=0` turns it off; skipped without QEMU or apt). The smoke runs the local
+target beside the VM (`--target local --target qemu:linuxkit`): the multi-target run's
+CI check, for the price of the local lifecycle tests (seconds).
 
 LinuxKit's own parser (github.com/linuxkit/linuxkit/src/cmd/linuxkit/moby) is not used:
 the Go module proxy refuses that module (`go list -m -versions` answered 403 "not
@@ -202,21 +204,41 @@ def test_a_linuxkit_guest_that_never_answers_is_a_usage_error(linuxkit_image, tm
     os.environ.get("OCITEST_VM_SMOKE") == "0",
     reason="OCITEST_VM_SMOKE=0: the qemu:linuxkit smoke (2-5 min under TCG) was turned off",
 )
-def test_the_lifecycle_tests_pass_in_a_linuxkit_guest(linuxkit_image, tmp_path):
-    """CI smoke: the lifecycle files with runc in the guest: no failure beyond the known
-    ones, the guest's facts in the report (cgroup v2, busybox init), nothing left."""
-    args = [*LIFECYCLE, "--runtime", "runc", "-n", "2", "--target", "qemu:linuxkit",
-            "--known-failures", str(ROOT / "known-failures.yaml")]  # fmt: skip
+def test_the_lifecycle_tests_pass_in_a_linuxkit_guest_and_locally_in_one_run(
+    linuxkit_image, tmp_path
+):
+    """CI smoke: the lifecycle files with runc, `--target local --target qemu:linuxkit` at
+    -n 2: one report with a column per target (ids runc@local, runc@qemu:linuxkit), the
+    same tests on both, no failure beyond the known ones, the guest's facts (cgroup v2,
+    busybox init) and its console log in the report directory, nothing left; the VM
+    booted once (one QEMU for the run, whatever the number of workers)."""
+    args = [*LIFECYCLE, "--runtime", "runc", "-n", "2", "--target", "local",
+            "--target", "qemu:linuxkit", "--known-failures", str(ROOT / "known-failures.yaml")]  # fmt: skip
     start = time.monotonic()
     run = run_pytest(args, tmp_path / "vm")
-    print(f"qemu:linuxkit lifecycle smoke: {time.monotonic() - start:.0f} s")
+    print(f"local + qemu:linuxkit lifecycle smoke: {time.monotonic() - start:.0f} s")
     results = run.results
-    outcomes = [r["outcome"] for r in results["results"]]
+    assert [s["id"] for s in results["subjects"]] == ["runc@local", "runc@qemu:linuxkit"]
+    by_target: dict[str, list[str]] = {"local": [], "qemu:linuxkit": []}
+    for r in results["results"]:
+        by_target[r["target"]].append(r["outcome"])
+        assert r["subject"] == f"runc@{r['target']}", r["nodeid"]
+    assert len(by_target["local"]) == len(by_target["qemu:linuxkit"]), by_target
+    outcomes = by_target["qemu:linuxkit"]
     assert outcomes.count("passed") >= 20, run.stdout[-3000:]
-    assert not {"failed", "error", "stale"} & set(outcomes), run.stdout[-3000:]
-    facts = results["targets"][0]["facts"]
+    everything = by_target["local"] + outcomes
+    assert not {"failed", "error", "stale"} & set(everything), run.stdout[-3000:]
+    assert [t["spec"] for t in results["targets"]] == ["local", "qemu:linuxkit"]
+    facts = results["targets"][1]["facts"]
     assert facts["distro"].startswith("ocitest linuxkit") and facts["cgroup"] == "unified", facts
     assert facts["init"] == "init", facts
+    assert results["targets"][1]["logs"] == ["console-qemu-linuxkit.log"], results["targets"]
+    assert "Linux version" in (run.report_dir / "console-qemu-linuxkit.log").read_text(
+        errors="replace"
+    )
     assert not results["run"]["leftovers"], results["run"]["leftovers"][:5]
-    vm_dir = f"/run/ocitest-vm/{results['run']['id']}"  # the run's VM: QEMU and overlay gone
-    assert not os.path.exists(vm_dir) and not _our_qemus({results["run"]["id"]}), vm_dir
+    # the VM's run: QEMU and overlay gone; the booting line printed once (controller)
+    booted = re.findall(r"console /run/ocitest-vm/(oct\w+)/console\.log", run.stdout + run.stderr)
+    assert len(booted) == 1, booted
+    vm_dir = f"/run/ocitest-vm/{booted[0]}"
+    assert not os.path.exists(vm_dir) and not _our_qemus({booted[0]}), vm_dir
