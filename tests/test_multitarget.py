@@ -56,8 +56,9 @@ def test_two_targets_give_one_report_with_a_column_per_subject_and_target(sshd, 
     assert [s["target"] for s in doc["subjects"]] == ["local", spec]
     assert [t["spec"] for t in doc["targets"]] == ["local", spec]
     by_subject: dict[str, dict[str, str]] = {i: {} for i in ids}
+    target_of = dict(zip(ids, ["local", spec], strict=True))
     for r in doc["results"]:
-        assert r["target"] == dict(zip(ids, ["local", spec], strict=True))[r["subject"]], r["nodeid"]
+        assert r["target"] == target_of[r["subject"]], r["nodeid"]
         assert f"[{r['subject']}" in r["nodeid"], r["nodeid"]
         by_subject[r["subject"]][r["nodeid"].replace(r["subject"], "S")] = r["outcome"]
     assert by_subject[ids[0]].keys() == by_subject[ids[1]].keys()  # the same tests on both
