@@ -170,7 +170,15 @@ class CriKind(Kind):
         if not _embedded(endpoint) and scheme is None:
             return self._resolve_external(endpoint, wanted)
         subjects = []
-        for flavour in _flavours(endpoint):
+        flavours = _flavours(endpoint)
+        if self.target.remote:  # a containerd built at setup lives on this machine only
+            flavours = [f for f in flavours if not f.version]
+            if not flavours:
+                raise KindUnavailable(
+                    f"--cri-endpoint {endpoint}: the containerd built at setup runs on the "
+                    f"local target only, not on {self.target.spec}"
+                )
+        for flavour in flavours:
             prefix = scheme.subject_prefix(name) if scheme is not None else flavour.prefix
             have = [h for h, b in flavour.handlers.items() if self.target.exists(b)]
             for h in wanted or []:
