@@ -66,7 +66,7 @@ class RuntimeDriver:
         state_root: directory passed as `--root` (created on first use).
         log: where each call's evidence goes.
         timeout: deadline per call, seconds (default: $OCITEST_CALL_TIMEOUT, else
-            CALL_TIMEOUT).
+            CALL_TIMEOUT times the target's `call_slowdown`).
     """
 
     def __init__(
@@ -81,7 +81,7 @@ class RuntimeDriver:
         self.target = target
         self.state_root = state_root
         self.log = log
-        self.timeout = timeout or call_timeout(CALL_TIMEOUT)
+        self.timeout = timeout or call_timeout(CALL_TIMEOUT * target.call_slowdown)
 
     def argv(self, *args: str) -> list[str]:
         """The full command line for runtime arguments `args`."""

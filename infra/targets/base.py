@@ -74,6 +74,9 @@ class Target:
     #: commands and files live on another machine (ssh, VMs): the harness keeps its own
     #: bookkeeping locally (infra/run.py, `RunContext.control_base`) and ships files
     remote = False
+    #: factor on the default deadline of a call run here (drivers' `call_timeout`): a VM
+    #: under emulation (TCG) runs a runtime call several times slower than the host
+    call_slowdown = 1.0
 
     def __init__(self, spec: str) -> None:
         self.spec = spec

@@ -161,6 +161,8 @@ class QemuTarget(SshTarget):
     VM's directory; `attach`: an `ssh://` spec of a VM already booted (xdist workers)."""
 
     kind = "qemu"
+    #: TCG here (KVM guests hang): a runtime call in the guest takes 5-20x the host's
+    call_slowdown = 4.0
 
     def __init__(self, spec: str, run_id: str = "", attach: str = "", key: str = "") -> None:
         image_name = spec.split(":", 1)[1] if ":" in spec else ""
