@@ -7,7 +7,8 @@ One `Redactor` per process (`active()`), fed with what the run knows to be secre
   `add_secret`; each value is redacted in clear and in its encoded forms (`forms`):
   JSON-, HTML- and URL-escaped, base64 (standard and URL-safe) of the value alone and of
   `user:value` (an AuthConfig `auth` field, an HTTP Basic header), and the part of a
-  longer base64 text that only the value's bytes determine;
+  longer base64 text that only the value's bytes determine; bearer tokens the registry
+  driver gets (`add_token`: in clear, looked up by membership, so thousands cost little);
 - patterns: the user's `--redact REGEX` (the whole match is redacted);
 - structure, whatever the value: CRI `AuthConfig` string fields (`password`, `auth`,
   `identity_token`, `registry_token`) in protobuf text or JSON, JSON `"token"`,
@@ -54,6 +55,8 @@ SECRET_KEYS = (
     "password|passwd|auth|identity_token|identitytoken|registry_token|registrytoken"
     "|token|access_token|refresh_token|id_token|client_secret|secret"
 )
+#: a word a bearer token may be (JWT, base64, opaque): looked up among the tokens
+TOKEN_WORD = re.compile(r"[\w.~+/-]{" + str(MIN_SECRET) + r",}=*")
 _Q = r"\"(?P<v>(?:[^\"\\]|\\.)*)\""  # a double-quoted string, its content as group v
 
 
@@ -179,6 +182,7 @@ class Redactor:
     """What one process redacts (see the module's docstring). Thread-safe to use."""
 
     secrets: dict[str, list[str]] = field(default_factory=dict)  # value -> user names
+    tokens: set[str] = field(default_factory=set)  # bearer tokens (add_token)
     patterns: list[str] = field(default_factory=list)  # the user's regexes, as given
     _literal: re.Pattern | None = field(default=None, repr=False)
     _compiled: list[re.Pattern] = field(default_factory=list, repr=False)
@@ -196,6 +200,14 @@ class Redactor:
             every = {f for v, us in self.secrets.items() for f in forms(v, us)}
             alternation = "|".join(re.escape(f) for f in sorted(every, key=lambda f: (-len(f), f)))
             self._literal = re.compile(alternation)
+
+    def add_token(self, value: str) -> None:
+        """Redact bearer token `value` (in clear) from now on. Cheap for many: tokens are
+        looked up by membership among the token-shaped words of a text (TOKEN_WORD),
+        not compiled into the literal pattern. Values shorter than MIN_SECRET are ignored."""
+        if value and len(value) >= MIN_SECRET:
+            with self._lock:
+                self.tokens.add(value)
 
     def add_pattern(self, regex: str) -> None:
         """Redact every match of `regex` from now on.
@@ -223,6 +235,9 @@ class Redactor:
         for rx in list(self._compiled):
             text, n = _replace_all(text, rx, None)
             total += n
+        if self.tokens:
+            text, n = self._scrub_tokens(text)
+            total += n
         low = text.lower()
         for applies, rx in RULES:
             if applies(low):
@@ -230,9 +245,27 @@ class Redactor:
                 total += n
         return text, total
 
+    def _scrub_tokens(self, text: str) -> tuple[str, int]:
+        count = 0
+        tokens = self.tokens
+
+        def repl(m: re.Match) -> str:
+            nonlocal count
+            if m.group(0) in tokens:
+                count += 1
+                return MARKER
+            return m.group(0)
+
+        return TOKEN_WORD.sub(repl, text), count
+
     def to_dict(self) -> dict:
-        """The secrets and patterns, for an xdist worker or the scan (never a report)."""
-        return {"secrets": self.secrets, "patterns": list(self.patterns)}
+        """The secrets, tokens and patterns, for an xdist worker, the controller (from a
+        worker) or the scan (never a report)."""
+        return {
+            "secrets": self.secrets,
+            "tokens": sorted(self.tokens),
+            "patterns": list(self.patterns),
+        }
 
     def load(self, data: dict) -> None:
         """Add the secrets and patterns of `to_dict()` output."""
@@ -240,6 +273,8 @@ class Redactor:
             self.add_secret(value)
             for user in users:
                 self.add_secret(value, user)
+        with self._lock:
+            self.tokens.update(t for t in data.get("tokens", []) if len(t) >= MIN_SECRET)
         for p in data.get("patterns", []):
             if p not in self.patterns:
                 self.add_pattern(p)
@@ -256,6 +291,11 @@ def active() -> Redactor:
 def add_secret(value: str, user: str = "") -> None:
     """Redact `value` in this process from now on (see Redactor.add_secret)."""
     _ACTIVE.add_secret(value, user)
+
+
+def add_token(value: str) -> None:
+    """Redact bearer token `value` in this process from now on (see Redactor.add_token)."""
+    _ACTIVE.add_token(value)
 
 
 def scrub(text: str) -> tuple[str, int]:
@@ -309,6 +349,12 @@ def scan_text(name: str, text: str, redactor: Redactor) -> list[Finding]:
             n = text.count(f)
             if n:
                 out.append(Finding(name, i, form_name, n))
+    for k, token in enumerate(sorted(redactor.tokens)):
+        n = text.count(token)
+        if n:
+            out.append(
+                Finding(name, len(redactor.secrets) + len(redactor.patterns) + k, "token", n)
+            )
     for j, rx in enumerate(redactor._compiled):
         n = sum(1 for piece in text.split(MARKER) for m in rx.finditer(piece) if m.group(0))
         if n:
@@ -370,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     findings, files = scan_paths(args.paths, r)
     for f in findings:
         print(f"ocitest: secret scan: {f.line()}", file=sys.stderr)
-    known = len(r.secrets) + len(r.patterns)
+    known = len(r.secrets) + len(r.patterns) + len(r.tokens)
     print(
         f"ocitest: secret scan: {files} files, {known} secrets/patterns: "
         + (f"{len(findings)} findings" if findings else "clean")

@@ -9,6 +9,7 @@
   captured output, user properties such as the evidence) in place; the reports plugin
   calls it where it turns a report into a record, before pytest prints the report or
   xdist sends it to the controller.
+- A worker hands what it learnt (e.g. bearer tokens) back through `workeroutput`.
 - When the environment names a file in OCITEST_SECRETS_FILE, the controller writes the
   run's secrets there at the end (mode 0600), for `./ocitest test`'s scan of the report
   (`python -m infra.redact scan`); the caller keeps it outside the report directory
@@ -60,6 +61,21 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_configure_node(node) -> None:  # xdist hook, controller side
     """Hand the secrets known now (after the services started) to a worker."""
     node.workerinput[_KEY] = json.dumps(redact.active().to_dict())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # xdist hook, controller side
+    """Learn the secrets a worker found (bearer tokens the registry driver got)."""
+    data = getattr(node, "workeroutput", {}).get(_KEY)
+    if data:
+        redact.active().load(json.loads(data))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a worker: hand its secrets to the controller (xdist sends `workeroutput` after
+    this hook)."""
+    if hasattr(session.config, "workerinput"):
+        session.config.workeroutput[_KEY] = json.dumps(redact.active().to_dict())
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -11,8 +11,15 @@ request:
 A status code is a result, not an exception: the tests judge it. A transport failure
 (refused, reset, timeout) is a `Response` with `status` 0 and `error` set.
 
-Authentication: HTTP basic with the given credentials, sent on every request (the
-embedded registry asks for basic auth; bearer token services are not supported yet).
+Authentication (infra/drivers/registry_auth.py): HTTP basic with the given credentials,
+sent on every request until the registry answers 401 with a `Bearer` challenge; from then
+on, distribution's token protocol: the client asks the challenge's realm for a token of
+the challenge's scope (basic credentials when it has them, anonymous otherwise), retries
+once with `Authorization: Bearer`, and keeps each token per scope until it expires, so
+that later requests of that scope send it at once. The token exchange is evidence too
+(command `GET REALM`); tokens are secrets of the run (redact.add_token). A refused token
+request leaves the registry's 401 as the response, with `auth_error` saying what the
+realm answered.
 
 A read-only client (`--read-only`, a registry the run may not write) refuses POST, PUT,
 PATCH and DELETE itself with ReadOnlyError: nothing of such a request leaves the host.
@@ -20,7 +27,6 @@ PATCH and DELETE itself with ReadOnlyError: nothing of such a request leaves the
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import re
@@ -29,6 +35,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 from infra.drivers import call_timeout
+from infra.drivers.registry_auth import AuthError, BearerAuth  # noqa: F401 (AuthError: re-exported)
 from infra.evidence import Evidence, EvidenceLog
 
 #: seconds one request may take unless the caller says otherwise
@@ -92,6 +99,7 @@ class Response:
         body: the response body (bytes; HEAD: empty).
         error: the transport error, or "".
         evidence: the record of the exchange.
+        auth_error: why no token was had for the retry of a 401 (the realm's answer), or "".
     """
 
     method: str
@@ -102,6 +110,7 @@ class Response:
     body: bytes = b""
     error: str = ""
     evidence: Evidence | None = None
+    auth_error: str = ""
 
     def header(self, name: str) -> str:
         """The value of header `name` ("" when absent)."""
@@ -121,7 +130,8 @@ class Response:
 
     def brief(self) -> str:
         """The exchange, for failure messages."""
-        return self.evidence.brief() if self.evidence else f"{self.method} {self.path}"
+        out = self.evidence.brief() if self.evidence else f"{self.method} {self.path}"
+        return f"{out}\n{self.auth_error}" if self.auth_error else out
 
 
 class RegistryClient:
@@ -149,10 +159,7 @@ class RegistryClient:
         self.scheme, self.host, self.port, self.base = parse_url(url)
         self.log = log
         self.timeout = timeout or call_timeout(DEFAULT_TIMEOUT)
-        self._auth = ""
-        if username:
-            token = base64.b64encode(f"{username}:{password}".encode()).decode()
-            self._auth = "Basic " + token
+        self.auth = BearerAuth(self.url, username, password)
 
     def request(
         self,
@@ -175,18 +182,43 @@ class RegistryClient:
                 f"--read-only: {method} {path} not sent (this run may not write to the registry)"
             )
         hdrs = dict(headers or {})
-        if self._auth:
-            hdrs["Authorization"] = self._auth
+        given = any(k.lower() == "authorization" for k in hdrs)
+        if not given:
+            hdrs.update(self.auth.header_for(method, path))
         if body or method in ("PUT", "POST", "PATCH"):
             hdrs.setdefault("Content-Length", str(len(body)))
-        conn_cls = (
-            http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        )
-        conn = conn_cls(self.host, self.port, timeout=timeout or self.timeout)
+        target = (self.scheme, self.host, self.port, self.base + path)
+        resp = self._send(target, method, path, body, hdrs, timeout, record_body)
+        if given or resp.status != 401:
+            return resp
+        retry, why = self.auth.answer(resp, method, path, self._fetch_token)
+        if not retry:
+            resp.auth_error = why
+            return resp
+        hdrs.update(retry)
+        return self._send(target, method, path, body, hdrs, timeout, record_body)
+
+    def token(self, scope: str) -> str:
+        """A bearer token of `scope` ("repository:NAME:pull", ...) from the realm this
+        registry named in its last challenge (cached). Raises AuthError (one line)."""
+        return self.auth.token(scope, self._fetch_token)
+
+    def _fetch_token(self, url: str, headers: dict[str, str]) -> Response:
+        scheme, host, port, _ = parse_url(url.split("?", 1)[0])
+        parts = urllib.parse.urlsplit(url)
+        shown = url if len(url) < 300 else url[:300] + "..."
+        where = parts.path + (f"?{parts.query}" if parts.query else "")
+        return self._send((scheme, host, port, where), "GET", shown, b"", headers, None, True)
+
+    def _send(self, target, method, shown, body, hdrs, timeout, record_body) -> Response:
+        """One exchange with (scheme, host, port, request path); recorded as `METHOD shown`."""
+        scheme, host, port, where = target
+        conn_cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        conn = conn_cls(host, port, timeout=timeout or self.timeout)
         start = time.monotonic()
-        resp = Response(method, path, 0)
+        resp = Response(method, shown, 0)
         try:
-            conn.request(method, self.base + path, body=body or None, headers=hdrs)
+            conn.request(method, where, body=body or None, headers=hdrs)
             r = conn.getresponse()
             resp.status = r.status
             resp.header_list = [(k.lower(), v) for k, v in r.getheaders()]

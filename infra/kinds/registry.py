@@ -7,6 +7,10 @@ Options (docs/architecture.md, Contracts / Options):
 - `--registry-user NAME`, `--registry-password PASS` (or the environment variables
   OCITEST_REGISTRY_USER, OCITEST_REGISTRY_PASSWORD): HTTP basic credentials for the
   given URLs; the password is a secret of the run (infra/redact.py).
+- `--registry-auth basic|token` (default basic): how the embedded docker-registry asks
+  for credentials: HTTP basic (htpasswd), or bearer tokens of a token service the
+  harness runs beside it (infra/services/token_service.py). Registry URLs are reached
+  with whatever they ask for (the driver follows a Bearer challenge by itself).
 - `--registry-namespace NS` (default `ocitest/RUN_ID`): every repository the tests
   write lives below it (`NS/NAME`).
 - `--distribution-spec 1.1.1|dev`: the text to judge against. With `dev`, the changes
@@ -24,7 +28,8 @@ when setup built it (infra/gobuild.py `ggcr`), `ggcr-0.22.1`: go-containerregist
 registry package, which plain `embedded` includes (EMBEDDED_WITH_GGCR).
 
 Embedded: Debian's docker-registry started once per run (`start`, under the run's lock)
-on 127.0.0.1 with a free port, basic auth (a random password, bcrypt htpasswd), storage
+on 127.0.0.1 with a free port, basic auth (a random password, bcrypt htpasswd) or token
+auth (a token service on 127.0.0.1 for the same user and password), storage
 under the run's work directory, deletes enabled; and a second process on the same
 storage with deletes disabled (the 405 tests). `stop` ends both. A given URL must answer
 `GET /v2/` with 200 or 401 at start, else the run ends with a usage error (exit 4).
@@ -54,6 +59,7 @@ PROBE_TIMEOUT = 10.0
 #: the distribution-spec release the catalogue follows; `dev` is the line after it
 SPEC_RELEASE = "1.1.1"
 SPEC_CHOICES = (SPEC_RELEASE, "dev")
+AUTH_CHOICES = ("basic", "token")
 USER_ENV, PASSWORD_ENV = "OCITEST_REGISTRY_USER", "OCITEST_REGISTRY_PASSWORD"
 #: the embedded registry's user
 EMBEDDED_USER = "ocitest"
@@ -145,6 +151,14 @@ class RegistryKind(Kind):
             help=f"basic-auth password for --registry URLs (or ${PASSWORD_ENV}; redacted)",
         )
         group.addoption(
+            "--registry-auth",
+            dest="ocitest_registry_auth",
+            default="basic",
+            metavar="basic|token",
+            help="how the embedded docker-registry authenticates: basic (htpasswd, the "
+            "default) or token (bearer tokens of a token service the harness runs)",
+        )
+        group.addoption(
             "--registry-namespace",
             dest="ocitest_registry_namespace",
             default="",
@@ -188,6 +202,9 @@ class RegistryKind(Kind):
         spec = self.options.ocitest_distribution_spec
         if spec not in SPEC_CHOICES:
             raise KindUsageError(f"--distribution-spec {spec}: expected one of 1.1.1, dev")
+        auth = self.options.ocitest_registry_auth
+        if auth not in AUTH_CHOICES:
+            raise KindUsageError(f"--registry-auth {auth}: expected one of basic, token")
         ns = self.options.ocitest_registry_namespace
         if ns and len(ns) > MAX_NAMESPACE:  # room for the suite's repository names below it
             raise KindUsageError(
@@ -257,6 +274,8 @@ class RegistryKind(Kind):
         if res.status not in (200, 401):
             seen = res.error or f"HTTP {res.status}"
             raise KindUsageError(f"--registry {url}: GET /v2/ did not answer 200 or 401 ({seen})")
+        if res.auth_error:
+            raise KindUsageError(f"--registry {url}: no token: {res.auth_error}")
         if res.status == 401 and user:
             raise KindUsageError(f"--registry {url}: the credentials were refused (401)")
         sid = re.sub(r"[^A-Za-z0-9._-]", "-", f"{host}-{port}")
@@ -344,8 +363,9 @@ class RegistryKind(Kind):
     def start(self, subjects: list[Subject]) -> tuple[dict | None, str]:
         """Start the embedded registry (if a subject is embedded); services = {subject id:
         RegistryAccess as a dict}."""
-        from infra.services import ServiceError
+        from infra.services import ServiceError, stop_pid
         from infra.services.registry import start_registry, stop_registry
+        from infra.services.token_service import start_token_service
 
         read_only = self.options.ocitest_registry_read_only
         ns = self.options.ocitest_registry_namespace or (
@@ -366,15 +386,29 @@ class RegistryKind(Kind):
                 continue
             base = f"{self._base()}/{s.id}"
             secret = secrets.token_urlsafe(18)
+            token, pids = None, []
+            if self.options.ocitest_registry_auth == "token":
+                try:
+                    token = start_token_service(self.target, f"{base}/token", EMBEDDED_USER, secret)
+                except ServiceError as exc:
+                    return None, f"the embedded registry's token service did not start: {exc}"
+                pids.append(token.pid)
             try:
                 main = start_registry(
-                    self.target, f"{base}/main", f"{base}/storage", EMBEDDED_USER, secret
+                    self.target,
+                    f"{base}/main",
+                    f"{base}/storage",
+                    EMBEDDED_USER,
+                    secret,
+                    token=token,
                 )
             except ServiceError as exc:
+                for pid in pids:
+                    stop_pid(self.target, pid, grace=5)
                 return None, f"the embedded registry did not start: {exc}"
             out[s.id] = asdict(
                 RegistryAccess(main.url, EMBEDDED_USER, secret, ns, embedded=True)
-            ) | {"pids": [main.pid]}
+            ) | {"pids": [main.pid, *pids]}
             try:
                 nodel = start_registry(
                     self.target,
@@ -383,9 +417,12 @@ class RegistryKind(Kind):
                     EMBEDDED_USER,
                     secret,
                     delete=False,
+                    token=token,
                 )
             except ServiceError as exc:
                 stop_registry(self.target, main)
+                for pid in pids:
+                    stop_pid(self.target, pid, grace=5)
                 return None, f"the embedded registry (deletes disabled) did not start: {exc}"
             out[s.id]["nodelete_url"] = nodel.url
             out[s.id]["pids"].append(nodel.pid)

@@ -4,7 +4,8 @@ go-containerregistry's registry package (`start_ggcr`), when setup built it.
 `start_registry` writes a generated config, starts `docker-registry serve` with a
 private storage directory, and waits until `GET /v2/` answers. With `auth`, the
 registry asks for HTTP basic credentials (an htpasswd file with a bcrypt hash; the
-password becomes a secret of the run, redacted wherever it would be recorded); two
+password becomes a secret of the run, redacted wherever it would be recorded), or with
+`token` for bearer tokens of a token service (infra/services/token_service.py); two
 registries may share one storage directory, so the same images are served with and
 without authentication. Nothing listens anywhere but 127.0.0.1.
 """
@@ -24,6 +25,7 @@ with warnings.catch_warnings():  # bcrypt through libxcrypt; deprecated, present
 
 from infra import redact
 from infra.services import ServiceError, free_port, spawn, stop_pid, wait_until
+from infra.services.token_service import TokenService, registry_token_config
 from infra.targets import Target
 
 BINARY = "/usr/bin/docker-registry"
@@ -86,9 +88,12 @@ def start_registry(
     username: str = "",
     password: str = "",
     delete: bool = True,
+    token: TokenService | None = None,
 ) -> Registry:
     """Start a registry in `directory` (created), serving `storage` (default: its own);
     `delete`: DELETE of manifests and blobs enabled (else the registry answers 405).
+    With `username`: basic auth (an htpasswd file), or with `token` bearer tokens of
+    that token service (infra/services/token_service.py), whose user it is.
 
     Raises:
         ServiceError: the binary is missing, or it did not answer /v2/ in time.
@@ -103,6 +108,9 @@ def start_registry(
     auth = ""
     if username:
         redact.add_secret(password, username)
+    if token is not None:
+        auth = registry_token_config(token)
+    elif username:
         hashed = crypt.crypt(
             password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)
         )  # cost 4: checked on every request
