@@ -251,10 +251,12 @@ class Redactor:
 
         def repl(m: re.Match) -> str:
             nonlocal count
-            if m.group(0) in tokens:
+            word = m.group(0)
+            core = word.rstrip(".")  # a sentence's full stop is no part of a token
+            if core in tokens:
                 count += 1
-                return MARKER
-            return m.group(0)
+                return MARKER + word[len(core) :]
+            return word
 
         return TOKEN_WORD.sub(repl, text), count
 

@@ -174,3 +174,48 @@ def test_ocitest_test_scan_fails_on_a_secret_and_passes_without_a_list(tmp_path,
     assert scan_report(str(rep), str(tmp_path / "missing.json")) is True
     out = capsys.readouterr()
     assert "results.json: secret #1" in out.err and PW not in out.out + out.err
+
+
+#: shaped like a JWT of the embedded registry's token service (header.payload.signature)
+TOKEN = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJvY2l0ZXN0In0.c2lnbmF0dXJlLW9mLWEtdG9rZW4tMTIzNDU"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"a token in a sentence {TOKEN}, then more",
+        f"X-Token: {TOKEN}",  # no structural rule matches this header
+        f"['{TOKEN}']",
+    ],
+)
+def test_a_known_token_is_redacted_wherever_it_stands_alone(text):
+    r = Redactor()
+    r.add_token(TOKEN)
+    out, n = scrubbed(r, text)
+    assert n == 1 and TOKEN not in out and MARKER in out, out
+
+
+def test_a_token_inside_a_longer_word_is_not_taken_for_another(tmp_path):
+    r = Redactor()
+    r.add_token(TOKEN)
+    other = TOKEN + "x"  # another word: not this token
+    assert r.scrub(f"see {other}") == (f"see {other}", 0)
+
+
+def test_tokens_travel_with_the_secrets_and_the_scan_finds_them(tmp_path, capsys):
+    r = Redactor()
+    for i in range(2000):  # a run's worth of tokens stays cheap
+        r.add_token(f"{TOKEN}{i:04d}")
+    copy = Redactor()
+    copy.load(json.loads(json.dumps(r.to_dict())))
+    assert copy.tokens == r.tokens
+    assert copy.scrub(f"Bearer? no: {TOKEN}0042.")[1] == 1
+    (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "junit.xml").write_text(f"<x>{TOKEN}1999</x>")
+    (tmp_path / "secrets.json").write_text(json.dumps(r.to_dict()))
+    rc = redact.main(
+        ["scan", str(tmp_path / "rep"), "--secrets-file", str(tmp_path / "secrets.json")]
+    )
+    out = capsys.readouterr()
+    assert rc == 1 and "junit.xml" in out.err and "(token)" in out.err
+    assert TOKEN not in out.out + out.err

@@ -27,6 +27,7 @@ PATCH and DELETE itself with ReadOnlyError: nothing of such a request leaves the
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import re
@@ -208,10 +209,16 @@ class RegistryClient:
         parts = urllib.parse.urlsplit(url)
         shown = url if len(url) < 300 else url[:300] + "..."
         where = parts.path + (f"?{parts.query}" if parts.query else "")
-        return self._send((scheme, host, port, where), "GET", shown, b"", headers, None, True)
+        return self._send(
+            (scheme, host, port, where), "GET", shown, b"", headers, None, True, tokens=True
+        )
 
-    def _send(self, target, method, shown, body, hdrs, timeout, record_body) -> Response:
-        """One exchange with (scheme, host, port, request path); recorded as `METHOD shown`."""
+    def _send(
+        self, target, method, shown, body, hdrs, timeout, record_body, tokens=False
+    ) -> Response:
+        """One exchange with (scheme, host, port, request path); recorded as `METHOD shown`
+        (`tokens`: a token service's answer, recorded with its tokens replaced by MARKER,
+        since a body excerpt may cut a token where no redaction would know it)."""
         scheme, host, port, where = target
         conn_cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
         conn = conn_cls(host, port, timeout=timeout or self.timeout)
@@ -237,8 +244,9 @@ class RegistryClient:
             resp.error = f"{type(exc).__name__}: {exc}"
         finally:
             conn.close()
+        shown_resp = _without_tokens(resp) if tokens else resp
         resp.evidence = self.log.add(
-            _evidence(resp, hdrs, body if record_body else b"", time.monotonic() - start)
+            _evidence(shown_resp, hdrs, body if record_body else b"", time.monotonic() - start)
         )
         return resp
 
@@ -260,6 +268,24 @@ class RegistryClient:
 
     def delete(self, path: str) -> Response:
         return self.request("DELETE", path)
+
+
+#: keys of a token service's JSON answer whose values are tokens
+TOKEN_KEYS = ("token", "access_token", "refresh_token", "id_token")
+
+
+def _without_tokens(resp: Response) -> Response:
+    """A copy of `resp` whose JSON body has its token values replaced by MARKER (a body
+    that is not JSON becomes a note of its length)."""
+    try:
+        doc = json.loads(resp.body)
+        if not isinstance(doc, dict):
+            raise ValueError
+    except ValueError:
+        body = f"[{len(resp.body)} bytes, not a JSON object]".encode() if resp.body else b""
+    else:
+        body = json.dumps({k: MARKER if k in TOKEN_KEYS else v for k, v in doc.items()}).encode()
+    return dataclasses.replace(resp, body=body)
 
 
 def _headers_text(items) -> str:

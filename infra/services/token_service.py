@@ -15,7 +15,7 @@ HTTP basic credentials, 200 and JSON `{"token", "access_token", "expires_in",
 action asked for on `repository` and `registry` resources; without them, 401 and a JSON
 error naming what was wrong. A wrong `service` is 400. Tokens live EXPIRES seconds.
 The signing key never leaves the key file and this process; the harness adds the key's
-PEM and each of its lines to the run's secrets (infra/redact.py).
+PEM and its private value in several forms to the run's secrets (`key_secrets`).
 """
 
 from __future__ import annotations
@@ -102,10 +102,19 @@ def make_keys(directory: str) -> tuple[str, str, str]:
 
 
 def key_secrets(pem: str) -> list[str]:
-    """What of a PEM key the run redacts: the whole text, the body on one line, each
-    body line."""
-    body = [ln for ln in pem.strip().splitlines() if not ln.startswith("-----")]
-    return [pem, pem.strip(), "".join(body), *body]
+    """What of a PEM private key the run redacts: the whole text, its body on one line,
+    the private value in hex, and the base64 characters only the private value
+    determines (at each offset: they show in any base64 text holding the key). The
+    public half is no secret (the certificate carries it), so PEM lines holding only
+    public bytes are not taken."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from infra.redact import _b64_cores
+
+    key = load_pem_private_key(pem.encode(), None)
+    scalar = key.private_numbers().private_value.to_bytes(32, "big")
+    body = "".join(ln for ln in pem.strip().splitlines() if not ln.startswith("-----"))
+    return [pem, pem.strip(), body, scalar.hex(), *_b64_cores(scalar)]
 
 
 def registry_token_config(svc: TokenService) -> str:
