@@ -46,6 +46,10 @@ def _usage(tmp_path, *args: str) -> subprocess.CompletedProcess:
         (["--registry", "embedded", "--read-only"], "--read-only needs --registry URL"),
         (["--registry", "embedded:"], "names no registry"),  # was every embedded one
         (["--registry", "http://a b"], "spaces or control characters"),  # was a traceback
+        (["--registry-auth", "kerberos"], "--registry-auth kerberos: expected one of basic, token"),
+        (["--registry-chunk-size", "5MB"], "--registry-chunk-size 5MB: expected a positive"),
+        (["--registry-chunk-size", "0"], "--registry-chunk-size 0: expected a positive integer"),
+        (["--registry-chunk-size", "-1"], "expected a positive integer (bytes)"),
     ],
 )
 def test_bad_registry_options_are_one_line_usage_errors(tmp_path, args, needle):

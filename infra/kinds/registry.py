@@ -11,6 +11,9 @@ Options (docs/architecture.md, Contracts / Options):
   for credentials: HTTP basic (htpasswd), or bearer tokens of a token service the
   harness runs beside it (infra/services/token_service.py). Registry URLs are reached
   with whatever they ask for (the driver follows a Bearer challenge by itself).
+- `--registry-chunk-size BYTES`: bytes per PATCH of chunked pushes (a positive
+  integer; default: registry_data.CHUNK for the large data set, a third of the blob in
+  the chunked-upload test), for backends that need parts of a minimum size.
 - `--registry-namespace NS` (default `ocitest/RUN_ID`): every repository the tests
   write lives below it (`NS/NAME`).
 - `--distribution-spec 1.1.1|dev`: the text to judge against. With `dev`, the changes
@@ -50,21 +53,18 @@ from typing import Protocol
 from infra import gobuild, redact
 from infra.drivers.registry import RegistryURLError, parse_url
 from infra.kinds.base import Kind, KindUnavailable, KindUsageError
+from infra.kinds.registry_options import PASSWORD_ENV, SEED_NAMESPACE, SPEC_RELEASE, USER_ENV
 from infra.kinds.runs import current
 from infra.run import RunContext
 from infra.subjects import Subject
 
 #: seconds for the probe of a given registry at start
 PROBE_TIMEOUT = 10.0
-#: the distribution-spec release the catalogue follows; `dev` is the line after it
-SPEC_RELEASE = "1.1.1"
+#: `dev`: the line after the release the catalogue follows (SPEC_RELEASE)
 SPEC_CHOICES = (SPEC_RELEASE, "dev")
 AUTH_CHOICES = ("basic", "token")
-USER_ENV, PASSWORD_ENV = "OCITEST_REGISTRY_USER", "OCITEST_REGISTRY_PASSWORD"
 #: the embedded registry's user
 EMBEDDED_USER = "ocitest"
-#: where `ocitest registry seed` puts the data sets, and where --read-only looks for them
-SEED_NAMESPACE = "ocitest/data"
 
 
 class RegistryScheme(Protocol):
@@ -103,6 +103,7 @@ class RegistryAccess:
         nodelete_url: the same storage served with deletes disabled, or "" (external).
         embedded: the harness started it.
         read_only: the run may not write (--read-only): data sets are expected present.
+        chunk_size: bytes per PATCH of chunked pushes (--registry-chunk-size), 0: default.
     """
 
     url: str
@@ -112,6 +113,7 @@ class RegistryAccess:
     nodelete_url: str = ""
     embedded: bool = False
     read_only: bool = False
+    chunk_size: int = 0
 
     def __post_init__(self) -> None:
         if self.password:
@@ -126,62 +128,9 @@ class RegistryKind(Kind):
 
     @classmethod
     def add_options(cls, group) -> None:
-        group.addoption(
-            "--registry",
-            dest="ocitest_registries",
-            action="append",
-            default=None,
-            metavar="URL|embedded[:ID]",
-            help="registry to test: http(s)://HOST[:PORT], embedded (Debian's docker-registry "
-            "and, when built, go-containerregistry's, on 127.0.0.1, started by the harness) or "
-            "embedded:ID (one of them: embedded:ggcr-0.22.1) (repeatable; default: embedded)",
-        )
-        group.addoption(
-            "--registry-user",
-            dest="ocitest_registry_user",
-            default=None,
-            metavar="NAME",
-            help=f"basic-auth user for --registry URLs (or ${USER_ENV})",
-        )
-        group.addoption(
-            "--registry-password",
-            dest="ocitest_registry_password",
-            default=None,
-            metavar="PASS",
-            help=f"basic-auth password for --registry URLs (or ${PASSWORD_ENV}; redacted)",
-        )
-        group.addoption(
-            "--registry-auth",
-            dest="ocitest_registry_auth",
-            default="basic",
-            metavar="basic|token",
-            help="how the embedded docker-registry authenticates: basic (htpasswd, the "
-            "default) or token (bearer tokens of a token service the harness runs)",
-        )
-        group.addoption(
-            "--registry-namespace",
-            dest="ocitest_registry_namespace",
-            default="",
-            metavar="NS",
-            help="repository namespace the registry tests write below (default ocitest/RUN_ID)",
-        )
-        group.addoption(
-            "--distribution-spec",
-            dest="ocitest_distribution_spec",
-            default=SPEC_RELEASE,
-            metavar="1.1.1|dev",
-            help="distribution-spec text to judge against (default 1.1.1; dev adds the "
-            "changes merged after it)",
-        )
-        group.addoption(
-            "--read-only",
-            dest="ocitest_registry_read_only",
-            action="store_true",
-            default=False,
-            help="pull-only run against --registry URLs: nothing is written, tests that "
-            "write are skipped, the data sets must have been pushed by `ocitest registry "
-            f"seed URL` (namespace default {SEED_NAMESPACE})",
-        )
+        from infra.kinds.registry_options import add_options
+
+        add_options(group)
 
     # -- options -----------------------------------------------------------------
     def _credentials(self) -> tuple[str, str]:
@@ -193,6 +142,17 @@ class RegistryKind(Kind):
             password = os.environ.get(PASSWORD_ENV, "")
         return user, password
 
+    def _chunk_size(self) -> int:
+        """--registry-chunk-size as bytes (0 when not given). Raises KindUsageError."""
+        value = self.options.ocitest_registry_chunk_size
+        if value is None:
+            return 0
+        if not value.isdigit() or int(value) <= 0:
+            raise KindUsageError(
+                f"--registry-chunk-size {value}: expected a positive integer (bytes)"
+            )
+        return int(value)
+
     def _declared(self) -> str:
         spec = self.options.ocitest_distribution_spec
         return f"{SPEC_RELEASE}-dev" if spec == "dev" else SPEC_RELEASE
@@ -202,6 +162,7 @@ class RegistryKind(Kind):
         spec = self.options.ocitest_distribution_spec
         if spec not in SPEC_CHOICES:
             raise KindUsageError(f"--distribution-spec {spec}: expected one of 1.1.1, dev")
+        self._chunk_size()
         auth = self.options.ocitest_registry_auth
         if auth not in AUTH_CHOICES:
             raise KindUsageError(f"--registry-auth {auth}: expected one of basic, token")
@@ -372,6 +333,7 @@ class RegistryKind(Kind):
             SEED_NAMESPACE if read_only else f"ocitest/{self.ctx.run_id}"
         )
         user, password = self._credentials()
+        chunk = self._chunk_size()
         out: dict[str, dict] = {}
         for s in subjects:
             scheme, name = _scheme(s.endpoint)
@@ -381,7 +343,9 @@ class RegistryKind(Kind):
                     return out, why
                 continue
             if s.endpoint != "embedded" and scheme is None:
-                acc = RegistryAccess(s.endpoint, user, password, ns, read_only=read_only)
+                acc = RegistryAccess(
+                    s.endpoint, user, password, ns, read_only=read_only, chunk_size=chunk
+                )
                 out[s.id] = asdict(acc)
                 continue
             base = f"{self._base()}/{s.id}"
@@ -407,7 +371,7 @@ class RegistryKind(Kind):
                     stop_pid(self.target, pid, grace=5)
                 return None, f"the embedded registry did not start: {exc}"
             out[s.id] = asdict(
-                RegistryAccess(main.url, EMBEDDED_USER, secret, ns, embedded=True)
+                RegistryAccess(main.url, EMBEDDED_USER, secret, ns, embedded=True, chunk_size=chunk)
             ) | {"pids": [main.pid, *pids]}
             try:
                 nodel = start_registry(
@@ -445,9 +409,9 @@ class RegistryKind(Kind):
             reg = start_ggcr(self.target, f"{self._base()}/{s.id}", s.path)
         except ServiceError as exc:
             return f"the embedded registry {s.id} did not start: {exc}"
-        out[s.id] = asdict(RegistryAccess(reg.url, namespace=ns, embedded=True)) | {
-            "pids": [reg.pid]
-        }
+        out[s.id] = asdict(
+            RegistryAccess(reg.url, namespace=ns, embedded=True, chunk_size=self._chunk_size())
+        ) | {"pids": [reg.pid]}
         s.endpoint = reg.url
         return ""
 

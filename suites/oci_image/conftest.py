@@ -109,6 +109,7 @@ class RegistryUnderTest:
         client: RegistryClient with the run's credentials.
         namespace: "ocitest/RUN_ID" unless --registry-namespace says otherwise.
         nodelete: a client of the same storage with deletes disabled, or None.
+        chunk_size: bytes per PATCH of a chunked push (--registry-chunk-size), 0: the default.
     """
 
     _counter = itertools.count(1)
@@ -122,6 +123,7 @@ class RegistryUnderTest:
             access.url, log, access.username, access.password, read_only=ro
         )
         self.namespace = access.namespace
+        self.chunk_size = access.chunk_size
         self.nodelete = (
             RegistryClient(access.nodelete_url, log, access.username, access.password, read_only=ro)
             if access.nodelete_url
@@ -150,7 +152,7 @@ class RegistryUnderTest:
         if self.access.read_only:
             why = check_present(seeder, self.ctx.state_base, self.subject.id, repo, ds)
         else:
-            why = seed(seeder, self.ctx.state_base, self.subject.id, repo, ds)
+            why = seed(seeder, self.ctx.state_base, self.subject.id, repo, ds, self.chunk_size)
         if why and ds.traits & registry_data.OPTIONAL:
             # storing such content is not a MUST: its own push test judges it
             unsupported(why.splitlines()[0])

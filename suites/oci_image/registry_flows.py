@@ -192,9 +192,10 @@ def push_manifest(client: RegistryClient, repo: str, m: Manifest, ref: str = "")
     )
 
 
-def push_dataset(client: RegistryClient, repo: str, ds: DataSet) -> None:
-    """Push every blob, manifest and tag of `ds` into `repo`. Raises PushError."""
-    chunk = CHUNK if "chunked" in ds.traits else 0
+def push_dataset(client: RegistryClient, repo: str, ds: DataSet, chunk_size: int = 0) -> None:
+    """Push every blob, manifest and tag of `ds` into `repo`; the blobs of a `chunked`
+    data set in PATCHes of `chunk_size` bytes (0: CHUNK). Raises PushError."""
+    chunk = (chunk_size or CHUNK) if "chunked" in ds.traits else 0
 
     def one(blob: Blob) -> None:
         if client.head(blob_path(repo, blob.digest)).status != 200:
@@ -243,16 +244,24 @@ def _locked(path: str) -> Iterator[None]:
         yield
 
 
-def seed(client: RegistryClient, state_dir: str, subject_id: str, repo: str, ds: DataSet) -> str:
+def seed(
+    client: RegistryClient,
+    state_dir: str,
+    subject_id: str,
+    repo: str,
+    ds: DataSet,
+    chunk_size: int = 0,
+) -> str:
     """Push `ds` into `repo` once per run (the first process to ask does it, under a file
-    lock in `state_dir`); "" when seeded, else why not (every later ask gets the same)."""
+    lock in `state_dir`; chunks of `chunk_size` bytes, see push_dataset); "" when seeded,
+    else why not (every later ask gets the same)."""
     mark = os.path.join(state_dir, f"registry-seed-{subject_id}-{ds.name}")
     with _locked(mark + ".lock"):
         if os.path.exists(mark):
             with open(mark, encoding="utf-8") as fh:
                 return fh.read()
         try:
-            push_dataset(client, repo, ds)
+            push_dataset(client, repo, ds, chunk_size)
             why = ""
         except PushError as exc:
             why = f"data set {ds.name} could not be pushed to {repo}: {exc}"

@@ -29,7 +29,7 @@ def _own_copy(registry, ds: str):
     data = registry_data.get(ds)
     repo = registry.fresh_repo(f"del-{ds}")
     try:
-        push_dataset(registry.client, repo, data)
+        push_dataset(registry.client, repo, data, registry.chunk_size)
     except PushError as exc:
         expect(False, f"data set {ds} pushed into a repository of the test's own", str(exc))
     return repo, data
