@@ -123,3 +123,23 @@ def test_a_malformed_url_is_one_line_and_hides_its_credentials():
         with pytest.raises(RegistryURLError) as err:
             parse_url(url)
         assert "\n" not in str(err.value) and "secretpw" not in str(err.value)
+
+
+def test_registry_chunk_size_sizes_the_patches_of_chunked_pushes(tmp_path):
+    size = 5 * 1024 * 1024
+    sel = ["suites/oci_image/test_registry_push.py", "-k", "large_data_set and large-layer"]
+    run = run_pytest([*sel, "--registry-chunk-size", str(size)], tmp_path / "r", timeout=600)
+    out = run.outcomes("distribution-2.8.2")
+    assert run.rc == 0 and set(out.values()) == {"passed"}, run.stdout[-2000:]
+    ranges = [
+        line.split(":", 1)[1].strip()
+        for r in run.results["results"]
+        for e in r["evidence"]
+        if e["command"].startswith("PATCH ")
+        for line in e["stderr"].splitlines()
+        if line.lower().startswith("content-range:")
+    ]
+    # 64 MiB in 5 MiB parts: 12 whole parts and a 4 MiB tail (the data set's own test
+    # pushes it, or the seed does: at least one full series)
+    assert f"0-{size - 1}" in ranges and f"{12 * size}-{64 * 1024 * 1024 - 1}" in ranges, ranges
+    assert all(int(b) - int(a) + 1 <= size for a, b in (r.split("-") for r in ranges)), ranges
