@@ -141,3 +141,28 @@ def test_token_auth_on_the_embedded_registry_keeps_tokens_and_key_out_of_the_rep
             assert not any(k in text for k in key_forms), f"the signing key in {f}"
     evidence = json.dumps(run.results["results"])
     assert "Bearer [REDACTED]" in evidence, "no request went with a token"
+
+
+def _big_manifest() -> bytes:
+    padding = "x" * (4_000_000 - 300)
+    doc = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}
+    return json.dumps({**doc, "annotations": {"pad": padding}}).encode()
+
+
+@pytest.mark.parametrize("probe_first", [True, False])
+def test_a_large_body_as_the_first_request_gets_an_answer(token_registry, monkeypatch, probe_first):
+    """docker-registry refuses a request without a token before reading its body and
+    closes the connection: the client learns the challenge first (PROBE_FIRST), else it
+    is left with a broken pipe and nothing to retry on (the False case shows the harm)."""
+    import infra.drivers.registry as driver
+
+    if not probe_first:
+        monkeypatch.setattr(driver, "PROBE_FIRST", 1 << 40)
+    reg, _, password = token_registry
+    client = RegistryClient(reg.url, EvidenceLog(), "tokuser", password)
+    headers = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+    res = client.request("PUT", "/v2/ns/big/manifests/v1", _big_manifest(), headers)
+    if probe_first:
+        assert res.status in (201, 400), res.brief()  # an answer (400: config blob unknown)
+    else:
+        assert res.status in (0, 401), res.brief()

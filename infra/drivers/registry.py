@@ -15,11 +15,13 @@ Authentication (infra/drivers/registry_auth.py): HTTP basic with the given crede
 sent on every request until the registry answers 401 with a `Bearer` challenge; from then
 on, distribution's token protocol: the client asks the challenge's realm for a token of
 the challenge's scope (basic credentials when it has them, anonymous otherwise), retries
-once with `Authorization: Bearer`, and keeps each token per scope until it expires, so
-that later requests of that scope send it at once. The token exchange is evidence too
-(command `GET REALM`); tokens are secrets of the run (redact.add_token). A refused token
-request leaves the registry's 401 as the response, with `auth_error` saying what the
-realm answered.
+once with `Authorization: Bearer`, and keeps each token per scope until it expires; from
+then on every request goes with a token of its scope at once (cached, or asked for
+first). Before a body above PROBE_FIRST bytes, a client that has not met the registry's
+challenge asks GET /v2/ first (a registry may close the connection on a large body it
+refuses). The token exchange is evidence too (command `GET REALM`); tokens are secrets
+of the run (redact.add_token). A refused token request leaves the registry's 401 as the
+response, with `auth_error` saying what the realm answered.
 
 A read-only client (`--read-only`, a registry the run may not write) refuses POST, PUT,
 PATCH and DELETE itself with ReadOnlyError: nothing of such a request leaves the host.
@@ -43,6 +45,10 @@ from infra.evidence import Evidence, EvidenceLog
 DEFAULT_TIMEOUT = 30.0
 #: characters of a body kept in the evidence
 BODY_CHARS = 600
+#: bytes of a request body above which a client that has not yet met the registry's
+#: challenge asks GET /v2/ first (a registry may close the connection on a large body
+#: it refuses unread, and a refused request is only retried when its answer came)
+PROBE_FIRST = 64 * 1024
 #: header names whose values are never recorded
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
 MARKER = "[REDACTED]"
@@ -184,8 +190,10 @@ class RegistryClient:
             )
         hdrs = dict(headers or {})
         given = any(k.lower() == "authorization" for k in hdrs)
+        if not given and len(body) > PROBE_FIRST and not self.auth.knows_challenge():
+            self.get("/v2/")  # learn whether it wants tokens before sending a large body
         if not given:
-            hdrs.update(self.auth.header_for(method, path))
+            hdrs.update(self.auth.header_for(method, path, self._fetch_token))
         if body or method in ("PUT", "POST", "PATCH"):
             hdrs.setdefault("Content-Length", str(len(body)))
         target = (self.scheme, self.host, self.port, self.base + path)

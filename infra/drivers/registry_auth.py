@@ -7,9 +7,9 @@ realm="URL",service="NAME",scope="TYPE:NAME:ACTIONS ..."`; the client GETs
 `REALM?service=NAME&scope=...` (basic credentials when it has them) and gets JSON
 `{"token": T}` or `{"access_token": T}` (with `expires_in` seconds, default 60); it
 retries with `Authorization: Bearer T`. `BearerAuth` keeps tokens per (realm, service,
-credentials, scope) in this process until shortly before they expire, and guesses the scope of
-a request from its method and path (`scope_of`) so that a cached token goes with the
-first try. Every token is a secret of the run (infra.redact.add_token).
+credentials, scope) in this process until shortly before they expire; once a registry
+has asked for tokens, it guesses each request's scope from its method and path
+(`scope_of`) and sends a token of it (cached, or asked for first) with the first try. Every token is a secret of the run (infra.redact.add_token).
 """
 
 from __future__ import annotations
@@ -95,15 +95,27 @@ class BearerAuth:
         # tokens are cached per credentials: another password gets none of them
         self._who = hashlib.sha256(self._basic.encode()).hexdigest()
 
-    def header_for(self, method: str, path: str) -> dict[str, str]:
-        """The Authorization header to send first: a cached token of the request's
-        scope, nothing when the registry wants tokens and none is cached, else basic."""
+    def knows_challenge(self) -> bool:
+        """Whether this registry has answered a Bearer challenge in this process."""
+        with _LOCK:
+            return self.url in _CHALLENGES
+
+    def header_for(
+        self, method: str, path: str, fetch: Callable[[str, dict], object]
+    ) -> dict[str, str]:
+        """The Authorization header to send first: once the registry asked for tokens, a
+        token of the request's scope (cached, else asked for now: a request sent without
+        one would be refused, and a registry may close the connection on a large body
+        it refuses before reading it); nothing when none was had; before that, basic."""
         with _LOCK:
             challenge = _CHALLENGES.get(self.url)
         if challenge is None:
             return {"Authorization": self._basic} if self._basic else {}
-        token = self._cached(*challenge, scope_of(method, path))
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            token = self._token(*challenge, scope_of(method, path), fetch)
+        except AuthError:
+            return {}  # the registry's 401 then says what it wants; answer() tries again
+        return {"Authorization": f"Bearer {token}"}
 
     def answer(
         self, resp, method: str, path: str, fetch: Callable[[str, dict], object]
