@@ -286,22 +286,6 @@ def _(ex: Exchange) -> None:
 
 
 @mutant(
-    "tag-list-reversed",
-    breaks="the tag list comes in reverse order",
-    fails=["test_registry_discovery.py::test_tag_list_is_in_lexical_or_byte_order"],
-    requirements=["dist.tags.lexical-or-asciibetical"],
-)
-def _(ex: Exchange) -> None:
-    if ex.is_("GET", "/tags/list") and ex.status == 200:
-        try:
-            doc = json.loads(ex.response_body)
-            doc["tags"] = list(reversed(doc["tags"]))
-        except (ValueError, KeyError, TypeError):
-            return
-        ex.response_body = json.dumps(doc).encode()
-
-
-@mutant(
     "upload-cancel-ignored",
     breaks="DELETE of an upload session answers 204 but the session stays open",
     fails=["test_registry_push.py::test_an_upload_session_can_be_cancelled"],
@@ -311,22 +295,3 @@ def _(ex: Exchange) -> None:
 def _(ex: Exchange) -> None:
     if ex.is_("DELETE", "/blobs/uploads/"):
         ex.answer(204)
-
-
-@mutant(
-    "malformed-upload-digest-404",
-    breaks="a POST whose digest parameter is malformed answers 404, not 400",
-    fails=["test_registry_push.py::test_a_malformed_digest_on_an_upload_answers_400"],
-    requirements=["dist.push.invalid-digest-400"],
-    request=True,
-)
-def _(ex: Exchange) -> None:
-    q = urllib.parse.parse_qs(ex.path.partition("?")[2])
-    digest = q.get("digest", [""])[0]
-    if (
-        ex.is_("POST", "/blobs/uploads/")
-        and digest
-        and not re.fullmatch(r"sha(256:[0-9a-f]{64}|512:[0-9a-f]{128})", digest)
-    ):
-        body = {"errors": [{"code": "BLOB_UPLOAD_UNKNOWN", "message": "no"}]}
-        ex.answer(404, json.dumps(body).encode(), Content_Type="application/json")
