@@ -48,6 +48,10 @@ spec text rather than to how important the behaviour seems. One of its spec's `B
 critest/kubelet/error-exposure/author-only/guidance (`NOT_MUST`), and a testable
 author-only entry; tests/test_catalogue_basis.py checks that every entry of the
 repository's catalogues has a basis.
+
+`variants`: the variant classes (reports/variants.py) in which the entry's behaviour takes
+a path of its own in real implementations; each should have a test marked
+`@pytest.mark.variant(CLASS)`. An unknown class is refused (CatalogueError, one line).
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ import jsonschema
 import yaml
 
 from reports.schemas import load_schema
+from reports.variants import CLASSES, unknown_classes
 
 #: libyaml's safe loader when PyYAML was built with it (about 9x faster), else PyYAML's own
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -156,6 +161,7 @@ class Requirement:
     expect: str = ""
     suite: str = ""
     basis: str = ""
+    variants: tuple[str, ...] = ()
 
     def as_entry(self, proven_by: list[str], failed_by: list[str] = ()) -> dict:
         """The catalogue entry of results.json, with its proofs: the mutants that
@@ -179,6 +185,7 @@ class Requirement:
             "basis": self.basis or None,
             "basis_text": self._basis[0] if self._basis else None,
             "basis_url": self.basis_url or None,
+            "variants": list(self.variants),
         }
 
     @property
@@ -258,6 +265,15 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
                 raise CatalogueError(
                     f"{path}: {rid}: a MUST cannot rest on {basis} (SHOULD at most)"
                 )
+            variants = tuple(entry.get("variants", ()))
+            bad = unknown_classes(variants)
+            if bad:
+                raise CatalogueError(
+                    f"{path}: {rid}: unknown variant class {', '.join(bad)} (known: "
+                    f"{', '.join(CLASSES)})"
+                )
+            if len(set(variants)) != len(variants):
+                raise CatalogueError(f"{path}: {rid}: a variant class is listed twice")
             cat[rid] = Requirement(
                 id=rid,
                 spec=spec,
@@ -273,6 +289,7 @@ def load_catalogue(paths: list[Path]) -> Catalogue:
                 expect=str(entry.get("expect", "")),
                 suite=suite,
                 basis=basis,
+                variants=variants,
             )
     return cat
 

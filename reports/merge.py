@@ -21,6 +21,7 @@ from reports.gate import MODES, judge
 from reports.proofs import real_failures
 from reports.records import Record
 from reports.reportdir import ReportDirError, check_report_dir
+from reports.variants import variant_coverage
 from reports.writer import SCHEMA_VERSION, counts, coverage, harness_version, write_doc
 
 USAGE_EXIT = 4
@@ -129,6 +130,15 @@ def merge(docs: list[dict], gate_mode: str | None = None) -> dict:
             results,
             {s: c.get("named", []) for d in docs for s, c in d["coverage"].items()},
             {s: c.get("scope", "") for d in docs for s, c in d["coverage"].items()},
+        ),
+        "variants": variant_coverage(
+            cat,
+            results,
+            {
+                s: {rid: set(c) for rid, c in named.items()}
+                for d in docs
+                for s, named in d.get("variants", {}).get("named", {}).items()
+            },
         ),
         "catalogue": cat,
         "results": sorted(results, key=lambda r: r["nodeid"]),

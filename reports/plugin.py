@@ -41,6 +41,7 @@ from reports.performance import load as perf_load
 from reports.proofs import ProofsError, load_proofs, load_score
 from reports.records import PROP, RecordBook
 from reports.reportdir import ReportDirError, check_report_dir
+from reports.variants import CLASSES, unknown_classes
 from reports.writer import ReportInput, write_all
 
 CATALOGUE = pytest.StashKey[Catalogue]()
@@ -92,6 +93,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--gate {config.option.ocitest_gate!r}: expected one of {', '.join(gate_mod.MODES)}"
         )
+    config.addinivalue_line(
+        "markers",
+        "variant(*classes): the variant classes (reports/variants.py) a test or a "
+        "parameter case checks its requirements in",
+    )
     try:
         cat = load_catalogue(catalogue_files(config.rootpath))
     except CatalogueError as exc:
@@ -141,6 +147,11 @@ def requirement_ids(item: pytest.Item) -> list[str]:
     return [i for m in item.iter_markers("requirement") for i in m.args]
 
 
+def variant_classes(item: pytest.Item) -> list[str]:
+    """The variant classes of a test or parameter case, in marker order, each once."""
+    return list(dict.fromkeys(c for m in item.iter_markers("variant") for c in m.args))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_make_collect_report(collector: pytest.Collector):
     """A suite test without requirement ids, or with an id not in the catalogue, is a
@@ -168,6 +179,12 @@ def pytest_make_collect_report(collector: pytest.Collector):
                     )
                 elif not cat[rid].testable:
                     problems.append(f"{it.name}: requirement {rid!r} is marked testable: false")
+            if any(not m.args for m in it.iter_markers("variant")):
+                problems.append(f"{it.name}: @pytest.mark.variant() names no class")
+            for c in unknown_classes(variant_classes(it)):
+                problems.append(
+                    f"{it.name}: variant class {c!r} is not one of {', '.join(CLASSES)}"
+                )
     if problems:
         rep.outcome = "failed"
         rep.longrepr = "ocitest catalogue check failed:\n" + "\n".join(problems)
@@ -271,6 +288,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             {
                 "outcome": outcome,
                 "requirements": ids,
+                "variants": variant_classes(item),
                 "level": cat.strictest(ids),
                 "subject": sid,
                 "target": _target_of(subject),

@@ -40,6 +40,7 @@ class Record:
     evidence: list[dict] = field(default_factory=list)
     known_failure: dict | None = None
     redactions: int = 0  # secret values replaced in its message, output and evidence
+    variants: list[str] = field(default_factory=list)
     complete: bool = False
     scrubbed: int = 0  # of those, the ones in its phase reports (failure text, output)
 
@@ -89,6 +90,7 @@ class RecordBook:
                 level=info["level"],
                 subject=info.get("subject"),
                 target=info.get("target") or self.target,
+                variants=list(info.get("variants") or []),
             )
         rec.duration = round(rec.duration + float(getattr(report, "duration", 0.0)), 4)
         phase, outcome = report.when, info["outcome"]

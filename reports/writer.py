@@ -32,6 +32,7 @@ from reports.records import OUTCOMES, Record
 from reports.reportdir import MARKER
 from reports.schemas import load_schema
 from reports.summary import render_summary
+from reports.variants import variant_coverage, variants_named_in_tests
 
 SCHEMA_VERSION = 1
 
@@ -187,6 +188,15 @@ def build_results(inp: ReportInput) -> dict:
         "gate": inp.verdict.as_dict(),
         "counts": counts(inp.subjects, results),
         "coverage": coverage(catalogue, results, named, cat.scopes),
+        "variants": variant_coverage(
+            catalogue,
+            results,
+            {
+                suite: variants_named_in_tests(d)
+                for suite, d in cat.suite_dirs.items()
+                if suite in suites
+            },
+        ),
         "catalogue": catalogue,
         "mutation": inp.mutation,
         "results": results,
