@@ -74,6 +74,9 @@ AREAS: dict[str, tuple[str, ...]] = {
         "config_isolation",
         "config_process",
         "config_resources",
+        "variant_process",
+        "variant_hooks",
+        "variant_mounts",
     ),
     "cri": ("cri_runtime", "cri_security", "cri_images", "cri_containers"),
     "registry": (
@@ -141,6 +144,8 @@ class Mutant:
         claims: the runtime-spec version it declares, "" for its base's own.
         behaviour: the runtime_base.Wrapper subclass (runtime), CriAlteration (cri) or
             registry_mutants.RegistryMutant (registry).
+        variant: a variant mutant's class (reports/variants.py CLASSES): it breaks the
+            behaviour in that variant only; "" for other mutants.
     """
 
     kind: str
@@ -154,6 +159,7 @@ class Mutant:
     baseline: str = ""
     claims: str = ""
     behaviour: object = field(default=None, compare=False, repr=False)
+    variant: str = ""
 
     @property
     def key(self) -> str:
@@ -201,6 +207,7 @@ def _runtime(
     base: str,
     claims: str = "",
     baseline: str = "",
+    variant: str = "",
 ) -> Mutant:
     return _register(
         Mutant(
@@ -215,6 +222,7 @@ def _runtime(
             baseline,
             claims,
             behaviour,
+            variant,
         )
     )
 
@@ -227,12 +235,16 @@ def runtime_mutant(
     requirements: list[str],
     also_passes: list[str] = (),
     base: str = "runc",
+    variant: str = "",
 ) -> Callable[[type[RuntimeBehaviour]], type[RuntimeBehaviour]]:
     """Declare a runtime mutant implemented by the decorated runtime_base.Wrapper subclass
-    (its `run() -> exit status` sees the command line the harness gave)."""
+    (its `run() -> exit status` sees the command line the harness gave); `variant` as
+    for edit_mutant."""
 
     def wrap(cls: type[RuntimeBehaviour]) -> type[RuntimeBehaviour]:
-        _runtime("class", name, cls, breaks, fails, requirements, also_passes, base)
+        _runtime(
+            "class", name, cls, breaks, fails, requirements, also_passes, base, variant=variant
+        )
         return cls
 
     return wrap
@@ -247,12 +259,15 @@ def edit_mutant(
     also_passes: list[str] = (),
     base: str = "runc",
     claims: str = "",
+    variant: str = "",
 ) -> Callable[[Callable[[dict], bool]], Callable[[dict], bool]]:
     """Declare a runtime mutant that edits config.json before `create`: the decorated
     `edit(cfg) -> bool` changes the parsed config in place (False: leave this create
     alone). With `claims` ("1.3.0") it also declares that spec version, as the claims
     mutant of its base does, and that claims mutant's run is its baseline: for
-    requirements newer than the base's own version."""
+    requirements newer than the base's own version. With `variant` (a class of
+    reports/variants.py) it is a variant mutant: it breaks the behaviour in that variant
+    only, and its targeted tests carry that variant marker."""
 
     def wrap(fn: Callable[[dict], bool]) -> Callable[[dict], bool]:
         if claims:
@@ -262,7 +277,17 @@ def edit_mutant(
         else:
             baseline, cls = "", type("Declared", (EditsConfig,), {"editor": staticmethod(fn)})
         _runtime(
-            "edit", name, cls, breaks, fails, requirements, also_passes, base, claims, baseline
+            "edit",
+            name,
+            cls,
+            breaks,
+            fails,
+            requirements,
+            also_passes,
+            base,
+            claims,
+            baseline,
+            variant,
         )
         return fn
 

@@ -162,6 +162,7 @@ def test_list_containers_filters(pods, cri):
 
 
 @pytest.mark.requirement("cri.container.stop-timeout")
+@pytest.mark.variant("process")
 def test_stop_container_kills_after_the_timeout(pods, cri):
     cid = pods.running(
         command=["sh", "-c", "trap '' TERM; echo ocitest-started; while :; do sleep 1; done"]
@@ -202,6 +203,7 @@ def test_stop_container_sends_sigterm_first(pods, cri):
 
 
 @pytest.mark.requirement("cri.container.stop-idempotent")
+@pytest.mark.variant("state-present")
 def test_stop_container_twice_succeeds(pods, cri):
     cid = pods.running()
     must_succeed(
@@ -230,6 +232,7 @@ OOM_LIMIT, OOM_ASK = 16 * 1024 * 1024, "32M"
 
 @pytest.mark.requirement("cri.container.memory-limit")
 @pytest.mark.requirement("cri.container.oom-reason")
+@pytest.mark.variant("failure-path")
 def test_a_container_over_its_memory_limit_is_oom_killed(pods, cri):
     pod = pods.pod()
     # dd fills a buffer of OOM_ASK bytes from /dev/zero: over the limit at the first block
@@ -283,6 +286,7 @@ def test_remove_container_removes_a_running_one(pods, cri):
 
 
 @pytest.mark.requirement("cri.container.remove-idempotent")
+@pytest.mark.variant("state-present")
 def test_remove_container_twice_succeeds(pods, cri):
     cid = pods.created()
     must_succeed(cri.call("RemoveContainer", container_id=cid), "cri.container.remove-idempotent")
@@ -294,6 +298,7 @@ def test_remove_container_twice_succeeds(pods, cri):
 
 
 @pytest.mark.requirement("cri.container.command-env-workdir")
+@pytest.mark.variant("provenance")
 def test_command_args_env_and_working_dir(pods):
     cid = pods.running(
         command=["sh", "-c"],
@@ -371,6 +376,7 @@ def test_host_path_mount_through_a_symlink_mounts_its_target(pods, target, ocite
 
 
 @pytest.mark.requirement("cri.container.mounts-missing-host-path")
+@pytest.mark.variant("failure-path")
 def test_a_missing_host_path_fails_create_container(pods, ocitest_run, target):
     rid = "cri.container.mounts-missing-host-path"
     missing = f"{ocitest_run.work_base}/cri-logs/missing-{pods.name('x')}"

@@ -38,6 +38,7 @@ def test_exec_sync_returns_the_exit_code(pods, code):
 
 
 @pytest.mark.requirement("cri.exec-sync.timeout")
+@pytest.mark.variant("process")
 def test_exec_sync_gives_up_after_its_timeout_and_stops_the_command(pods):
     rid = "cri.exec-sync.timeout"
     cid = pods.running()
@@ -73,6 +74,7 @@ def test_exec_sync_gives_up_after_its_timeout_and_stops_the_command(pods):
 
 
 @pytest.mark.requirement("cri.exec-sync.not-running-errors")
+@pytest.mark.variant("failure-path")
 def test_exec_sync_in_a_created_container_fails(pods):
     cid = pods.created()
     res = pods.exec(cid, ["true"])

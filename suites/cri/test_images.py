@@ -93,6 +93,7 @@ def test_pull_image_needs_and_uses_credentials(cri, scratch, images):
 
 
 @pytest.mark.requirement("cri.image.pull-missing-errors")
+@pytest.mark.variant("failure-path")
 def test_pull_of_a_missing_image_fails(cri, scratch):
     ref = scratch("bad")
     res = cri.call("PullImage", image=pb.ImageSpec(image=ref))
@@ -128,6 +129,7 @@ def test_image_status_describes_a_present_image(cri, scratch, images):
 
 
 @pytest.mark.requirement("cri.image.status-user")
+@pytest.mark.variant("provenance")
 def test_image_status_gives_the_image_user_as_uid_or_username(cri, scratch):
     rid = "cri.image.status-user"
     by_id, by_name = scratch("uid"), scratch("username")
@@ -236,6 +238,7 @@ def test_remove_image_removes_it(cri, scratch):
 
 
 @pytest.mark.requirement("cri.image.remove-idempotent")
+@pytest.mark.variant("state-present")
 def test_remove_of_an_absent_image_succeeds(cri, scratch):
     ref = scratch("bad")
     for attempt in ("", " again"):
@@ -255,6 +258,7 @@ def _pull_every_tag(cri, scratch, name: str, rid: str) -> list[str]:
 
 
 @pytest.mark.requirement("cri.image.tags-one-image")
+@pytest.mark.variant("state-present")
 def test_tags_of_one_manifest_are_one_image_with_every_tag(cri, scratch):
     rid = "cri.image.tags-one-image"
     refs = _pull_every_tag(cri, scratch, "tags", rid)
@@ -294,6 +298,7 @@ def test_remove_image_by_one_tag_removes_every_tag(cri, scratch):
 
 
 @pytest.mark.requirement("cri.image.remove-concurrent")
+@pytest.mark.variant("state-present")
 def test_simultaneous_remove_image_calls_all_succeed(cri, scratch):
     rid = "cri.image.remove-concurrent"
     ref = scratch("concurrent")

@@ -131,6 +131,7 @@ def test_stop_pod_sandbox_makes_it_not_ready_and_stops_containers(pods, cri):
 
 
 @pytest.mark.requirement("cri.pod.stop-idempotent")
+@pytest.mark.variant("state-present")
 def test_stop_pod_sandbox_twice_succeeds(pods, cri):
     pod_id, _ = pods.pod()
     must_succeed(cri.call("StopPodSandbox", pod_sandbox_id=pod_id), "cri.pod.stop-idempotent")
@@ -172,6 +173,7 @@ def test_remove_pod_sandbox_removes_it_and_its_containers(pods, cri):
 
 
 @pytest.mark.requirement("cri.pod.remove-idempotent")
+@pytest.mark.variant("state-present")
 def test_remove_pod_sandbox_twice_succeeds(pods, cri):
     pod_id, _ = pods.pod()
     must_succeed(cri.call("StopPodSandbox", pod_sandbox_id=pod_id), "cri.pod.remove-idempotent")
@@ -351,6 +353,7 @@ def test_pod_status_reports_the_runtime_handler(pods, cri, cri_subject):
 
 
 @pytest.mark.requirement("cri.pod.unknown-handler-errors")
+@pytest.mark.variant("failure-path")
 def test_run_pod_sandbox_with_an_unknown_handler_fails(pods, cri):
     cfg = pods.pod_config()
     res = pods.run_pod(cfg, handler="ocitest-no-such-handler")

@@ -96,6 +96,7 @@ def test_run_as_group_sets_the_gid(pods):
 
 
 @pytest.mark.requirement("cri.security.run-as-username")
+@pytest.mark.variant("provenance")
 def test_run_as_username_is_resolved_in_the_image(pods):
     rid = "cri.security.run-as-username"
     cid = _start(pods, rid, _sc(run_as_username="ocitest"))
@@ -111,6 +112,7 @@ def test_run_as_username_is_resolved_in_the_image(pods):
 
 
 @pytest.mark.requirement("cri.security.supplemental-groups")
+@pytest.mark.variant("provenance")
 def test_supplemental_groups_are_added_to_the_image_groups(pods):
     rid = "cri.security.supplemental-groups"
     cid = _start(pods, rid, _sc(run_as_user=USER, supplemental_groups=[4242]))

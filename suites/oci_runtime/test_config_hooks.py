@@ -77,6 +77,7 @@ def _kind_params(ids):
 
 
 @pytest.mark.parametrize("kind", _kind_params(lambda k: ["config.hooks.order"]))
+@pytest.mark.variant("scale-order")
 def test_hooks_of_a_kind_are_called_in_the_listed_order(containers, runtime, host, kind):
     require_hook_kind(runtime, kind)
     b = containers.bundle(args=BRIEF)
@@ -176,6 +177,7 @@ def test_a_hook_runs_with_its_args_and_env_exactly(containers, host):
 
 
 @pytest.mark.requirement("config.hooks.timeout", "runtime.lifecycle.create-runtime-failure")
+@pytest.mark.variant("failure-path")
 def test_a_hook_past_its_timeout_is_aborted(containers, host):
     b = containers.bundle(args=LONG_RUNNING)
     pid_file = f"{b.path}/ocitest-hook-pid"

@@ -44,6 +44,7 @@ def test_create_without_an_id_fails(containers, runtime):
 
 
 @pytest.mark.requirement("runtime.create.duplicate-id-errors", "runtime.state.id-unique")
+@pytest.mark.variant("state-present")
 def test_create_with_an_id_in_use_fails(containers, runtime):
     first = containers.created(args=LONG_RUNNING)
     other = containers.bundle(args=LONG_RUNNING)
@@ -117,6 +118,7 @@ def test_create_builds_the_environment_before_start(containers, runtime, host):
     "runtime.create.unapplicable-property-errors",
     "runtime.errors.no-side-effects",
 )
+@pytest.mark.variant("failure-path")
 def test_create_fails_when_a_mount_source_is_missing(containers, runtime, host):
     b = containers.bundle(args=LONG_RUNNING)
     b.config["mounts"].append(

@@ -86,6 +86,7 @@ def test_delete_keeps_the_bundle_and_mount_sources(containers, runtime, target, 
 
 
 @pytest.mark.requirement("runtime.delete.id-reusable")
+@pytest.mark.variant("state-present")
 def test_a_deleted_id_can_be_used_again(containers, runtime):
     c = containers.running(args=QUICK)
     assert containers.wait_status(c.id, "stopped"), "setup: the program did not exit"

@@ -95,6 +95,7 @@ def test_device_may_live_outside_dev(containers):
 
 @pytest.mark.requires("root")
 @pytest.mark.requirement("config-linux.devices.existing-mismatch-errors")
+@pytest.mark.variant("state-present")
 def test_create_fails_when_a_regular_file_sits_at_the_device_path(containers):
     b = containers.bundle()
     rootfs_file(b, "/etc/ocitest-not-a-device", "a regular file\n")

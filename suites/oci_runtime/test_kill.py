@@ -44,6 +44,7 @@ def test_kill_stops_a_created_container(containers, runtime):
 
 
 @pytest.mark.requirement("runtime.kill.not-running-errors")
+@pytest.mark.variant("state-present")
 def test_kill_of_a_stopped_container_fails(containers, runtime):
     c = containers.running(args=["sh", "-c", "echo ocitest-started"])
     assert containers.wait_status(c.id, "stopped"), "setup: the program did not exit"

@@ -133,6 +133,7 @@ def _run_with_failing_hook(containers, runtime, kind):
 @pytest.mark.parametrize(
     "kind", [pytest.param(k, marks=pytest.mark.requirement(rid), id=k) for k, rid in FAILING]
 )
+@pytest.mark.variant("failure-path")
 def test_a_failing_hook_stops_the_container_before_the_program(containers, runtime, kind):
     # "generate an error" as runtime.md#errors defines it: its effect (the container
     # stopped, the program never run); how it is exposed is the MAY test below
@@ -157,6 +158,7 @@ def test_a_failing_hook_stops_the_container_before_the_program(containers, runti
 
 @pytest.mark.parametrize("kind", [k for k, _ in FAILING])
 @pytest.mark.requirement("runtime.lifecycle.hook-failure-reported")
+@pytest.mark.variant("failure-path")
 def test_the_operation_a_hook_fails_in_exits_non_zero(containers, runtime, kind):
     require_hook_kind(runtime, kind)
     _, results, failed_at = _run_with_failing_hook(containers, runtime, kind)
@@ -169,6 +171,7 @@ def test_the_operation_a_hook_fails_in_exits_non_zero(containers, runtime, kind)
 
 
 @pytest.mark.requirement("runtime.lifecycle.poststart-failure-warns")
+@pytest.mark.variant("failure-path")
 def test_a_failing_poststart_hook_only_warns(containers, runtime):
     b = bundle_with_hooks(containers, ["poststart"], failing="poststart")
     c = containers.create(b)
@@ -185,6 +188,7 @@ def test_a_failing_poststart_hook_only_warns(containers, runtime):
 
 
 @pytest.mark.requirement("runtime.lifecycle.poststart-failure-errors")
+@pytest.mark.variant("failure-path")
 def test_a_failing_poststart_hook_is_an_error(containers, runtime):
     b = bundle_with_hooks(containers, ["poststart"], failing="poststart")
     c = containers.create(b)
@@ -203,6 +207,7 @@ def test_a_failing_poststart_hook_is_an_error(containers, runtime):
 
 
 @pytest.mark.requirement("runtime.lifecycle.poststop-failure-warns", "runtime.warnings.continue")
+@pytest.mark.variant("failure-path")
 def test_a_failing_poststop_hook_only_warns(containers, runtime, host):
     b = containers.bundle(args=["sh", "-c", "echo ocitest-started"])
     b.config["hooks"] = {

@@ -28,6 +28,7 @@ def _line(m) -> str:
 
 @pytest.mark.requires("root")
 @pytest.mark.requirement("config.mounts.in-order")
+@pytest.mark.variant("scale-order")
 def test_mounts_are_mounted_in_the_listed_order(containers):
     b = containers.bundle()
     b.config["mounts"] += [mount_entry("/mnt/outer"), mount_entry("/mnt/outer/inner")]

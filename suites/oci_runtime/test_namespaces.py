@@ -189,6 +189,7 @@ def test_a_relative_namespace_path_fails_create(containers, runtime):
 
 @pytest.mark.requires("root")
 @pytest.mark.requirement("config-linux.namespaces.duplicate-errors")
+@pytest.mark.variant("scale-order")
 def test_duplicate_namespace_types_fail_create(containers):
     b = containers.bundle()
     b.config["linux"]["namespaces"].append({"type": "uts"})

@@ -70,6 +70,7 @@ def _mismatch(report, rlimits: list[dict]) -> tuple[str, list[str], list[str]]:
 @pytest.mark.requirement(
     "config.process.rlimits-soft", "config.process.rlimits-hard", "config.process.rlimits-getrlimit"
 )
+@pytest.mark.variant("scale-order")
 def test_each_rlimit_is_applied_as_soft_and_hard(containers, host):
     b = containers.bundle()
     rlimits = lowered_rlimits(host)
@@ -86,6 +87,7 @@ def test_each_rlimit_is_applied_as_soft_and_hard(containers, host):
 
 @pytest.mark.requires("cap_sys_resource")
 @pytest.mark.requirement("config.process.rlimits-soft", "config.process.rlimits-hard")
+@pytest.mark.variant("boundary")
 def test_rlimits_above_the_callers_own_are_applied(containers, host):
     mine = parse_limits(host.read_text("/proc/self/limits") or "")
     _, nofile_hard = mine["RLIMIT_NOFILE"]
@@ -123,6 +125,7 @@ def test_an_unknown_rlimit_type_is_an_error(containers):
 
 
 @pytest.mark.requirement("config.process.rlimits-duplicate-errors")
+@pytest.mark.variant("scale-order")
 def test_duplicate_rlimit_types_are_an_error(containers):
     b = containers.bundle(args=probe_args())
     b.config["process"]["rlimits"] = [

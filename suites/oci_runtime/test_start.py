@@ -38,6 +38,7 @@ def test_start_without_an_id_fails(runtime):
 
 
 @pytest.mark.requirement("runtime.start.not-created-errors")
+@pytest.mark.variant("state-present")
 def test_start_of_a_running_container_fails(containers, runtime):
     c = containers.running(args=LONG_RUNNING)
     assert containers.wait_output(c, "ocitest-started")
@@ -54,6 +55,7 @@ def test_start_of_a_running_container_fails(containers, runtime):
 
 
 @pytest.mark.requirement("runtime.start.not-created-errors")
+@pytest.mark.variant("state-present")
 def test_start_of_a_stopped_container_fails(containers, runtime):
     c = containers.running(args=["sh", "-c", "echo ocitest-started"])
     assert containers.wait_status(c.id, "stopped"), "setup: the program did not exit"

@@ -25,6 +25,7 @@ def proc_path(name: str) -> str:
 
 @pytest.mark.requires("root")
 @pytest.mark.requirement("config-linux.sysctl.applied")
+@pytest.mark.variant("scale-order")
 def test_sysctls_are_set_inside_the_container(containers):
     b = containers.bundle()
     b.config["linux"]["sysctl"] = SYSCTLS

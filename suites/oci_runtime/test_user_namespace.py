@@ -36,6 +36,7 @@ def as_tuples(mappings: list[dict]) -> list[tuple[int, int, int]]:
 
 @pytest.mark.requires("root", "userns")
 @pytest.mark.requirement("config-linux.userns.mappings-applied")
+@pytest.mark.variant("privilege")
 def test_uid_and_gid_mappings_become_the_user_namespace_maps(containers):
     b = containers.bundle()
     with_user_namespace(b)
@@ -52,6 +53,7 @@ def test_uid_and_gid_mappings_become_the_user_namespace_maps(containers):
 
 @pytest.mark.requires("root", "userns")
 @pytest.mark.requirement("config-linux.userns.no-rootfs-chown")
+@pytest.mark.variant("privilege", "state-present")
 def test_mappings_leave_the_host_device_nodes_alone(containers, host):
     # The host nodes the container refers to: the default devices, bind mounts of the
     # host's nodes in a user namespace. Its stdin is a null device (1:3) of this test's
