@@ -77,6 +77,7 @@ AREAS: dict[str, tuple[str, ...]] = {
         "variant_process",
         "variant_hooks",
         "variant_mounts",
+        "variant_namespaces",
     ),
     "cri": ("cri_runtime", "cri_security", "cri_images", "cri_containers"),
     "registry": (

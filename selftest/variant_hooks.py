@@ -79,3 +79,36 @@ def _(cfg: dict) -> bool:
             cfg["hooks"][kind] = hooks[:8]
             changed = True
     return changed
+
+
+@edit_mutant(
+    "variant-hook-env-lost-in-userns",
+    variant="privilege",
+    breaks="with a user namespace hooks run with the runtime's environment, not their env",
+    fails=[V + "test_a_hook_gets_its_env_when_the_container_has_a_user_namespace"],
+    requirements=["config.hooks.env"],
+)
+def _(cfg: dict) -> bool:
+    userns = any(n.get("type") == "user" for n in (cfg.get("linux") or {}).get("namespaces", []))
+    hooks = [h for h in _hooks(cfg) if "env" in h]
+    if not userns or not hooks:
+        return False
+    for h in hooks:
+        del h["env"]
+    return True
+
+
+@edit_mutant(
+    "variant-hooks-reversed-when-many",
+    variant="scale-order",
+    breaks="more than 8 hooks of a kind run in reverse order",
+    fails=[V + "test_many_hooks_of_a_kind_all_run_in_the_listed_order"],
+    requirements=["config.hooks.order"],
+)
+def _(cfg: dict) -> bool:
+    changed = False
+    for kind, hooks in (cfg.get("hooks") or {}).items():
+        if len(hooks) > 8:
+            cfg["hooks"][kind] = hooks[::-1]
+            changed = True
+    return changed

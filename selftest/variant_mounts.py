@@ -98,3 +98,68 @@ class _(ConfigEditing):
             return False
         cfg["mounts"] = kept
         return True
+
+
+def _has_userns(cfg: dict) -> bool:
+    return any(n.get("type") == "user" for n in (cfg.get("linux") or {}).get("namespaces", []))
+
+
+#: how many maskedPaths and readonlyPaths the baseline config has (infra/images/bundle.py)
+BASELINE_MASKED, BASELINE_READONLY = 4, 5
+
+
+@edit_mutant(
+    "variant-masked-paths-lost-in-userns",
+    variant="privilege",
+    breaks="with a user namespace only the baseline's maskedPaths are masked",
+    fails=[V + "test_a_masked_path_is_unreadable_in_a_user_namespace"],
+    requirements=["config-linux.masked-paths.unreadable"],
+)
+def _(cfg: dict) -> bool:
+    return _has_userns(cfg) and _truncate(cfg, "linux", "maskedPaths", BASELINE_MASKED)
+
+
+@edit_mutant(
+    "variant-readonly-paths-lost-in-userns",
+    variant="privilege",
+    breaks="with a user namespace only the baseline's readonlyPaths are made read-only",
+    fails=[V + "test_a_readonly_path_refuses_writes_in_a_user_namespace"],
+    requirements=["config-linux.readonly-paths.read-only"],
+)
+def _(cfg: dict) -> bool:
+    return _has_userns(cfg) and _truncate(cfg, "linux", "readonlyPaths", BASELINE_READONLY)
+
+
+@edit_mutant(
+    "variant-ro-mount-writable-in-userns",
+    variant="privilege",
+    breaks="with a user namespace the ro option of a mount is not applied",
+    fails=[V + "test_a_readonly_mount_is_read_only_in_a_user_namespace"],
+    requirements=["config.mounts.mounted-as-asked"],
+)
+def _(cfg: dict) -> bool:
+    if not _has_userns(cfg):
+        return False
+    changed = False
+    for m in cfg.get("mounts") or []:
+        if m.get("destination") not in BASELINE and "ro" in (m.get("options") or []):
+            m["options"] = [o for o in m["options"] if o != "ro"]
+            changed = True
+    return changed
+
+
+@edit_mutant(
+    "variant-mounts-reversed-when-many",
+    variant="scale-order",
+    breaks="more than 8 mounts beyond the baseline's are mounted in reverse order",
+    fails=[V + "test_a_long_list_of_nested_mounts_is_mounted_in_order"],
+    requirements=["config.mounts.in-order"],
+)
+def _(cfg: dict) -> bool:
+    mounts = cfg.get("mounts") or []
+    base = [m for m in mounts if m.get("destination") in BASELINE]
+    extra = [m for m in mounts if m.get("destination") not in BASELINE]
+    if len(extra) <= 8:
+        return False
+    cfg["mounts"] = base + extra[::-1]
+    return True

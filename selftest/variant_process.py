@@ -221,3 +221,163 @@ def _(cfg: dict) -> bool:
         return False
     del cfg["linux"]["sysctl"]
     return True
+
+
+@edit_mutant(
+    "variant-uid-zero-forces-gid-zero",
+    variant="boundary",
+    breaks="uid 0 runs with gid 0 whatever user.gid says",
+    fails=[V + "test_a_non_zero_gid_is_applied_for_uid_zero"],
+    requirements=["config.user.gid"],
+)
+def _(cfg: dict) -> bool:
+    user = _user(cfg)
+    if user.get("uid", 0) != 0 or user.get("gid", 0) == 0:
+        return False
+    user["gid"] = 0
+    return True
+
+
+@edit_mutant(
+    "variant-additional-gid-equal-to-gid-dropped",
+    variant="boundary",
+    breaks="an additionalGids entry equal to user.gid is dropped from the groups",
+    fails=[V + "test_an_additional_gid_equal_to_gid_is_kept"],
+    requirements=["config.user.additional-gids"],
+)
+def _(cfg: dict) -> bool:
+    user = _user(cfg)
+    gids = user.get("additionalGids") or []
+    if user.get("gid") not in gids:
+        return False
+    user["additionalGids"] = [g for g in gids if g != user.get("gid")]
+    return True
+
+
+@edit_mutant(
+    "variant-duplicate-additional-gids-ignored",
+    variant="scale-order",
+    breaks="user.additionalGids holding a duplicate is ignored whole",
+    fails=[V + "test_duplicate_additional_gids_still_set_the_groups"],
+    requirements=["config.user.additional-gids"],
+)
+def _(cfg: dict) -> bool:
+    gids = _user(cfg).get("additionalGids") or []
+    if len(set(gids)) == len(gids):
+        return False
+    del _user(cfg)["additionalGids"]
+    return True
+
+
+@edit_mutant(
+    "variant-empty-additional-gids-leak",
+    variant="boundary",
+    breaks="an empty user.additionalGids leaves the runtime's own supplementary group 0",
+    fails=[V + "test_empty_additional_gids_leave_no_supplementary_group"],
+    requirements=["config.user.additional-gids"],
+)
+def _(cfg: dict) -> bool:
+    user = _user(cfg)
+    if user.get("additionalGids", None) != [] or user.get("uid", 0) == 0:
+        return False
+    user["additionalGids"] = [0]
+    return True
+
+
+@edit_mutant(
+    "variant-env-empty-value-dropped",
+    variant="boundary",
+    breaks="a process.env entry with an empty value (NAME=) is dropped",
+    fails=[V + "test_an_env_entry_with_an_empty_value_is_set"],
+    requirements=["config.process.env"],
+)
+def _(cfg: dict) -> bool:
+    env = (cfg.get("process") or {}).get("env") or []
+    kept = [e for e in env if not e.endswith("=")]
+    if len(kept) == len(env):
+        return False
+    cfg["process"]["env"] = kept
+    return True
+
+
+@edit_mutant(
+    "variant-umask-root-only",
+    variant="privilege",
+    breaks="user.umask is applied for uid 0 only",
+    fails=[V + "test_umask_is_applied_for_a_non_root_user"],
+    requirements=["config.user.umask"],
+)
+def _(cfg: dict) -> bool:
+    user = _user(cfg)
+    if user.get("uid", 0) == 0 or "umask" not in user:
+        return False
+    del user["umask"]
+    return True
+
+
+@edit_mutant(
+    "variant-user-lost-in-userns",
+    variant="privilege",
+    breaks="with a user namespace the program runs as 0:0 without additionalGids",
+    fails=[V + "test_user_and_groups_are_applied_in_a_user_namespace"],
+    requirements=["config.user.uid"],
+)
+def _(cfg: dict) -> bool:
+    user = _user(cfg)
+    if not _has_userns(cfg) or (user.get("uid", 0), user.get("gid", 0)) == (0, 0):
+        return False
+    user.update(uid=0, gid=0)
+    user.pop("additionalGids", None)
+    return True
+
+
+@edit_mutant(
+    "variant-rlimits-lost-in-userns",
+    variant="privilege",
+    breaks="with a user namespace only the RLIMIT_NOFILE entry of process.rlimits is applied",
+    fails=[V + "test_rlimits_are_applied_in_a_user_namespace"],
+    requirements=["config.process.rlimits-soft"],
+)
+def _(cfg: dict) -> bool:
+    rl = (cfg.get("process") or {}).get("rlimits") or []
+    kept = [r for r in rl if r.get("type") == "RLIMIT_NOFILE"]
+    if not _has_userns(cfg) or len(kept) == len(rl):
+        return False
+    cfg["process"]["rlimits"] = kept
+    return True
+
+
+@edit_mutant(
+    "variant-rlimit-clamped-to-caller",
+    variant="boundary",
+    breaks="an rlimit above the caller's own hard limit is lowered to it (raising is not tried)",
+    fails=[RLIMITS + "test_rlimits_above_the_callers_own_are_applied"],
+    requirements=["config.process.rlimits-soft"],
+)
+def _(cfg: dict) -> bool:
+    import resource
+
+    changed = False
+    for r in (cfg.get("process") or {}).get("rlimits") or []:
+        kind = getattr(resource, str(r.get("type")), None)
+        if not isinstance(kind, int):
+            continue
+        _, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY and r.get("hard", 0) > hard:
+            r["hard"], r["soft"] = hard, min(r.get("soft", 0), hard)
+            changed = True
+    return changed
+
+
+@edit_mutant(
+    "variant-hostname-truncated",
+    variant="boundary",
+    breaks="hostname is cut to 32 characters (a buffer too short for HOST_NAME_MAX)",
+    fails=[V + "test_the_longest_hostname_is_applied_whole"],
+    requirements=["config.hostname.applied"],
+)
+def _(cfg: dict) -> bool:
+    if len(cfg.get("hostname") or "") <= 32:
+        return False
+    cfg["hostname"] = cfg["hostname"][:32]
+    return True

@@ -113,3 +113,25 @@ def test_many_hooks_of_a_kind_all_run_in_the_listed_order(containers, host):
         seen=f"{log}: {seen}",
         evidence=[c.create_result],
     )
+
+
+@pytest.mark.requires("root", "userns")
+@pytest.mark.variant("privilege")
+@pytest.mark.requirement("config.hooks.env")
+def test_a_hook_gets_its_env_when_the_container_has_a_user_namespace(containers, host):
+    b = containers.bundle(args=LONG_RUNNING)
+    identity = [{"containerID": 0, "hostID": 0, "size": 65536}]
+    b.config["linux"]["namespaces"].append({"type": "user"})
+    b.config["linux"]["uidMappings"] = b.config["linux"]["gidMappings"] = identity
+    env = [PATH, "OCITEST_HOOK=userns"]
+    hook, _, env_file = _recording_hook(b, "userns", env=env)
+    b.config["hooks"] = {"createRuntime": [hook]}
+    c = containers.create(b)
+    assert_created(c, "config.hooks.env")
+    seen = _lines(host, env_file)
+    assert seen == env, violation(
+        "config.hooks.env",
+        wanted=f"the hook's environment exactly {env} (the container has a user namespace)",
+        seen=f"{seen}",
+        evidence=[c.create_result],
+    )

@@ -119,3 +119,90 @@ def test_a_bind_mount_over_an_existing_file_shows_the_source(containers):
         seen=f"read {content!r}",
         evidence=[probe],
     )
+
+
+#: a user namespace that maps every id to itself: the variant is the namespace, not the ids
+IDENTITY = [{"containerID": 0, "hostID": 0, "size": 65536}]
+
+
+def with_identity_user_namespace(bundle) -> None:
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = IDENTITY
+    bundle.config["linux"]["gidMappings"] = IDENTITY
+
+
+@pytest.mark.requires("root", "userns")
+@pytest.mark.variant("privilege")
+@pytest.mark.requirement("config-linux.masked-paths.unreadable")
+def test_a_masked_path_is_unreadable_in_a_user_namespace(containers):
+    b = containers.bundle()
+    with_identity_user_namespace(b)
+    rootfs_file(b, "/etc/ocitest-masked-userns", SECRET)
+    b.config["linux"]["maskedPaths"].append("/etc/ocitest-masked-userns")
+    probe = containers.probe(b, "read:/etc/ocitest-masked-userns")
+    content = probe.read("/etc/ocitest-masked-userns")
+    assert content in (None, ""), violation(
+        "config-linux.masked-paths.unreadable",
+        wanted="/etc/ocitest-masked-userns reads nothing (with a user namespace)",
+        seen=f"read {content!r}",
+        evidence=[probe],
+    )
+
+
+@pytest.mark.requires("root", "userns")
+@pytest.mark.variant("privilege")
+@pytest.mark.requirement("config-linux.readonly-paths.read-only")
+def test_a_readonly_path_refuses_writes_in_a_user_namespace(containers):
+    b = containers.bundle()
+    with_identity_user_namespace(b)
+    rootfs_file(b, "/etc/ocitest-ro-userns", "unchanged\n")
+    b.config["linux"]["readonlyPaths"].append("/etc/ocitest-ro-userns")
+    probe = containers.probe(b, "write:/etc/ocitest-ro-userns")
+    w = probe.action("write", "/etc/ocitest-ro-userns") or {}
+    assert w.get("error") == "EROFS", violation(
+        "config-linux.readonly-paths.read-only",
+        wanted="opening /etc/ocitest-ro-userns for writing fails with EROFS (with a user namespace)",
+        seen=f"{w or 'no report'}",
+        evidence=[probe],
+    )
+
+
+@pytest.mark.requires("root", "userns")
+@pytest.mark.variant("privilege")
+@pytest.mark.requirement("config.mounts.mounted-as-asked")
+def test_a_readonly_mount_is_read_only_in_a_user_namespace(containers):
+    b = containers.bundle()
+    with_identity_user_namespace(b)
+    b.config["mounts"].append(mount_entry("/mnt/ro-userns", options=["nosuid", "ro"]))
+    probe = containers.probe(b)
+    m = probe.mount("/mnt/ro-userns")
+    assert m and "ro" in m.options, violation(
+        "config.mounts.mounted-as-asked",
+        wanted="a tmpfs at /mnt/ro-userns mounted ro (with a user namespace)",
+        seen=f"mount flags {sorted(m.options) if m else None}",
+        evidence=[probe],
+    )
+
+
+@pytest.mark.requires("root")
+@pytest.mark.variant("scale-order")
+@pytest.mark.requirement("config.mounts.in-order")
+def test_a_long_list_of_nested_mounts_is_mounted_in_order(containers):
+    b = containers.bundle()
+    chain = ["/mnt/n"]
+    for i in range(MANY - 1):
+        chain.append(f"{chain[-1]}/{i}")
+    b.config["mounts"] += [mount_entry(d) for d in chain]
+    probe = containers.probe(b)
+    mounts = [probe.mount(d) for d in chain]
+    wrong = [
+        chain[i]
+        for i in range(1, len(chain))
+        if not (mounts[i] and mounts[i - 1] and mounts[i].parent_id == mounts[i - 1].mount_id)
+    ]
+    assert mounts[0] and not wrong, violation(
+        "config.mounts.in-order",
+        wanted=f"{len(chain)} nested tmpfs mounts, each on top of the one listed before it",
+        seen=f"not on top of its predecessor: {wrong}" if mounts[0] else f"no mount at {chain[0]}",
+        evidence=[probe],
+    )

@@ -1,0 +1,61 @@
+"""config-linux.md#sysctl and #devices in the variants where runtimes take a path of their
+own (CONVENTIONS.md, "Variants, the way bugs ship"): a user namespace, a long list.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from suites.messages import violation
+
+#: a user namespace that maps every id to itself: the variant is the namespace, not the ids
+IDENTITY = [{"containerID": 0, "hostID": 0, "size": 65536}]
+#: isolated by the baseline's ipc and network namespaces
+SYSCTLS = {"kernel.shmmni": "2345", "net.ipv4.ip_forward": "1"}
+
+
+def proc_path(name: str) -> str:
+    return "/proc/sys/" + name.replace(".", "/")
+
+
+@pytest.mark.requires("root", "userns")
+@pytest.mark.variant("privilege")
+@pytest.mark.requirement("config-linux.sysctl.applied")
+def test_sysctls_are_set_in_a_user_namespace(containers):
+    b = containers.bundle()
+    b.config["linux"]["namespaces"].append({"type": "user"})
+    b.config["linux"]["uidMappings"] = IDENTITY
+    b.config["linux"]["gidMappings"] = IDENTITY
+    b.config["linux"]["sysctl"] = dict(SYSCTLS)
+    report = containers.probe(b, *(f"read:{proc_path(k)}" for k in SYSCTLS))
+    seen = {k: (report.read(proc_path(k)) or "").strip() for k in SYSCTLS}
+    assert seen == SYSCTLS, violation(
+        "config-linux.sysctl.applied",
+        wanted=f"inside: {SYSCTLS} (with a user namespace)",
+        seen=f"inside: {seen}",
+        evidence=[report.evidence],
+    )
+
+
+#: the null device under many names: more than a few-entry table holds
+MANY_DEVICES = [
+    {"path": f"/dev/ocitest-many-{i}", "type": "c", "major": 1, "minor": 3} for i in range(10)
+]
+
+
+@pytest.mark.requires("root")
+@pytest.mark.variant("scale-order")
+@pytest.mark.requirement("config-linux.devices.available")
+def test_every_device_of_a_long_list_is_created(containers):
+    b = containers.bundle()
+    b.config["linux"]["devices"] = [dict(d) for d in MANY_DEVICES]
+    probe = containers.probe(b, *(f"stat:{d['path']}" for d in MANY_DEVICES))
+    missing = [
+        d["path"] for d in MANY_DEVICES if (probe.stat(d["path"]) or {}).get("type") != "chr"
+    ]
+    assert not missing, violation(
+        "config-linux.devices.available",
+        wanted=f"all {len(MANY_DEVICES)} linux.devices as character devices 1:3",
+        seen=f"missing or not a character device: {missing}",
+        evidence=[probe],
+    )
