@@ -71,6 +71,25 @@ def mutation_score(doc: dict) -> dict[str, dict]:
     return dict(sorted(out.items()))
 
 
+def variant_score(doc: dict) -> dict:
+    """The variant mutants of a proofs document (entries with a "variant" class; they
+    count in their kind's score too): {"caught": n, "all": n, "survivors": [names],
+    "by_class": {class: [caught, all]}}."""
+    out: dict = {"caught": 0, "all": 0, "survivors": [], "by_class": {}}
+    for key, m in sorted(doc.get("mutants", {}).items()):
+        if not m.get("variant"):
+            continue
+        out["all"] += 1
+        c = out["by_class"].setdefault(m["variant"], [0, 0])
+        c[1] += 1
+        if m.get("caught"):
+            out["caught"] += 1
+            c[0] += 1
+        else:
+            out["survivors"].append(key)
+    return out
+
+
 def load_score(path: Path | str = DEFAULT) -> dict[str, dict]:
     """The mutation score of the proofs file at `path` (mutation_score); {} when it is
     missing or unreadable (the report then shows none)."""

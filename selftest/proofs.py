@@ -4,7 +4,10 @@ violates and the tests that caught it in the last self-test run that ran it.
     {"schema_version": 1, "generated": "2025-01-01T00:00:00+00:00",
      "mutants": {"<registry key>": {"kind": "runtime"|"cri"|..., "base": "runc",
                  "requirements": [ids], "caught_by": ["test_x.py::test_y[param]"],
-                 "violated": [ids], "caught": true}}}
+                 "violated": [ids], "caught": true, "variant": "boundary"}}}
+
+`variant` only for a variant mutant (declared with variant=, reports/variants.py): it
+breaks one behaviour in that variant class only; `score` counts them apart too.
 
 The self-tests (tests/test_mutants.py, tests/test_cri_mutants.py) `record` each mutant's
 result, the tests it made fail beyond its baseline and the requirement ids their failed
@@ -28,7 +31,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from reports.proofs import mutation_score
+from reports.proofs import mutation_score, variant_score
 from selftest.declare import Mutant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +84,7 @@ def entry(mutant: Mutant, caught_by: Iterable[str], violated: Iterable[str] | No
     order, tests and `violated` sorted). `violated` None: the declared requirements (a
     result recorded before failures were attributed, or the declarations' promise)."""
     tests = sorted(set(caught_by))
-    return {
+    doc = {
         "kind": mutant.kind,
         "base": mutant.base,
         "requirements": list(mutant.requirements),
@@ -89,6 +92,9 @@ def entry(mutant: Mutant, caught_by: Iterable[str], violated: Iterable[str] | No
         "violated": sorted(set(mutant.requirements if violated is None else violated)),
         "caught": bool(tests),
     }
+    if getattr(mutant, "variant", ""):
+        doc["variant"] = mutant.variant  # a variant mutant (reports/variants.py class)
+    return doc
 
 
 def declared(registry: dict[str, Mutant]) -> dict:
@@ -137,6 +143,11 @@ def score_lines(doc: dict) -> list[str]:
     for kind, k in score(doc).items():
         lines.append(f"{kind}: {k['caught']}/{k['all']} caught (score {k['score']:.4f})")
         lines += [f"  survivor: {key}" for key in k["survivors"]]
+    v = variant_score(doc)
+    if v["all"]:
+        classes = ", ".join(f"{c} {n[0]}/{n[1]}" for c, n in v["by_class"].items())
+        lines.append(f"variant mutants: {v['caught']}/{v['all']} caught ({classes})")
+        lines += [f"  survivor: {key}" for key in v["survivors"]]
     return lines
 
 
