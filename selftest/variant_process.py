@@ -2,7 +2,7 @@
 behaviour in one variant class only (reports/variants.py), as runtimes really ship such
 bugs: a zero taken for "unset", a fixed-size table, a path of its own for a user
 namespace. Each edits config.json before `create`; the test that catches it is in
-suites/oci_runtime/test_process_variants.py (or the area's own file) and carries the
+suites/oci_runtime/test_process_variants.py and test_user_variants.py (or the area's own file) and carries the
 same variant marker. Standard library only (see declare.py).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from selftest.declare import edit_mutant
 
 V = "test_process_variants.py::"
+U = "test_user_variants.py::"
 RLIMITS = "test_process_rlimits.py::"
 SYSCTL = "test_sysctl.py::"
 
@@ -27,7 +28,7 @@ def _has_userns(cfg: dict) -> bool:
     "variant-gid-zero-unset",
     variant="boundary",
     breaks="user.gid 0 is taken for 'unset': a non-root uid runs with gid = uid",
-    fails=[V + "test_gid_zero_is_applied_for_a_non_root_uid"],
+    fails=[U + "test_gid_zero_is_applied_for_a_non_root_uid"],
     requirements=["config.user.gid"],
 )
 def _(cfg: dict) -> bool:
@@ -42,7 +43,7 @@ def _(cfg: dict) -> bool:
     "variant-additional-gid-zero-dropped",
     variant="boundary",
     breaks="a 0 in user.additionalGids is dropped (taken for an empty slot)",
-    fails=[V + "test_additional_gid_zero_is_a_supplementary_group"],
+    fails=[U + "test_additional_gid_zero_is_a_supplementary_group"],
     requirements=["config.user.additional-gids"],
 )
 def _(cfg: dict) -> bool:
@@ -57,7 +58,7 @@ def _(cfg: dict) -> bool:
     "variant-additional-gids-first-eight",
     variant="scale-order",
     breaks="only the first 8 user.additionalGids are set (a fixed-size table)",
-    fails=[V + "test_many_additional_gids_are_all_supplementary_groups"],
+    fails=[U + "test_many_additional_gids_are_all_supplementary_groups"],
     requirements=["config.user.additional-gids"],
 )
 def _(cfg: dict) -> bool:
@@ -72,7 +73,7 @@ def _(cfg: dict) -> bool:
     "variant-umask-zero-unset",
     variant="boundary",
     breaks="user.umask 0 is taken for 'unset': the program gets the default 022",
-    fails=[V + "test_umask_zero_is_applied"],
+    fails=[U + "test_umask_zero_is_applied"],
     requirements=["config.user.umask"],
 )
 def _(cfg: dict) -> bool:
@@ -197,7 +198,7 @@ def _(cfg: dict) -> bool:
     "variant-umask-lost-in-userns",
     variant="privilege",
     breaks="user.umask is not applied when the container has a user namespace",
-    fails=[V + "test_umask_is_applied_in_a_user_namespace"],
+    fails=[U + "test_umask_is_applied_in_a_user_namespace"],
     requirements=["config.user.umask"],
 )
 def _(cfg: dict) -> bool:
@@ -227,7 +228,7 @@ def _(cfg: dict) -> bool:
     "variant-uid-zero-forces-gid-zero",
     variant="boundary",
     breaks="uid 0 runs with gid 0 whatever user.gid says",
-    fails=[V + "test_a_non_zero_gid_is_applied_for_uid_zero"],
+    fails=[U + "test_a_non_zero_gid_is_applied_for_uid_zero"],
     requirements=["config.user.gid"],
 )
 def _(cfg: dict) -> bool:
@@ -242,7 +243,7 @@ def _(cfg: dict) -> bool:
     "variant-additional-gid-equal-to-gid-dropped",
     variant="boundary",
     breaks="an additionalGids entry equal to user.gid is dropped from the groups",
-    fails=[V + "test_an_additional_gid_equal_to_gid_is_kept"],
+    fails=[U + "test_an_additional_gid_equal_to_gid_is_kept"],
     requirements=["config.user.additional-gids"],
 )
 def _(cfg: dict) -> bool:
@@ -258,7 +259,7 @@ def _(cfg: dict) -> bool:
     "variant-duplicate-additional-gids-ignored",
     variant="scale-order",
     breaks="user.additionalGids holding a duplicate is ignored whole",
-    fails=[V + "test_duplicate_additional_gids_still_set_the_groups"],
+    fails=[U + "test_duplicate_additional_gids_still_set_the_groups"],
     requirements=["config.user.additional-gids"],
 )
 def _(cfg: dict) -> bool:
@@ -273,7 +274,7 @@ def _(cfg: dict) -> bool:
     "variant-empty-additional-gids-leak",
     variant="boundary",
     breaks="an empty user.additionalGids leaves the runtime's own supplementary group 0",
-    fails=[V + "test_empty_additional_gids_leave_no_supplementary_group"],
+    fails=[U + "test_empty_additional_gids_leave_no_supplementary_group"],
     requirements=["config.user.additional-gids"],
 )
 def _(cfg: dict) -> bool:
@@ -304,7 +305,7 @@ def _(cfg: dict) -> bool:
     "variant-umask-root-only",
     variant="privilege",
     breaks="user.umask is applied for uid 0 only",
-    fails=[V + "test_umask_is_applied_for_a_non_root_user"],
+    fails=[U + "test_umask_is_applied_for_a_non_root_user"],
     requirements=["config.user.umask"],
 )
 def _(cfg: dict) -> bool:
@@ -319,7 +320,7 @@ def _(cfg: dict) -> bool:
     "variant-user-lost-in-userns",
     variant="privilege",
     breaks="with a user namespace the program runs as 0:0 without additionalGids",
-    fails=[V + "test_user_and_groups_are_applied_in_a_user_namespace"],
+    fails=[U + "test_user_and_groups_are_applied_in_a_user_namespace"],
     requirements=["config.user.uid"],
 )
 def _(cfg: dict) -> bool:

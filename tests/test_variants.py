@@ -150,7 +150,14 @@ def test_every_variant_mutant_targets_tests_marked_with_its_class():
 def variant_report(tmp_path_factory):
     rd = tmp_path_factory.mktemp("variant-report")
     run = run_pytest(
-        ["suites/oci_runtime/test_process_variants.py", "-k", "umask", "--runtime", "runc"], rd
+        [
+            "suites/oci_runtime/test_user_variants.py",
+            "-k",
+            "umask_zero or umask_is_applied_in",
+            "--runtime",
+            "runc",
+        ],
+        rd,
     )
     assert run.rc == 0, run.stdout[-2000:]
     return rd

@@ -92,3 +92,15 @@ def host_devices_kept(host, owner: str):
         yield
     finally:
         host.give_back_devices(owner)
+
+
+#: a user namespace that maps every id to itself: the variant is the namespace, not the ids
+IDENTITY_MAPPINGS = [{"containerID": 0, "hostID": 0, "size": 65536}]
+
+
+def with_identity_user_namespace(bundle) -> None:
+    """Give `bundle` a user namespace whose mappings keep every id (so a test of another
+    field checks that field's user-namespace path, not the mappings)."""
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = [dict(m) for m in IDENTITY_MAPPINGS]
+    bundle.config["linux"]["gidMappings"] = [dict(m) for m in IDENTITY_MAPPINGS]

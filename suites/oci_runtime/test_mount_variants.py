@@ -11,7 +11,12 @@ from __future__ import annotations
 import pytest
 
 from suites.messages import violation
-from suites.oci_runtime.helpers import bundle_dir, mount_entry, rootfs_file
+from suites.oci_runtime.helpers import (
+    bundle_dir,
+    mount_entry,
+    rootfs_file,
+    with_identity_user_namespace,
+)
 
 SECRET = "ocitest-secret\n"
 #: more entries than the baseline's lists (4 masked, 5 read-only paths, 6 mounts) by far
@@ -119,16 +124,6 @@ def test_a_bind_mount_over_an_existing_file_shows_the_source(containers):
         seen=f"read {content!r}",
         evidence=[probe],
     )
-
-
-#: a user namespace that maps every id to itself: the variant is the namespace, not the ids
-IDENTITY = [{"containerID": 0, "hostID": 0, "size": 65536}]
-
-
-def with_identity_user_namespace(bundle) -> None:
-    bundle.config["linux"]["namespaces"].append({"type": "user"})
-    bundle.config["linux"]["uidMappings"] = IDENTITY
-    bundle.config["linux"]["gidMappings"] = IDENTITY
 
 
 @pytest.mark.requires("root", "userns")
