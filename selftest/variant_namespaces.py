@@ -40,3 +40,19 @@ def _(cfg: dict) -> bool:
         return False
     cfg["linux"]["devices"] = devices[:4]
     return True
+
+
+@edit_mutant(
+    "variant-device-minor-zero-skipped",
+    variant="boundary",
+    breaks="a linux.devices entry whose minor number is 0 is skipped (0 taken for 'unset')",
+    fails=[V + "test_a_device_with_minor_zero_is_created"],
+    requirements=["config-linux.devices.available"],
+)
+def _(cfg: dict) -> bool:
+    devices = (cfg.get("linux") or {}).get("devices") or []
+    kept = [d for d in devices if d.get("type") == "p" or d.get("minor", 0) != 0]
+    if len(kept) == len(devices):
+        return False
+    cfg["linux"]["devices"] = kept
+    return True

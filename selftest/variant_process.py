@@ -349,28 +349,6 @@ def _(cfg: dict) -> bool:
 
 
 @edit_mutant(
-    "variant-rlimit-clamped-to-caller",
-    variant="boundary",
-    breaks="an rlimit above the caller's own hard limit is lowered to it (raising is not tried)",
-    fails=[RLIMITS + "test_rlimits_above_the_callers_own_are_applied"],
-    requirements=["config.process.rlimits-soft"],
-)
-def _(cfg: dict) -> bool:
-    import resource
-
-    changed = False
-    for r in (cfg.get("process") or {}).get("rlimits") or []:
-        kind = getattr(resource, str(r.get("type")), None)
-        if not isinstance(kind, int):
-            continue
-        _, hard = resource.getrlimit(kind)
-        if hard != resource.RLIM_INFINITY and r.get("hard", 0) > hard:
-            r["hard"], r["soft"] = hard, min(r.get("soft", 0), hard)
-            changed = True
-    return changed
-
-
-@edit_mutant(
     "variant-hostname-truncated",
     variant="boundary",
     breaks="hostname is cut to 32 characters (a buffer too short for HOST_NAME_MAX)",

@@ -59,3 +59,24 @@ def test_every_device_of_a_long_list_is_created(containers):
         seen=f"missing or not a character device: {missing}",
         evidence=[probe],
     )
+
+
+#: a character device numbered 5:0 (the controlling tty's numbers; never opened here)
+MINOR_ZERO = {"path": "/dev/ocitest-minor-zero", "type": "c", "major": 5, "minor": 0}
+
+
+@pytest.mark.requires("root")
+@pytest.mark.variant("boundary")
+@pytest.mark.requirement("config-linux.devices.available")
+def test_a_device_with_minor_zero_is_created(containers):
+    b = containers.bundle()
+    b.config["linux"]["devices"] = [dict(MINOR_ZERO)]
+    probe = containers.probe(b, f"stat:{MINOR_ZERO['path']}")
+    st = probe.stat(MINOR_ZERO["path"])
+    seen = (st["type"], st["major"], st["minor"]) if st else None
+    assert seen == ("chr", 5, 0), violation(
+        "config-linux.devices.available",
+        wanted=f"{MINOR_ZERO['path']}: a character device 5:0 (minor 0 is a number, not 'unset')",
+        seen=f"{seen or 'no file there'}",
+        evidence=[probe],
+    )
