@@ -119,9 +119,11 @@ def column_heads(doc: dict) -> list[dict]:
     return heads
 
 
-def render_html(doc: dict, performance: dict | None = None) -> str:
+def render_html(doc: dict, performance: dict | None = None, peers: dict | None = None) -> str:
     """report.html of results document `doc`; with a performance document, its section
-    (reports/performance.py render_section: charts, p50/p99 bars, ratios) too."""
+    (reports/performance.py render_section: charts, p50/p99 bars, ratios) too; with a
+    peers document (peers.json), the peers section (reports/peers.py render_section)."""
+    from reports import peers as peers_mod
     from reports.performance import render_section  # matplotlib only when there is one
 
     env = jinja2.Environment(
@@ -142,4 +144,5 @@ def render_html(doc: dict, performance: dict | None = None) -> str:
         PASSED_EXCERPT=PASSED_EXCERPT,
         basis_lines=lambda ids: basis_lines(doc, ids),
         performance=render_section(performance) if performance else "",
+        peers=peers_mod.render_section(peers) if peers else "",
     )

@@ -36,6 +36,8 @@ from infra.subjects import Subject
 from reports import gate as gate_mod
 from reports.catalogue import Catalogue, CatalogueError, catalogue_files, load_catalogue
 from reports.known_failures import KnownFailuresError, find, load_known_failures
+from reports.peers import PeersError
+from reports.peers import load as peers_load
 from reports.performance import PerformanceError
 from reports.performance import load as perf_load
 from reports.proofs import ProofsError, load_proofs, load_score
@@ -79,6 +81,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="a performance.json (./ocitest bench) to show in report.html (default: the "
         "report directory's own, when there is one)",
+    )
+    g.addoption(
+        "--peers",
+        dest="ocitest_peers",
+        default=None,
+        metavar="FILE",
+        help="a peers.json (./ocitest peers) to show in report.html (default: the report "
+        "directory's own, when there is one)",
     )
 
 
@@ -133,6 +143,11 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             perf_load(config.option.ocitest_performance, "--performance")
         except PerformanceError as exc:
+            raise _one_line(exc) from None
+    if config.option.ocitest_peers:
+        try:
+            peers_load(config.option.ocitest_peers)
+        except PeersError as exc:
             raise _one_line(exc) from None
 
 
@@ -398,6 +413,7 @@ def _report_input(
         interrupted=interrupted,
         leftovers=left,
         performance=config.option.ocitest_performance,
+        peers=config.option.ocitest_peers,
         mutation=load_score(),
         logs=target_logs(config),
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import jsonschema
 
 from infra import version
+from reports import peers as peers_mod
 from reports import performance as perf_mod
 from reports.catalogue import Catalogue, ids_named_in_tests
 from reports.gate import Verdict
@@ -119,6 +120,8 @@ class ReportInput:
         leftovers: what the end-of-run sweep had to remove.
         performance: a performance.json to show in report.html (--performance), or None
             for the one in the report directory, if any.
+        peers: a peers.json (./ocitest peers) to show in report.html (--peers), or None
+            for the one in the report directory, if any.
         mutation: the mutation score of reports/proofs.json per mutant kind
             (reports.proofs.mutation_score), {} for none.
         logs: report file name -> local path of files copied beside the report (a VM
@@ -140,6 +143,7 @@ class ReportInput:
     interrupted: bool = False
     leftovers: list[str] = field(default_factory=list)
     performance: str | None = None
+    peers: str | None = None
     mutation: dict = field(default_factory=dict)
     logs: dict[str, str] = field(default_factory=dict)
 
@@ -215,24 +219,26 @@ def write_all(inp: ReportInput, out: str) -> str:
     document is validated against its schema first (a mismatch is a harness bug and
     raises jsonschema.ValidationError)."""
     doc = build_results(inp)
-    write_doc(doc, out, inp.performance)
+    write_doc(doc, out, inp.performance, inp.peers)
     for name, path in inp.logs.items():  # after write_doc: the directory and marker exist
         with contextlib.suppress(OSError):  # a log gone with its VM is not worth the report
             shutil.copyfile(path, os.path.join(out, os.path.basename(name)))
     return out
 
 
-def write_doc(doc: dict, out: str, performance: str | None = None) -> str:
+def write_doc(doc: dict, out: str, performance: str | None = None, peers: str | None = None) -> str:
     """Validate `doc` against results.schema.json and write every report file into `out`;
     report.html gets a performance section when `performance` (a performance.json path)
-    is given or `out` holds a valid performance.json. Raises performance.PerformanceError
-    for a given file that is not one."""
+    is given or `out` holds a valid performance.json, and a peers section likewise from
+    `peers` or `out`'s peers.json. Raises performance.PerformanceError or
+    peers.PeersError for a given file that is not one."""
     jsonschema.validate(doc, load_schema("results.schema.json"))
     perf = perf_mod.find(out, performance)
+    peer_doc = peers_mod.find(out, peers)
     os.makedirs(out, exist_ok=True)
     _write(os.path.join(out, MARKER), "ocitest report directory\n")
     _write(os.path.join(out, "results.json"), json.dumps(doc, indent=1))
     _write(os.path.join(out, "junit.xml"), render_junit(doc))
-    _write(os.path.join(out, "report.html"), render_html(doc, perf))
+    _write(os.path.join(out, "report.html"), render_html(doc, perf, peer_doc))
     _write(os.path.join(out, "summary.md"), render_summary(doc))
     return out
