@@ -128,6 +128,11 @@ def pytest_configure(config: pytest.Config) -> None:
         except KnownFailuresError as exc:
             raise _one_line(exc) from None
     config.stash[KNOWN] = known
+    if config.option.ocitest_peers:  # before the report directory is made
+        try:
+            peers_load(config.option.ocitest_peers)
+        except PeersError as exc:
+            raise _one_line(exc) from None
     if hasattr(config, "workerinput"):
         return
     config.stash[STARTED] = time.time()
@@ -143,11 +148,6 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             perf_load(config.option.ocitest_performance, "--performance")
         except PerformanceError as exc:
-            raise _one_line(exc) from None
-    if config.option.ocitest_peers:
-        try:
-            peers_load(config.option.ocitest_peers)
-        except PeersError as exc:
             raise _one_line(exc) from None
 
 

@@ -81,10 +81,11 @@ def test_the_report_dirs_peers_json_gives_the_table_and_the_not_caught_list(tmp_
     assert _cells(sec) == ROWS
     lists = re.findall(r'<ul class="peers-not-caught">(.*?)</ul>', sec, re.S)
     assert len(lists) == 3  # distribution 2.8.2, containerd 2.4.2, runc
+    assert "<b>not caught by ocitest</b>: OCI Conformance Test/artifacts-with-subject" in lists[0]
     assert "OCI-Subject belongs to the referrers API" in lists[0]
     assert "<code>dist.push.oci-subject-header</code>" in lists[0]
-    assert "<b>not caught</b>: [k8s.io] Image Identifier Consistency" in lists[1]
-    assert lists[2].count("<b>unmatched</b>") == 4
+    assert "<b>not caught by ocitest</b>: [k8s.io] Image Identifier Consistency" in lists[1]
+    assert lists[2].count("<b>not matched</b>") == 4
     assert "caught by <code>test_stop_pod_sandbox_of_an_unknown_id_succeeds</code>" in sec
     assert "2 failure(s) ocitest reports that distspec-conformance does not" in sec
     ids = Counter(re.findall(r'\bid="([^"]+)"', html))
