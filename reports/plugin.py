@@ -133,6 +133,11 @@ def pytest_configure(config: pytest.Config) -> None:
             peers_load(config.option.ocitest_peers)
         except PeersError as exc:
             raise _one_line(exc) from None
+    if config.option.ocitest_performance:
+        try:
+            perf_load(config.option.ocitest_performance, "--performance")
+        except PerformanceError as exc:
+            raise _one_line(exc) from None
     if hasattr(config, "workerinput"):
         return
     config.stash[STARTED] = time.time()
@@ -143,11 +148,6 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             check_report_dir(config.option.ocitest_report_dir)
         except ReportDirError as exc:
-            raise _one_line(exc) from None
-    if config.option.ocitest_performance:
-        try:
-            perf_load(config.option.ocitest_performance, "--performance")
-        except PerformanceError as exc:
             raise _one_line(exc) from None
 
 

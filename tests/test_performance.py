@@ -290,6 +290,7 @@ def test_bad_benchmark_options_are_usage_errors(tmp_path, args, needle):
     out = (res.stdout + res.stderr).strip()
     assert res.returncode == 4, out
     assert "Traceback" not in out and needle in out, out
+    assert not (tmp_path / "r").exists(), "a usage error made the report directory"
 
 
 def test_a_baseline_that_is_not_a_performance_document_is_a_usage_error(tmp_path):
