@@ -16,6 +16,14 @@ def _hooks(cfg: dict) -> list[dict]:
     return [h for hooks in (cfg.get("hooks") or {}).values() for h in hooks]
 
 
+def _first_eight(cfg: dict, field: str) -> bool:
+    """Cut every hook's `field` list (env, args) to its first 8 entries; whether any was."""
+    cut = [h for h in _hooks(cfg) if len(h.get(field) or []) > 8]
+    for h in cut:
+        h[field] = h[field][:8]
+    return bool(cut)
+
+
 @edit_mutant(
     "variant-hook-env-first-eight",
     variant="scale-order",
@@ -24,12 +32,7 @@ def _hooks(cfg: dict) -> list[dict]:
     requirements=["config.hooks.env"],
 )
 def _(cfg: dict) -> bool:
-    changed = False
-    for h in _hooks(cfg):
-        if len(h.get("env") or []) > 8:
-            h["env"] = h["env"][:8]
-            changed = True
-    return changed
+    return _first_eight(cfg, "env")
 
 
 @edit_mutant(
@@ -57,12 +60,7 @@ def _(cfg: dict) -> bool:
     requirements=["config.hooks.args"],
 )
 def _(cfg: dict) -> bool:
-    changed = False
-    for h in _hooks(cfg):
-        if len(h.get("args") or []) > 8:
-            h["args"] = h["args"][:8]
-            changed = True
-    return changed
+    return _first_eight(cfg, "args")
 
 
 @edit_mutant(

@@ -30,7 +30,22 @@ IMAGE = "ocitest.invalid/reference"
 #: the containerd namespace the import goes to
 NAMESPACE = "ocitest"
 
-_CONFIG = """version = 3
+#: what both config versions say alike: sockets under the state dir, quiet, opt under root
+_SOCKETS = """
+[grpc]
+  address = "{state}/containerd.sock"
+
+[ttrpc]
+  address = "{state}/containerd.sock.ttrpc"
+
+[debug]
+  level = "warn"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{root}/opt"
+"""
+_CONFIG = (
+    """version = 3
 root = "{root}"
 state = "{state}/state"
 disabled_plugins = [
@@ -42,21 +57,13 @@ disabled_plugins = [
   "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp",
 ]
 
-[grpc]
-  address = "{state}/containerd.sock"
-
-[ttrpc]
-  address = "{state}/containerd.sock.ttrpc"
-
-[debug]
-  level = "warn"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{root}/opt"
 """
+    + _SOCKETS
+)
 #: the same for a containerd 1.x (config version 2; plugin ids of 1.6; names a 1.6 does
 #: not have are ignored)
-_CONFIG_V2 = """version = 2
+_CONFIG_V2 = (
+    """version = 2
 root = "{root}"
 state = "{state}/state"
 disabled_plugins = [
@@ -66,18 +73,9 @@ disabled_plugins = [
   "io.containerd.tracing.processor.v1.otlp",
 ]
 
-[grpc]
-  address = "{state}/containerd.sock"
-
-[ttrpc]
-  address = "{state}/containerd.sock.ttrpc"
-
-[debug]
-  level = "warn"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{root}/opt"
 """
+    + _SOCKETS
+)
 
 
 #: tries of `ctr images export` when it exits 0 but writes an empty archive (seen once
