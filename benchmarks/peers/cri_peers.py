@@ -49,6 +49,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from benchmarks.peers import write_section
 from benchmarks.peers.critest_results import (
     MAP_DOC,
     bench_samples,
@@ -400,14 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         rc |= int("error" in got)
         section["endpoints"][e] = entry
         say(summary_line(e, entry))
-    doc = {}
-    if (out / "peers.json").is_file():
-        try:
-            doc = json.loads((out / "peers.json").read_text())
-        except ValueError:
-            doc = {}
-    doc["critest"] = section
-    (out / "peers.json").write_text(json.dumps(doc, indent=2) + "\n")
+    write_section(out, "critest", section)
     if any(theirs_bench.values()):
         from reports import performance
 

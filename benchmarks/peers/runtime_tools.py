@@ -21,7 +21,6 @@ listed for a reader. Exit 0 when it ran, 1 when it is not built, 4 for usage.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -31,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.peers import write_section
 from infra import gobuild
 
 PEER = "runtime-tools"
@@ -126,14 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         section["runtimes"][sid] = {"binary": binary} | got
         print(f"ocitest peers: {sid}: {got['programs']} programs, {got['tests']} tests, "
               f"{got['passed']} passed, {got['failed']} failed, {got['wall_seconds']} s")  # fmt: skip
-    doc = {}
-    if (out / "peers.json").is_file():
-        try:
-            doc = json.loads((out / "peers.json").read_text())
-        except ValueError:
-            doc = {}
-    doc[PEER] = section
-    (out / "peers.json").write_text(json.dumps(doc, indent=2) + "\n")
+    write_section(out, PEER, section)
     print(f"ocitest peers: {out / 'peers.json'}")
     return 0
 
