@@ -59,7 +59,11 @@ def _caps(cfg: dict) -> dict:
         P + "test_the_program_starts_in_cwd",
         "test_start.py::test_start_runs_the_program_as_process_says",
     ],
-    requirements=["config.process.cwd", "runtime.start.runs-program"],
+    requirements=[
+        "config.process.cwd",
+        "runtime.start.runs-program",
+        "runtime.lifecycle.run-program",
+    ],
 )
 def _(cfg: dict) -> bool:
     cwd = _process(cfg).get("cwd", "/")

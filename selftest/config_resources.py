@@ -6,7 +6,12 @@ Each edits config.json just before the real runtime's create (see declare.py).
 
 from __future__ import annotations
 
-from selftest.declare import edit_mutant
+import json
+import os
+import subprocess
+
+from selftest.declare import edit_mutant, runtime_mutant
+from selftest.runtime_base import TIMEOUT, Wrapper, _bundle_of
 
 P = "test_resources_pids.py::"
 M = "test_resources_memory.py::"
@@ -183,3 +188,35 @@ def _(cfg: dict) -> bool:
 )
 def _(cfg: dict) -> bool:
     return _resources(cfg).get("cpu", {}).pop("realtimePeriod", None) is not None
+
+
+@runtime_mutant(
+    "chowns-v1-cgroup",
+    breaks="on cgroup v1 the container's cgroups are handed to the process user anyway",
+    fails=[C + "test_cgroup_v1_ownership_is_left_to_root"],
+    requirements=["config-linux.cgroups.owner-not-on-v1"],
+    claims="1.3.0",
+)
+class ChownsV1Cgroup(Wrapper):
+    """After create, every v1 cgroup directory of the container process is chowned to
+    process.user (as delegation on v2 would)."""
+
+    def run(self) -> int:
+        if self.command != "create" or not self.ids:
+            return self.passthrough()
+        rc = subprocess.run([self.base, *self.argv], timeout=TIMEOUT).returncode
+        pid = (self.state(self.ids[0]) or {}).get("pid") if rc == 0 else None
+        try:
+            with open(os.path.join(_bundle_of(self.args), "config.json")) as fh:
+                user = (json.load(fh).get("process") or {}).get("user") or {}
+            with open(f"/proc/{pid}/cgroup") as fh:
+                lines = fh.read().splitlines() if pid else []
+        except (OSError, ValueError):
+            return rc
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            name = controllers.removeprefix("name=") or "unified"
+            d = f"/sys/fs/cgroup/{name}{path}"
+            if os.path.isdir(d) and user.get("uid"):
+                os.chown(d, user["uid"], user.get("gid", 0))
+        return rc

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from selftest.runtime_base import (
+    ClaimingWrapper,
     ClaimsVersion,
     EditsClaimingVersion,
     EditsConfig,
@@ -68,9 +69,12 @@ AREAS: dict[str, tuple[str, ...]] = {
         "runtime_ops",
         "runtime_state",
         "runtime_hooks",
+        "runtime_lifecycle",
         "config_claims",
+        "config_checks",
         "config_filesystem",
         "config_hooks",
+        "config_mount_options",
         "config_isolation",
         "config_process",
         "config_resources",
@@ -236,15 +240,32 @@ def runtime_mutant(
     requirements: list[str],
     also_passes: list[str] = (),
     base: str = "runc",
+    claims: str = "",
     variant: str = "",
 ) -> Callable[[type[RuntimeBehaviour]], type[RuntimeBehaviour]]:
     """Declare a runtime mutant implemented by the decorated runtime_base.Wrapper subclass
     (its `run() -> exit status` sees the command line the harness gave); `variant` as
-    for edit_mutant."""
+    for edit_mutant. With `claims` ("1.3.0") it also declares that spec version, and the
+    claims mutant of its base of that version is its baseline (as for @edit_mutant)."""
 
     def wrap(cls: type[RuntimeBehaviour]) -> type[RuntimeBehaviour]:
+        behaviour, baseline = cls, ""
+        if claims:
+            baseline = ("" if base == "runc" else f"{base}-") + f"claims-{claims}"
+            attrs = {"inner": cls, "version": claims}
+            behaviour = type("Declared", (ClaimingWrapper,), attrs)
         _runtime(
-            "class", name, cls, breaks, fails, requirements, also_passes, base, variant=variant
+            "class",
+            name,
+            behaviour,
+            breaks,
+            fails,
+            requirements,
+            also_passes,
+            base,
+            claims,
+            baseline,
+            variant=variant,
         )
         return cls
 

@@ -194,6 +194,19 @@ class EditsClaimingVersion(EditsConfig):
         return claims(self.base, self.argv).run()
 
 
+class ClaimingWrapper(ClaimsVersion):
+    """A @runtime_mutant(claims=VERSION): `inner` (a Wrapper subclass) does every command
+    but `--version` and `features`, which declare VERSION as a ClaimsVersion does."""
+
+    inner = Wrapper
+
+    def run(self) -> int:
+        asks_version = self.command == "" and any(a in ("--version", "-v") for a in self.globals)
+        if asks_version or self.command == "features":
+            return super().run()
+        return self.inner(self.base, self.argv).run()
+
+
 class StateRewriting(RewritesJson):
     """Base: the state JSON is rewritten by `rewrite(doc)`."""
 

@@ -75,6 +75,7 @@ def _(cfg: dict) -> bool:
         "config.hooks.create-runtime-path-runtime-ns",
         "config.hooks.args",
         "config.hooks.create-runtime-timing",
+        "runtime.lifecycle.create-runtime-invoked",
     ],
 )
 def _(cfg: dict) -> bool:

@@ -52,6 +52,7 @@ class MissingIdOk(Wrapper):
     ],
     requirements=[
         "runtime.create.duplicate-id-errors",
+        "runtime.state.id-unique",
     ],
 )
 class CreateDuplicateOk(Wrapper):
@@ -169,6 +170,7 @@ class DeleteRunningOk(Wrapper):
         "runtime.lifecycle.poststop-invoked",
         "config.hooks.poststop-path-runtime-ns",
         "runtime.delete.not-stopped-errors",
+        "runtime.lifecycle.destroy-on-delete",
     ],
 )
 class DeleteKeepsContainer(Wrapper):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from suites.messages import violation
+from suites.messages import requirement_headers, violation
 from suites.oci_runtime.helpers import LONG_RUNNING, QUICK, assert_created, state_of
 
 
@@ -49,11 +49,15 @@ def test_create_with_an_id_in_use_fails(containers, runtime):
     first = containers.created(args=LONG_RUNNING)
     other = containers.bundle(args=LONG_RUNNING)
     second = containers.create(other, container_id=first.id)
-    assert not second.created, violation(
-        "runtime.create.duplicate-id-errors",
-        wanted=f"create of a second {first.id} fails",
-        seen="exit status 0",
-        evidence=[second.create_result],
+    assert not second.created, (
+        violation(
+            "runtime.create.duplicate-id-errors",
+            wanted=f"create of a second {first.id} fails",
+            seen="exit status 0",
+            evidence=[second.create_result],
+        )
+        + "\n"
+        + requirement_headers(["runtime.state.id-unique"])
     )
     doc, rr = state_of(runtime, first.id, "runtime.create.duplicate-id-errors")
     assert doc.get("bundle") == first.bundle.path and doc.get("status") == "created", violation(
@@ -71,11 +75,15 @@ def test_create_does_not_run_the_program(containers, runtime, target):
     c = containers.created(args=["sh", "-c", "touch /ran; echo ocitest-started; exec sleep 100000"])
     out = containers.output(c)
     ran = target.exists(f"{c.bundle.rootfs}/ran")
-    assert "ocitest-started" not in out and not ran, violation(
-        "runtime.lifecycle.program-not-run-at-create",
-        wanted="no trace of the program after create (no output, no /ran)",
-        seen=f"stdout {out!r}, /ran exists: {ran}",
-        evidence=[c.create_result],
+    assert "ocitest-started" not in out and not ran, (
+        violation(
+            "runtime.lifecycle.program-not-run-at-create",
+            wanted="no trace of the program after create (no output, no /ran)",
+            seen=f"stdout {out!r}, /ran exists: {ran}",
+            evidence=[c.create_result],
+        )
+        + "\n"
+        + requirement_headers(["runtime.create.process-args-deferred"])
     )
     rr = runtime.start(c.id)
     assert rr.ok and containers.wait_output(c, "ocitest-started"), (
@@ -130,11 +138,15 @@ def test_create_fails_when_a_mount_source_is_missing(containers, runtime, host):
         }
     )
     c = containers.create(b)
-    assert not c.created, violation(
-        "runtime.create.unapplicable-property-errors",
-        wanted="create fails: a bind mount's source does not exist",
-        seen="exit status 0",
-        evidence=[c.create_result],
+    assert not c.created, (
+        violation(
+            "runtime.create.unapplicable-property-errors",
+            wanted="create fails: a bind mount's source does not exist",
+            seen="exit status 0",
+            evidence=[c.create_result],
+        )
+        + "\n"
+        + requirement_headers(["runtime.lifecycle.create-error-when-impossible"])
     )
     rr = runtime.state(c.id)
     assert not rr.ok, violation(

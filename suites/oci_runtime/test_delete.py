@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from suites.messages import violation
+from suites.messages import requirement_headers, violation
 from suites.oci_runtime.helpers import LONG_RUNNING, QUICK, assert_created, state_of
 
 
@@ -41,11 +41,15 @@ def test_delete_removes_the_container_its_process_and_cgroup(containers, runtime
     rr = runtime.delete(c.id)
     st = runtime.state(c.id)
     after = host.cgroup_dirs(cgroups_path)
-    assert rr.ok and not st.ok and not after, violation(
-        "runtime.delete.removes-created-resources",
-        wanted="delete exits 0; then state fails and the container's cgroups are gone",
-        seen=f"delete exit {rr.exit_status}, state exit {st.exit_status}, cgroups left: {after}",
-        evidence=[rr, st],
+    assert rr.ok and not st.ok and not after, (
+        violation(
+            "runtime.delete.removes-created-resources",
+            wanted="delete exits 0; then state fails and the container's cgroups are gone",
+            seen=f"delete exit {rr.exit_status}, state exit {st.exit_status}, cgroups left: {after}",
+            evidence=[rr, st],
+        )
+        + "\n"
+        + requirement_headers(["runtime.lifecycle.destroy-on-delete"])
     )
 
 

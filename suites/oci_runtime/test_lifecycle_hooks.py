@@ -39,10 +39,23 @@ def test_create_hooks_run_during_create_in_order(containers, host):
     b = bundle_with_hooks(containers, ["createContainer", "createRuntime"])
     c = containers.create(b)
     log = hooks_log(host, b)
-    assert c.created and log == ["createRuntime", "createContainer"], violation(
+    seen = f"exit status {c.create_result.exit_status}, hooks.log {log}"
+    assert c.created and "createRuntime" in log, violation(
+        "runtime.lifecycle.create-runtime-invoked",
+        wanted="create exits 0, having run the createRuntime hook",
+        seen=seen,
+        evidence=[c.create_result],
+    )
+    assert "createContainer" in log, violation(
         "runtime.lifecycle.create-container-invoked",
-        wanted="create exits 0, having run createRuntime, then createContainer",
-        seen=f"exit status {c.create_result.exit_status}, hooks.log {log}",
+        wanted="create has run the createContainer hook",
+        seen=seen,
+        evidence=[c.create_result],
+    )
+    assert log == ["createRuntime", "createContainer"], violation(
+        "config.hooks.create-container-after-create-runtime",
+        wanted="createRuntime, then createContainer, once each",
+        seen=seen,
         evidence=[c.create_result],
     )
 
@@ -65,7 +78,23 @@ def test_start_container_hook_runs_at_start_before_the_program(containers, runti
         "the program printed its output", lambda: containers.output(c).count("\n") >= 2
     )
     out = containers.output(c)
-    assert before == [] and rr.ok and "startContainer" in out, violation(
+    assert before == [], violation(
+        "config.hooks.start-container-timing",
+        wanted="no startContainer hook run by create (it belongs to start)",
+        seen=f"hooks.log after create {before}",
+        evidence=[c.create_result],
+    )
+    if rr.ok and "startContainer" not in out:  # not run, or run after the program began?
+        late = containers.wait_for(
+            "the startContainer hook logged", lambda: "startContainer" in hooks_log(host, b), 5
+        )
+        assert not late, violation(
+            "config.hooks.start-container-timing",
+            wanted="the hook runs before the program: the program's cat /hooks.log shows it",
+            seen=f"the program printed {out!r}; the hook logged only afterwards",
+            evidence=[rr],
+        )
+    assert rr.ok and "startContainer" in out, violation(
         "runtime.lifecycle.start-container-invoked",
         wanted="no hook output after create; after start the program sees /hooks.log",
         seen=f"after create {before}, start exit {rr.exit_status}, program stdout {out!r}",
@@ -101,6 +130,20 @@ def test_poststop_hook_runs_at_delete(containers, runtime, host):
     before = hooks_log(host, b)
     rr = runtime.delete(c.id)
     after = hooks_log(host, b)
+    assert before == [], violation(
+        "config.hooks.poststop-timing",
+        wanted="no poststop hook run before delete",
+        seen=f"hooks.log before delete {before}",
+        evidence=[rr],
+    )
+    if rr.ok and not after:  # not run, or run after delete returned?
+        late = containers.wait_for("the poststop hook logged", lambda: bool(hooks_log(host, b)), 5)
+        assert not late, violation(
+            "config.hooks.poststop-timing",
+            wanted="the poststop hook has run when delete returns",
+            seen=f"hooks.log empty when delete returned, later {hooks_log(host, b)}",
+            evidence=[rr],
+        )
     assert before == [] and rr.ok and after == ["poststop"], violation(
         "runtime.lifecycle.poststop-invoked",
         wanted="poststop not run before delete; run once by delete",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from suites.messages import violation
+from suites.messages import requirement_headers, violation
 from suites.oci_runtime.helpers import LONG_RUNNING, assert_created, state_of
 
 
@@ -18,11 +18,15 @@ def test_start_runs_the_program_as_process_says(containers, runtime):
     rr = runtime.start(c.id)
     got = containers.wait_output(c, "ocitest:")
     out = containers.output(c)
-    assert rr.ok and got and "ocitest:from-config:/tmp" in out, violation(
-        "runtime.start.runs-program",
-        wanted="start exits 0 and the program prints 'ocitest:from-config:/tmp' (args, env, cwd)",
-        seen=f"exit status {rr.exit_status}, stdout {out!r}",
-        evidence=[rr],
+    assert rr.ok and got and "ocitest:from-config:/tmp" in out, (
+        violation(
+            "runtime.start.runs-program",
+            wanted="start exits 0 and the program prints 'ocitest:from-config:/tmp' (args, env, cwd)",
+            seen=f"exit status {rr.exit_status}, stdout {out!r}",
+            evidence=[rr],
+        )
+        + "\n"
+        + requirement_headers(["runtime.lifecycle.run-program"])
     )
 
 

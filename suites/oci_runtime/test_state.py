@@ -120,6 +120,12 @@ def test_status_follows_the_lifecycle(containers, runtime, target):
     seen = []
     doc, rr = state_of(runtime, c.id, "runtime.state.status-created")
     seen.append(rr)
+    assert isinstance(doc.get("status"), str), violation(
+        "runtime.state.status",
+        wanted="the state carries status (a string)",
+        seen=f"state keys {sorted(doc)}",
+        evidence=seen,
+    )
     status = doc.get("status")
     assert status == "created", violation(
         "runtime.state.status-created",
