@@ -118,3 +118,19 @@ def _(cfg: dict) -> bool:
         return False
     hooks["createRuntime"] = hooks["createRuntime"] + hooks.pop("prestart")
     return True
+
+
+@edit_mutant(
+    "devices-outside-dev-skipped",
+    breaks="a linux.devices entry whose path is outside /dev is left out",
+    fails=["test_devices.py::test_device_may_live_outside_dev"],
+    requirements=["config-linux.devices.any-path"],
+    claims="1.3.0",
+)
+def _(cfg: dict) -> bool:
+    devices = (cfg.get("linux") or {}).get("devices") or []
+    kept = [d for d in devices if d.get("path", "").startswith("/dev/")]
+    if len(kept) == len(devices):
+        return False
+    cfg["linux"]["devices"] = kept
+    return True

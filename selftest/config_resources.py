@@ -11,7 +11,7 @@ import os
 import subprocess
 
 from selftest.declare import edit_mutant, runtime_mutant
-from selftest.runtime_base import TIMEOUT, Wrapper, _bundle_of
+from selftest.runtime_base import TIMEOUT, ConfigEditing, Wrapper, _bundle_of, _root
 
 P = "test_resources_pids.py::"
 M = "test_resources_memory.py::"
@@ -220,3 +220,52 @@ class ChownsV1Cgroup(Wrapper):
             if os.path.isdir(d) and user.get("uid"):
                 os.chown(d, user["uid"], user.get("gid", 0))
         return rc
+
+
+@edit_mutant(
+    "ignores-blkio-throttle",
+    breaks="the blockIO throttle*Device limits are not applied",
+    fails=["test_resources_blkio.py::test_blkio_throttles_become_per_device_limits"],
+    requirements=["config-linux.blkio.throttle"],
+)
+def _(cfg: dict) -> bool:
+    blockio = _resources(cfg).get("blockIO") or {}
+    return bool([blockio.pop(k) for k in list(blockio) if k.startswith("throttle")])
+
+
+@edit_mutant(
+    "ignores-hugepage-limits",
+    breaks="hugepageLimits are not applied",
+    fails=["test_resources_hugetlb.py::test_hugepage_limit_becomes_the_hugetlb_limit"],
+    requirements=["config-linux.hugepages.limit"],
+)
+def _(cfg: dict) -> bool:
+    return _resources(cfg).pop("hugepageLimits", None) is not None
+
+
+@runtime_mutant(
+    "cgroups-path-moves-on-reuse",
+    breaks="a cgroupsPath used by an earlier container is placed elsewhere (PATH-again)",
+    fails=[C + "test_the_same_cgroups_path_attaches_to_the_same_place"],
+    requirements=["config-linux.cgroups.path-consistent"],
+)
+class CgroupsPathMovesOnReuse(ConfigEditing):
+    """create remembers each cgroupsPath (beside the runtime's root); a path seen before
+    gets "-again" appended."""
+
+    def edit(self, cfg: dict) -> bool:
+        path = (cfg.get("linux") or {}).get("cgroupsPath")
+        if not path:
+            return False
+        seen = _root(self.globals).rstrip("/") + ".mutant-cgroups-paths"
+        try:
+            with open(seen) as fh:
+                used = path in fh.read().split()
+        except OSError:
+            used = False
+        if not used:
+            with open(seen, "a") as fh:
+                fh.write(path + "\n")
+            return False
+        cfg["linux"]["cgroupsPath"] = path + "-again"
+        return True

@@ -15,7 +15,15 @@ import subprocess
 import sys
 
 from selftest.declare import edit_mutant, runtime_mutant
-from selftest.runtime_base import TIMEOUT, StateRewriting, Wrapper, _bundle_of, _root
+from selftest.runtime_base import (
+    TIMEOUT,
+    StateRewriting,
+    Wrapper,
+    _bundle_of,
+    _note_created,
+    _root,
+    _was_created,
+)
 
 S = "test_state.py::"
 C = "test_create.py::"
@@ -85,17 +93,17 @@ class DeleteRefusesStopped(Wrapper):
 
 
 @runtime_mutant(
-    "start-unsupported",
-    breaks="the start operation is not supported",
+    "kill-unsupported",
+    breaks="the kill operation is not supported",
     fails=[S + "test_status_follows_the_lifecycle"],
     requirements=["runtime.operations.supported"],
 )
-class StartUnsupported(Wrapper):
-    """start always exits 1 "operation not supported"."""
+class KillUnsupported(Wrapper):
+    """kill always exits 1 "operation not supported"."""
 
     def run(self) -> int:
-        if self.command == "start":
-            sys.stderr.write("start: operation not supported\n")
+        if self.command == "kill":
+            sys.stderr.write("kill: operation not supported\n")
             return 1
         return self.passthrough()
 
@@ -133,23 +141,54 @@ class StateAsText(Wrapper):
 
 
 @runtime_mutant(
-    "starts-at-create",
-    breaks="create runs the program right away (create then start)",
-    fails=[C + "test_create_does_not_run_the_program"],
-    requirements=[
-        "runtime.lifecycle.program-not-run-at-create",
-        "runtime.create.process-args-deferred",
+    "create-leaves-no-container",
+    breaks="create exits 0 but no container is left (it is deleted right away)",
+    fails=[
+        C + "test_create_makes_a_container_that_state_reports",
+        C + "test_create_with_an_id_in_use_fails",
+        C + "test_create_does_not_run_the_program",
+        C + "test_create_builds_the_environment_before_start",
+        C + "test_config_changes_after_create_have_no_effect",
     ],
+    requirements=["runtime.create.creates-container"],
 )
-class StartsAtCreate(Wrapper):
-    """create is followed by start, so the program runs before start is asked for."""
+class CreateLeavesNoContainer(Wrapper):
+    """create succeeds, then the container is deleted (--force) before create returns."""
 
     def run(self) -> int:
         if self.command != "create" or not self.ids:
             return self.passthrough()
         rc = subprocess.run([self.base, *self.argv], timeout=TIMEOUT).returncode
         if rc == 0:
-            self.real("start", self.ids[0])
+            self.real("delete", "--force", self.ids[0])
+        return rc
+
+
+@runtime_mutant(
+    "starts-at-create",
+    breaks="create runs the program right away (create then start)",
+    fails=[
+        C + "test_create_does_not_run_the_program",
+        C + "test_create_makes_a_container_that_state_reports",
+        C + "test_create_with_an_id_in_use_fails",
+    ],
+    requirements=[
+        "runtime.lifecycle.program-not-run-at-create",
+        "runtime.create.process-args-deferred",
+    ],
+)
+class StartsAtCreate(Wrapper):
+    """create is followed by start, so the program runs before start is asked for; the
+    start asked for later then exits 0 without doing anything."""
+
+    def run(self) -> int:
+        if self.command not in ("create", "start") or not self.ids:
+            return self.passthrough()
+        if self.command == "start":
+            return 0 if _was_created(self.globals, self.ids[0]) else self.passthrough()
+        rc = subprocess.run([self.base, *self.argv], timeout=TIMEOUT).returncode
+        if rc == 0 and self.real("start", self.ids[0]).returncode == 0:
+            _note_created(self.globals, self.ids[0])
         return rc
 
 
@@ -293,4 +332,33 @@ def _(cfg: dict) -> bool:
     if len(kept) == len(spaces):
         return False
     cfg["linux"]["namespaces"] = kept
+    return True
+
+
+@edit_mutant(
+    "stderr-dropped-without-terminal",
+    breaks="a process with no terminal field gets /dev/null as stderr, not the stderr handed over",
+    fails=["test_process.py::test_without_terminal_the_process_keeps_the_stdio_it_was_handed"],
+    requirements=["config.process.terminal-default"],
+)
+def _(cfg: dict) -> bool:
+    process = cfg.get("process") or {}
+    if "terminal" in process or not process.get("args"):
+        return False
+    process["args"] = ["sh", "-c", 'exec "$@" 2>/dev/null', "sh", *process["args"]]
+    return True
+
+
+@edit_mutant(
+    "drops-proc-mount",
+    breaks="the proc mount at /proc is not made",
+    fails=["test_mounts.py::test_default_filesystem_is_mounted[/proc]"],
+    requirements=["config-linux.default-filesystems.proc"],
+)
+def _(cfg: dict) -> bool:
+    mounts = cfg.get("mounts") or []
+    kept = [m for m in mounts if m.get("destination") != "/proc"]
+    if len(kept) == len(mounts):
+        return False
+    cfg["mounts"] = kept
     return True

@@ -150,7 +150,13 @@ def test_status_follows_the_lifecycle(containers, runtime, target):
         seen=f"status {status!r}",
         evidence=seen,
     )
-    target.write_text(f"{c.bundle.rootfs}/tmp/exit", "")
+    rr = runtime.kill(c.id, "KILL")
+    assert rr.ok, violation(
+        "runtime.operations.supported",
+        wanted="kill KILL of our running container succeeds",
+        seen=f"exit status {rr.exit_status}",
+        evidence=[rr],
+    )
     stopped = containers.wait_status(c.id, "stopped")
     rr = runtime.state(c.id)
     assert stopped, violation(
