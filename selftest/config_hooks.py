@@ -69,7 +69,6 @@ def _(cfg: dict) -> bool:
         "config.hooks.prestart-runtime-ns",
         "config.hooks.create-runtime-runtime-ns",
         "config.hooks.create-container-container-ns",
-        "config.hooks.start-container-container-ns",
         "config.hooks.poststart-runtime-ns",
         "config.hooks.poststop-runtime-ns",
     ],

@@ -97,7 +97,10 @@ def _(cfg: dict) -> bool:
 @edit_mutant(
     "prestart-hooks-deferred",
     breaks="prestart hooks run in the background, 2 s after create returned",
-    fails=["test_config_hooks.py::test_prestart_hooks_run_during_create_before_create_runtime"],
+    fails=[
+        "test_config_hooks.py::test_prestart_hooks_run_during_create_before_create_runtime",
+        "test_config_hooks.py::test_hooks_of_a_kind_are_called_in_the_listed_order[prestart]",
+    ],
     requirements=["config.hooks.prestart-at-create"],
     claims="1.3.0",
 )

@@ -111,7 +111,10 @@ class KillUnsupported(Wrapper):
 @runtime_mutant(
     "state-no-status",
     breaks="the state JSON lacks status",
-    fails=[S + "test_status_follows_the_lifecycle"],
+    fails=[
+        S + "test_status_follows_the_lifecycle",
+        S + "test_state_validates_against_the_state_schema",
+    ],
     requirements=["runtime.state.status"],
 )
 class StateNoStatus(StateRewriting):
@@ -124,7 +127,14 @@ class StateNoStatus(StateRewriting):
 @runtime_mutant(
     "state-as-text",
     breaks="state prints the state as text lines, not JSON",
-    fails=[S + "test_state_validates_against_the_state_schema"],
+    fails=[
+        S + "test_state_validates_against_the_state_schema",
+        S + "test_state_bundle_is_the_absolute_bundle_path",
+        S + "test_state_carries_the_annotations",
+        S + "test_state_pid_is_the_container_process",
+        S + "test_state_reports_the_id_and_an_oci_version",
+        S + "test_status_follows_the_lifecycle",
+    ],
     requirements=["runtime.state-op.returns-state"],
 )
 class StateAsText(Wrapper):
