@@ -70,15 +70,25 @@ class _Handler(grpc.GenericRpcHandler):
         method = details.method
         rpc = method.rsplit("/", 1)[-1]
         if rpc == "GetContainerEvents":
-            return grpc.unary_stream_rpc_method_handler(self._stream(method))
+            alt = self.alteration if self.alteration.rpc == rpc else None
+            return grpc.unary_stream_rpc_method_handler(self._stream(method, alt))
         return grpc.unary_unary_rpc_method_handler(self._unary(method, rpc))
 
-    def _stream(self, method):
+    def _stream(self, method, alt=None):
+        """The events stream; a "response" alteration sees each event (None drops it)."""
+
         def handle(raw, context):
             call = self.upstream.unary_stream(method)(raw, timeout=context.time_remaining())
             context.add_callback(call.cancel)
+            req = pb.GetEventsRequest.FromString(raw)
             try:
-                yield from call
+                for msg in call:
+                    if alt is None or alt.alters != "response":
+                        yield msg
+                        continue
+                    event = alt.fn(req, pb.ContainerEventResponse.FromString(msg), None, self.ctx)
+                    if event is not None:
+                        yield event.SerializeToString()
             except grpc.RpcError as exc:
                 context.abort(exc.code(), exc.details() or "")
 
@@ -108,6 +118,8 @@ class _Handler(grpc.GenericRpcHandler):
                     resp_raw = forward(raw)
             except grpc.RpcError as exc:
                 err = exc
+            except Abort as a:  # a "call" or "request" alteration answering a status
+                context.abort(a.code, a.details)
             if alt is None or alt.alters != "response" or (err is not None and not alt.on_error):
                 if err is not None:
                     context.abort(err.code(), err.details() or "")

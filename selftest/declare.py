@@ -83,7 +83,15 @@ AREAS: dict[str, tuple[str, ...]] = {
         "variant_mounts",
         "variant_namespaces",
     ),
-    "cri": ("cri_runtime", "cri_security", "cri_images", "cri_containers"),
+    "cri": (
+        "cri_runtime",
+        "cri_security",
+        "cri_images",
+        "cri_containers",
+        "cri_basics",
+        "cri_containerd2",
+        "cri_variants",
+    ),
     "registry": (
         "registry_mutants",
         "registry_pull_mutants",
@@ -151,6 +159,8 @@ class Mutant:
             registry_mutants.RegistryMutant (registry).
         variant: a variant mutant's class (reports/variants.py CLASSES): it breaks the
             behaviour in that variant only; "" for other mutants.
+        containerd: the embedded containerd a CRI mutant's proxy fronts ("" Debian's,
+            "2.4.2" the one setup builds: for RPCs Debian's 1.6 does not implement).
     """
 
     kind: str
@@ -165,6 +175,7 @@ class Mutant:
     claims: str = ""
     behaviour: object = field(default=None, compare=False, repr=False)
     variant: str = ""
+    containerd: str = ""
 
     @property
     def key(self) -> str:
@@ -368,9 +379,13 @@ def cri_mutant(
     base: str = "runc",
     alters: str = "response",
     on_error: bool = False,
+    containerd: str = "",
 ) -> Callable[[Callable], Callable]:
     """Declare a CRI mutant: the proxy alters `rpc` with the decorated function, as
-    `alters` says (see CriAlteration); `base` is the runtime handler it runs with."""
+    `alters` says (see CriAlteration); `base` is the runtime handler it runs with,
+    `containerd` the embedded containerd version it fronts ("" Debian's). For the
+    streaming GetContainerEvents, a "response" alteration gets each event as `resp`
+    (None drops it)."""
     if alters not in ("response", "request", "call"):
         raise ValueError(f"CRI mutant {name}: alters must be response, request or call")
 
@@ -386,6 +401,7 @@ def cri_mutant(
                 tuple(also_passes),
                 base,
                 behaviour=CriAlteration(rpc, alters, fn, on_error),
+                containerd=containerd,
             )
         )
         return fn

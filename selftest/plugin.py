@@ -46,6 +46,13 @@ class MutantScheme:
                 f"--cri-endpoint mutant:{name}: no such CRI mutant (known: {', '.join(known)})"
             )
 
+    def containerd_version(self, name: str) -> str:
+        """The embedded containerd the mutant NAME fronts ("" Debian's; a fault: "")."""
+        from selftest.declare import load
+
+        m = load("cri").get(f"cri-{name}")
+        return m.containerd if m is not None and self.option == "--mutant" else ""
+
     def start(self, target: Target, ctx: RunContext, services: CriServices, name: str) -> str:
         """Start the proxy in front of `services.containerd["endpoint"]` (its pid in
         `services.proxy_pid`, stopped with the CRI services); its endpoint. Raises

@@ -67,7 +67,8 @@ class InnerRun:
 
 def subject_free(nodeid: str, subject: str | None) -> str:
     """ "suites/oci_runtime/test_x.py::test_y[runc-created]" -> "test_x.py::test_y[created]"."""
-    key = nodeid.split("/")[-1]
+    path, sep, rest = nodeid.partition("::")  # a parameter may hold "/" (a reference)
+    key = path.split("/")[-1] + sep + rest
     if subject:
         key = re.sub(
             rf"\[{re.escape(subject)}(-|\])", lambda m: "[" if m.group(1) == "-" else "", key

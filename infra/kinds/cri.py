@@ -11,8 +11,9 @@ private containerd start (infra/services/cri.py). A service that fails to start 
 not abort the run: every CRI test ends as `error` with the reason (suites/cri/conftest.py).
 
 `--cri-endpoint PREFIX:NAME` reaches an endpoint started in front of the embedded
-containerd by a scheme registered with `register_endpoint_scheme` (the self-tests
-register `mutant`); the product itself registers none.
+containerd (Debian's, or the built one its `containerd_version` names) by a scheme
+registered with `register_endpoint_scheme` (the self-tests register `mutant`); the
+product itself registers none.
 
 infra.drivers.cri (gRPC and the CRI stubs, about 90 ms) is imported inside the functions
 that call an endpoint: every pytest process imports this module through the registry of
@@ -56,6 +57,10 @@ class EndpointScheme(Protocol):
         """Start it in front of `services.containerd`; return its endpoint URI. A process
         it leaves running is recorded in `services.proxy_pid` (stopped with the services)."""
 
+    def containerd_version(self, name: str) -> str:
+        """The version of the embedded containerd NAME fronts ("": Debian's, the default;
+        "2.4.2": the one setup built)."""
+
 
 #: endpoint prefix -> scheme (`register_endpoint_scheme`)
 ENDPOINT_SCHEMES: dict[str, EndpointScheme] = {}
@@ -71,6 +76,13 @@ def _scheme(endpoint: str) -> tuple[EndpointScheme | None, str]:
     return ENDPOINT_SCHEMES.get(prefix), name
 
 
+def _scheme_version(endpoint: str) -> str:
+    """The embedded containerd version behind a scheme's endpoint ("" Debian's)."""
+    scheme, name = _scheme(endpoint)
+    pick = getattr(scheme, "containerd_version", None)
+    return pick(name) if pick is not None else ""
+
+
 def _embedded(endpoint: str) -> bool:
     """`embedded` or `embedded:VERSION`."""
     return endpoint == "embedded" or endpoint.startswith("embedded:")
@@ -81,6 +93,9 @@ def _flavours(endpoint: str) -> list[ctd_service.Daemon]:
     `embedded` is Debian's plus the built one when setup built it."""
     if endpoint.startswith("embedded:"):
         flavour = ctd_service.daemon(endpoint.partition(":")[2])
+        return [flavour] if flavour else []
+    if not _embedded(endpoint):  # a scheme's endpoint: the containerd it fronts
+        flavour = ctd_service.daemon(_scheme_version(endpoint))
         return [flavour] if flavour else []
     out = [ctd_service.daemon()]
     if endpoint == "embedded" and ctd_service.built_version():
@@ -235,7 +250,7 @@ class CriKind(Kind):
         daemons = []
         if embedded:
             for opt in dict.fromkeys(s.endpoint for s in subjects):  # in order, once each
-                ver = opt.partition(":")[2] if _embedded(opt) else ""
+                ver = opt.partition(":")[2] if _embedded(opt) else _scheme_version(opt)
                 flavour = ctd_service.daemon(ver)
                 if flavour is None:
                     return None, f"--cri-endpoint {opt}: {ctd_service.not_built(ver)}"

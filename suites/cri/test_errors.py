@@ -53,6 +53,11 @@ def test_operations_on_an_unknown_container_fail(cri, rpc, fields):
 @pytest.mark.requirement("cri.errors.create-in-removed-pod")
 def test_create_container_in_a_removed_pod_fails(pods, cri):
     pod = pods.pod()
+    # positive control: the same create works while the pod exists (then it goes with it)
+    control = pods.create(pod, pods.container_config())
+    assert control.ok, (
+        "control: CreateContainer in the live pod failed\n" + control.evidence.brief()
+    )
     must_succeed(
         cri.call("StopPodSandbox", pod_sandbox_id=pod[0]), "cri.errors.create-in-removed-pod"
     )

@@ -84,3 +84,11 @@ def test_exec_sync_in_a_created_container_fails(pods):
         seen=f"{res.code_name}, exit_code {res.response.exit_code if res.ok else '-'}",
         evidence=[res],
     )
+    # positive control: once started, the same ExecSync works (the failure above was the
+    # state's, not the command's or the call's)
+    started = pods.cri.call("StartContainer", container_id=cid)
+    control = pods.exec(cid, ["true"])
+    assert started.ok and control.ok and control.response.exit_code == 0, (
+        "control: ExecSync of `true` after StartContainer did not succeed\n"
+        + control.evidence.brief()
+    )

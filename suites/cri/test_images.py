@@ -40,14 +40,17 @@ def test_pull_image_by_tag(cri, scratch):
     ref = scratch("pull")
     res = must_succeed(cri.call("PullImage", image=pb.ImageSpec(image=ref)), "cri.image.pull-tag")
     st = _image_status(cri, ref, "cri.image.pull-tag")
+    img = st.response.image
+    # the answer read back: image_ref names the image pulled (its id or a repo digest)
     good = (
-        res.response.image_ref
-        and st.response.HasField("image")
-        and ref in st.response.image.repo_tags
+        st.response.HasField("image")
+        and res.response.image_ref in (img.id, *img.repo_digests)
+        and ref in img.repo_tags
     )
     assert good, violation(
         "cri.image.pull-tag",
-        wanted=f"an image_ref, then ImageStatus with repo tag {ref}",
+        wanted=f"an image_ref naming the image pulled (its id {img.id!r} or a repo digest), "
+        f"then ImageStatus with repo tag {ref}",
         seen=f"image_ref {res.response.image_ref!r}, tags {list(st.response.image.repo_tags)}",
         evidence=[res, st],
     )

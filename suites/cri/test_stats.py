@@ -152,15 +152,47 @@ def test_checkpoint_container(pods, cri, ocitest_run, host):
     )
 
 
+def _metric_names(resp) -> set[str]:
+    """The metric names of a ListPodSandboxMetricsResponse, pod and container ones."""
+    return {
+        m.name
+        for p in resp.pod_metrics
+        for m in (*p.metrics, *(x for c in p.container_metrics for x in c.metrics))
+    }
+
+
 @pytest.mark.requirement("cri.metrics.descriptors")
-def test_list_metric_descriptors(cri):
-    must_succeed(cri.call("ListMetricDescriptors"), "cri.metrics.descriptors")
+def test_list_metric_descriptors(pods, cri):
+    rid = "cri.metrics.descriptors"
+    pods.running(pods.pod())  # a pod with a running container: it has metrics
+    desc = must_succeed(cri.call("ListMetricDescriptors"), rid)
+    metrics = must_succeed(cri.call("ListPodSandboxMetrics"), rid)
+    names = {d.name for d in desc.response.descriptors}
+    # read back: each metric the pods report has its descriptor
+    undescribed = sorted(_metric_names(metrics.response) - names)
+    assert names and not undescribed, violation(
+        rid,
+        wanted="descriptors of every metric ListPodSandboxMetrics returns",
+        seen=f"{len(names)} descriptors; metrics without one: {undescribed[:10]}",
+        evidence=[desc, metrics],
+    )
 
 
 @pytest.mark.requirement("cri.metrics.pod-metrics")
 def test_list_pod_sandbox_metrics(pods, cri):
-    pods.pod()
-    must_succeed(cri.call("ListPodSandboxMetrics"), "cri.metrics.pod-metrics")
+    rid = "cri.metrics.pod-metrics"
+    pod = pods.pod()
+    pods.running(pod)
+    res = must_succeed(cri.call("ListPodSandboxMetrics"), rid)
+    mine = [p for p in res.response.pod_metrics if p.pod_sandbox_id == pod[0]]
+    # read back: the ready pod made here is listed, with metrics
+    assert mine and (mine[0].metrics or mine[0].container_metrics), violation(
+        rid,
+        wanted=f"metrics of the ready pod {pod[0][:12]} (a container running in it)",
+        seen=f"{len(res.response.pod_metrics)} pods listed; ours "
+        + (f"with {len(mine[0].metrics)} metrics" if mine else "absent"),
+        evidence=[res],
+    )
 
 
 @pytest.mark.requirement("cri.pod.update-resources")
