@@ -84,3 +84,19 @@ def _(req, resp, err, ctx):
     d = resp.linux.cgroup_driver
     resp.linux.cgroup_driver = pb.CGROUPFS if d == pb.SYSTEMD else pb.SYSTEMD
     return resp
+
+
+@cri_mutant(
+    "create-ignores-strict-groups-policy",
+    rpc="CreateContainer",
+    alters="request",
+    containerd=V2,
+    breaks="CreateContainer merges the image's groups whatever supplemental_groups_policy says",
+    fails=[
+        "test_security_variants.py::"
+        "test_strict_supplemental_groups_policy_leaves_out_the_image_groups"
+    ],
+    requirements=["cri.security.supplemental-groups-policy"],
+)
+def _(req) -> None:
+    req.config.linux.security_context.supplemental_groups_policy = pb.SupplementalGroupsPolicy.Merge

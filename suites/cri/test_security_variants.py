@@ -1,5 +1,6 @@
 """LinuxContainerSecurityContext at its edges (issue 15, the critest rows not yet
-covered): the ALL capability keyword, added and dropped; run_as_group without a user.
+covered): the ALL capability keyword, added and dropped; run_as_group without a user;
+the Strict supplemental groups policy (containerd 2.x).
 
 Each case starts from a state that differs from the one wanted (the default capability
 set holds neither SYS_ADMIN nor SYS_MODULE, and does hold CHOWN), and a negative case
@@ -11,11 +12,13 @@ from __future__ import annotations
 import pytest
 from cri_api.v1 import api_pb2 as pb
 
+from infra.outcomes import unsupported
 from suites.cri.helpers import must_succeed
 from suites.messages import violation
 
 #: capability bits (linux/capability.h): not in a runtime's default set, and in it
 CAP_SYS_MODULE, CAP_SYS_ADMIN, CAP_CHOWN = 16, 21, 0
+#: the image's user ocitest, and its group `extra` of which ocitest is a member
 USER, GROUP = 1234, 5678
 
 
@@ -68,4 +71,29 @@ def test_run_as_group_without_a_user_is_refused(pods, cri):
         wanted=f"CreateContainer with run_as_group {GROUP} and no user fails, no container left",
         seen=f"CreateContainer -> {res.code_name}: {res.details[:200]}; containers {names}",
         evidence=[res, listed],
+    )
+
+
+@pytest.mark.requirement("cri.security.supplemental-groups-policy")
+def test_strict_supplemental_groups_policy_leaves_out_the_image_groups(pods, cri):
+    rid = "cri.security.supplemental-groups-policy"
+    status = must_succeed(cri.call("Status"), rid)
+    if not status.response.features.supplemental_groups_policy:
+        unsupported("Status.features.supplemental_groups_policy is false: no Strict policy")
+    cfg = pods.container_config()
+    sc = cfg.linux.security_context
+    sc.run_as_user.value = USER
+    sc.supplemental_groups.append(4242)
+    sc.supplemental_groups_policy = pb.SupplementalGroupsPolicy.Strict
+    cid = must_succeed(pods.create(pods.pod(), cfg), rid).response.container_id
+    must_succeed(pods.cri.call("StartContainer", container_id=cid), rid)
+    res = must_succeed(pods.exec(cid, ["grep", "^Groups:", "/proc/1/status"]), rid)
+    groups = set(res.response.stdout.decode().partition(":")[2].split())
+    # the starting state differs: under the default policy (Merge) the image's group
+    # `extra` is there too (test_security_context.py::test_supplemental_groups_...)
+    assert "4242" in groups and str(GROUP) not in groups, violation(
+        rid,
+        wanted=f"Groups with 4242 (given) and without {GROUP} (the image's group of the user)",
+        seen=f"Groups {sorted(groups)}",
+        evidence=[res],
     )
