@@ -255,7 +255,10 @@ def _(r) -> None:
     rpc="PortForward",
     alters="request",
     breaks="PortForward forwards to the next port up",
-    fails=["test_streaming.py::test_port_forward_stream_reaches_a_server_in_the_pod"],
+    fails=[
+        "test_streaming.py::test_port_forward_stream_reaches_a_server_in_the_pod",
+        "test_streaming.py::test_port_forward_in_a_host_network_pod",
+    ],
     requirements=["cri.port-forward.stream"],
 )
 def _(req) -> None:

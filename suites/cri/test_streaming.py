@@ -13,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
+from cri_api.v1 import api_pb2 as pb
 
 from infra.drivers.cri_stream import (
     ERROR,
@@ -22,6 +23,7 @@ from infra.drivers.cri_stream import (
     STDOUT,
     stream,
 )
+from infra.services import free_port
 from suites.cri.helpers import must_succeed
 from suites.messages import violation
 
@@ -157,23 +159,22 @@ def test_attach_stream_reaches_the_container_stdio(pods, cri):
     )
 
 
-@pytest.mark.requirement("cri.port-forward.stream")
-def test_port_forward_stream_reaches_a_server_in_the_pod(pods, cri):
+def _port_forward(pods, cri, pod, port: int) -> None:
+    """Start a server on `port` in `pod`, then reach it through PortForward."""
     rid = "cri.port-forward.stream"
-    pod = pods.pod()
-    server = f"nc -ll -p {POD_PORT} -e sh -c 'read l; echo \"pong:$l\"'"
+    server = f"nc -ll -p {port} -e sh -c 'read l; echo \"pong:$l\"'"
     cid = pods.running(pod, command=["sh", "-c", server])
-    listening = f":{POD_PORT:04X} ".encode()
+    listening = f":{port:04X} ".encode()
     seen = []
 
     def serving() -> bool:
         seen[:] = [pods.exec(cid, ["cat", "/proc/net/tcp", "/proc/net/tcp6"])]
         return seen[0].ok and listening in seen[0].response.stdout
 
-    assert pods.wait_for(f"a server listens on port {POD_PORT} in the pod", serving), (
-        f"setup: nothing listens on port {POD_PORT} in the pod\n" + seen[0].evidence.brief()
+    assert pods.wait_for(f"a server listens on port {port} in the pod", serving), (
+        f"setup: nothing listens on port {port} in the pod\n" + seen[0].evidence.brief()
     )
-    res = must_succeed(cri.call("PortForward", pod_sandbox_id=pod[0], port=[POD_PORT]), rid)
+    res = must_succeed(cri.call("PortForward", pod_sandbox_id=pod[0], port=[port]), rid)
     want = b"pong:ocitest-pf\n"
     s = stream(
         _url(res, rid),
@@ -184,10 +185,24 @@ def test_port_forward_stream_reaches_a_server_in_the_pod(pods, cri):
         port_prefix=True,
         deadline=STREAM_DEADLINE,
     )
-    assert want in s.data(0) and s.ports.get(0) == POD_PORT, violation(
+    assert want in s.data(0) and s.ports.get(0) == port, violation(
         rid,
-        wanted=f"data channel 0 opened with port {POD_PORT} and carrying the answer {want!r}",
+        wanted=f"data channel 0 opened with port {port} and carrying the answer {want!r}",
         seen=f"ports {s.ports}, data {s.data(0)[:200]!r}, error channel {s.data(1)[:200]!r}, "
         f"{s.error or 'stream ended'}",
         evidence=[s],
     )
+
+
+@pytest.mark.requirement("cri.port-forward.stream")
+def test_port_forward_stream_reaches_a_server_in_the_pod(pods, cri):
+    _port_forward(pods, cri, pods.pod(), POD_PORT)
+
+
+@pytest.mark.requirement("cri.port-forward.stream")
+def test_port_forward_in_a_host_network_pod(pods, cri):
+    # issue 15 (critest "portforward in host network"): the pod's network is the host's,
+    # so the server listens on a port free on the host
+    cfg = pods.pod_config()
+    cfg.linux.security_context.namespace_options.network = pb.NODE
+    _port_forward(pods, cri, pods.pod(cfg), free_port())
