@@ -353,18 +353,21 @@ def _(req) -> None:
 
 
 @cri_mutant(
-    "create-gives-the-host-pid-namespace",
-    rpc="CreateContainer",
+    "pod-gets-the-host-ipc-namespace",
+    rpc="RunPodSandbox",
     alters="request",
-    breaks="CreateContainer puts a container whose PID mode is CONTAINER in the host's "
-    "PID namespace",
+    breaks="RunPodSandbox puts a pod whose IPC mode is POD in the host's IPC namespace "
+    "(a pod with sysctls, which the host namespace would refuse, keeps its own)",
     fails=["test_pod_sandbox.py::test_default_pod_namespaces_are_not_the_hosts"],
     requirements=["cri.pod.isolated-namespaces"],
 )
 def _(req) -> None:
+    # containerd joins a container to its sandbox's IPC namespace whatever the container
+    # asks, so the sandbox's is the one to change; its PID mode NODE would not reach a
+    # container whose own mode is CONTAINER
     opts = req.config.linux.security_context.namespace_options
-    if opts.pid == pb.CONTAINER:
-        opts.pid = pb.NODE
+    if opts.ipc == pb.POD and not req.config.linux.sysctls:
+        opts.ipc = pb.NODE
 
 
 @cri_mutant(
