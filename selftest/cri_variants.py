@@ -8,6 +8,8 @@ Declared as declare.py says (`@cri_mutant`).
 
 from __future__ import annotations
 
+import hashlib
+
 from selftest.declare import cri_mutant
 
 
@@ -49,10 +51,28 @@ def _(req) -> None:
     "list-images-bare-ids",
     rpc="ListImages",
     breaks="ListImages gives image ids without their sha256: prefix",
-    fails=["test_image_ids.py::test_one_image_id_across_the_apis"],
+    fails=[
+        "test_image_ids.py::test_one_image_id_across_the_apis",
+        "test_image_ids.py::test_one_image_from_two_registries_is_one_image",
+    ],
     requirements=["cri.image.same-id"],
 )
 def _(req, resp, err, ctx):
     for image in resp.images:
         image.id = image.id.removeprefix("sha256:")
+    return resp
+
+
+@cri_mutant(
+    "image-status-id-per-registry",
+    rpc="ImageStatus",
+    breaks="ImageStatus of a reference on the registry that asks for credentials gives the "
+    "image an id of its own (one per registry, not one per image)",
+    fails=["test_image_ids.py::test_one_image_from_two_registries_is_one_image"],
+    requirements=["cri.image.same-id"],
+)
+def _(req, resp, err, ctx):
+    if resp.HasField("image") and req.image.image.startswith("auth."):
+        digest = hashlib.sha256((resp.image.id + req.image.image).encode()).hexdigest()
+        resp.image.id = "sha256:" + digest
     return resp

@@ -55,6 +55,7 @@ SCRATCH_NAMES = (
     "uid",
     "username",
     "filter",
+    "registries",
 )
 SCRATCH_REPO = "scratch"
 #: scratch images also pushed under more tags of the same manifest: NAME.2-SUBJECT, ...
