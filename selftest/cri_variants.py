@@ -1,5 +1,6 @@
 """CRI mutants of the edge cases of issue 15 (the critest rows not yet covered): the
-ALL capability keyword, run_as_group without a user, one image id across the APIs.
+ALL capability keyword, run_as_group without a user, one image id across the APIs and
+registries, mount propagation.
 Each is the gRPC proxy of cri_proxy.py with one RPC altered, run as
 `--cri-endpoint mutant:NAME`, and the tests of suites/cri it must fail.
 
@@ -9,6 +10,8 @@ Declared as declare.py says (`@cri_mutant`).
 from __future__ import annotations
 
 import hashlib
+
+from cri_api.v1 import api_pb2 as pb
 
 from selftest.declare import cri_mutant
 
@@ -76,3 +79,19 @@ def _(req, resp, err, ctx):
         digest = hashlib.sha256((resp.image.id + req.image.image).encode()).hexdigest()
         resp.image.id = "sha256:" + digest
     return resp
+
+
+@cri_mutant(
+    "create-mounts-everything-private",
+    rpc="CreateContainer",
+    alters="request",
+    breaks="CreateContainer makes every mount private whatever propagation is asked",
+    fails=[
+        "test_mount_propagation.py::test_mount_propagation_modes[PROPAGATION_HOST_TO_CONTAINER]",
+        "test_mount_propagation.py::test_mount_propagation_modes[PROPAGATION_BIDIRECTIONAL]",
+    ],
+    requirements=["cri.container.mount-propagation"],
+)
+def _(req) -> None:
+    for m in req.config.mounts:
+        m.propagation = pb.PROPAGATION_PRIVATE
