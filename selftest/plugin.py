@@ -57,11 +57,13 @@ class MutantScheme:
         """Start the proxy in front of `services.containerd["endpoint"]` (its pid in
         `services.proxy_pid`, stopped with the CRI services); its endpoint. Raises
         infra.services.ServiceError when it does not answer Version in time."""
-        listen = f"unix://{ctx.state_base}/cri/proxy.sock"
+        # in the fronted containerd's own directories, which its stop removes
+        ctd = services.containerd
+        listen = f"unix://{ctd['state']}/proxy.sock"
         argv = ["env", f"PYTHONPATH={ROOT}", sys.executable, "-m", "selftest.cri_proxy"]
-        argv += ["--listen", listen, "--upstream", services.containerd["endpoint"]]
+        argv += ["--listen", listen, "--upstream", ctd["endpoint"]]
         argv += [self.option, name, "--run", ctx.run_id]
-        pidfile, log = f"{ctx.state_base}/cri/proxy.pid", f"{ctx.work_base}/cri/proxy.log"
+        pidfile, log = f"{ctd['state']}/proxy.pid", f"{ctd['dir']}/proxy.log"
         services.proxy_pid = spawn(target, argv, pidfile, log)
         wait_until(f"mutant proxy at {listen}", lambda: not isinstance(version(listen), str))
         return listen

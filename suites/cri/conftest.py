@@ -31,7 +31,7 @@ def images(ocitest_run: RunContext) -> CriServices:
     services, error = cri_kind.services(ocitest_run)
     if error == cri_kind.ROOTLESS_SKIP:
         pytest.skip(error)
-    if services is None:
+    if services is None or error:  # an endpoint scheme's failure comes with services
         raise CriServicesFailed(error or "the CRI services were not started")
     return services
 
