@@ -65,7 +65,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=None,
         help="where subjects run: local (default), ssh://USER@HOST[:PORT], qemu:debian, "
-        "qemu:linuxkit; repeatable: one column per subject and target",
+        "qemu:linuxkit, vagrant:NAME (a machine of infra/Vagrantfile); repeatable: one column "
+        "per subject and target",
+    )
+    g.addoption(
+        "--keep-vm",
+        dest="ocitest_keep_vm",
+        action="store_true",
+        default=False,
+        help="vagrant targets: leave the machine running at the end (it prints how to reach it)",
     )
     g.addoption(
         "--ssh-key",
@@ -160,7 +168,9 @@ def pytest_configure(config: pytest.Config) -> None:
             call_timeout()  # $OCITEST_CALL_TIMEOUT likewise
             for spec in specs:
                 run_id = new_run_id()
-                opened.append(open_target(spec, key, run_id=run_id))
+                opened.append(
+                    open_target(spec, key, run_id=run_id, keep_vm=config.option.ocitest_keep_vm)
+                )
                 tag = target_tag(spec) if len(specs) > 1 else ""
                 _configure(config, opened[-1], key, run_id, tag=tag)
         except (TargetError, RootfsModeError, CallTimeoutError) as exc:

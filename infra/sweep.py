@@ -245,14 +245,16 @@ def prepare_state_root(target: Target, root: str, runtime_path: str) -> None:
 
 def main() -> int:
     """`python -m infra.sweep`: sweep every run whose owner process is gone, and the
-    VMs (QEMU, overlay) of dead runs (infra/targets/qemu.py)."""
+    VMs of dead runs: QEMU and overlay (infra/targets/qemu.py), libvirt domains, volumes
+    and networks of vagrant machines (infra/targets/vagrant.py)."""
     from infra.targets import open_target
     from infra.targets.qemu import sweep_vms
+    from infra.targets.vagrant import sweep_libvirt
 
     swept = sweep_stale(open_target("local"))
     for run, removed in swept.items():
         print(f"ocitest sweep: run {run}: removed {len(removed)}: " + "; ".join(removed[:20]))
-    vms = sweep_vms()
+    vms = sweep_libvirt() + sweep_vms()
     if vms:
         print(f"ocitest sweep: VMs of dead runs: removed {len(vms)}: " + "; ".join(vms[:20]))
     if not swept and not vms:
