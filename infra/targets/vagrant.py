@@ -241,6 +241,7 @@ class VagrantTarget(SshTarget):
         os.makedirs(d, mode=0o755)
         with open(f"{d}/owner.pid", "w") as fh:
             fh.write(str(os.getpid()))
+        open(f"{d}/console.log", "w").close()  # libvirt gives it to the guest's QEMU user
         env = vagrant_env(CACHE_DIR)
         env.update(
             VAGRANT_CWD=INFRA_DIR, VAGRANT_DOTFILE_PATH=f"{d}/dot-vagrant",
