@@ -256,6 +256,9 @@ class VagrantTarget(SshTarget):
                 raise TargetError(f"the box {LOCAL_BOX_MACHINE} cannot be built: {exc}") from None
             self.box_seconds = secs
             env["OCITEST_VAGRANT_BOX"] = box
+            env["OCITEST_VAGRANT_CMDLINE"] = " ".join(
+                w for w in image.cmdline.split() if w != "quiet"
+            )
             env["OCITEST_VAGRANT_DRIVER"] = "kvm" if choose_accel(image) == "kvm" else "qemu"
         ensure_pool(CACHE_DIR)
         log = f"{d}/vagrant.log"
@@ -270,7 +273,7 @@ class VagrantTarget(SshTarget):
             _with_deadline(lambda: self.vagrant.up(vm_name=self.machine, provider="libvirt"),
                            BOOT_TIMEOUT + 300, "vagrant up")  # fmt: skip
         except (subprocess.CalledProcessError, TimeoutError) as exc:
-            said = _tail(log, 2)
+            said = _tail(log, 4)
             if "Timed out while waiting for the machine to boot" in said or isinstance(
                 exc, TimeoutError
             ):
@@ -317,7 +320,8 @@ class VagrantTarget(SshTarget):
 def _tail(path: str, n: int = 3) -> str:
     try:
         with open(path, errors="replace") as fh:
-            lines = [ln.strip() for ln in fh.read().splitlines() if ln.strip()]
+            lines = [ln.strip() for ln in fh.read().splitlines()]
+        lines = [ln for ln in lines if ln and not ln.startswith(("Progress:", "\x1b"))]
     except OSError:
         return "(no log)"
     return " / ".join(lines[-n:]) or "(empty)"
