@@ -58,6 +58,9 @@ POOL = "ocitest"
 URI = "qemu:///system"
 #: seconds for `vagrant status` and `vagrant destroy`
 VAGRANT_TIMEOUT = 300
+#: seconds `vagrant up` may take beyond the boot timeout (the base volume's first upload,
+#: defining the domain and network: minutes on a loaded host)
+UP_SLACK = float(os.environ.get("OCITEST_VAGRANT_UP_SLACK", "300"))
 #: seconds for a virsh call
 VIRSH_TIMEOUT = 60
 INSTALL_HINT = "OCITEST_SETUP_VAGRANT=1 ./ocitest setup installs it"
@@ -269,19 +272,22 @@ class VagrantTarget(SshTarget):
         say(f"vagrant up {self.machine} --provider libvirt (driver "
             f"{env.get('OCITEST_VAGRANT_DRIVER', 'qemu')}, console {d}/console.log)")  # fmt: skip
         start = time.monotonic()
+        deadline = BOOT_TIMEOUT + UP_SLACK  # vagrant-libvirt's wait for the IP has none
         try:
             _with_deadline(lambda: self.vagrant.up(vm_name=self.machine, provider="libvirt"),
-                           BOOT_TIMEOUT + 300, "vagrant up")  # fmt: skip
+                           deadline, "vagrant up")  # fmt: skip
         except (subprocess.CalledProcessError, TimeoutError) as exc:
             said = _tail(log, 4)
-            if "Timed out while waiting for the machine to boot" in said or isinstance(
-                exc, TimeoutError
-            ):
-                raise TargetError(
-                    f"the guest did not answer ssh within {BOOT_TIMEOUT:g} s ({said}); "
-                    f"console: {_tail(f'{d}/console.log')}"
-                ) from None
-            raise TargetError(f"vagrant up {self.machine} failed: {said}") from None
+            if "Timed out while waiting for the machine to boot" in said:
+                waited = f"{BOOT_TIMEOUT:g} s (Vagrant's boot_timeout)"
+            elif isinstance(exc, TimeoutError):
+                waited = f"{deadline:g} s of vagrant up"
+            else:
+                raise TargetError(f"vagrant up {self.machine} failed: {said}") from None
+            raise TargetError(
+                f"the guest did not answer ssh within {waited} ({said}); "
+                f"console: {_tail(f'{d}/console.log')}"
+            ) from None
         conf = _with_deadline(lambda: self.vagrant.conf(vm_name=self.machine), 120, "ssh-config")
         user, host, port = conf.get("User", "root"), conf["HostName"], conf.get("Port", "22")
         self.attach_spec = f"ssh://{user}@{host}:{port}"
