@@ -125,8 +125,8 @@ def leftovers(run_id: str) -> list[str]:
     for pool in virsh("pool-list", "--all", "--name").stdout.split():
         names += virsh("vol-list", pool).stdout.split()
     left = [n for n in names if run_id in n]
-    if os.path.exists(f"/run/ocitest-vm/{run_id}"):
-        left.append(f"/run/ocitest-vm/{run_id}")
+    if os.path.exists(f"/run/ocitest-vagrant/{run_id}"):
+        left.append(f"/run/ocitest-vagrant/{run_id}")
     return left
 
 
@@ -146,7 +146,7 @@ def test_a_guest_that_never_answers_ssh_is_a_usage_error_and_leaves_nothing(tmp_
     assert rc == 4 and "Traceback" not in out, out
     assert "did not answer ssh within" in out.splitlines()[-1], out
     assert "console:" in out.splitlines()[-1], out
-    run = re.search(r"console /run/ocitest-vm/(oct\w+)/console\.log", out)
+    run = re.search(r"console /run/ocitest-vagrant/(oct\w+)/console\.log", out)
     assert run, out
     assert not leftovers(run.group(1)), (leftovers(run.group(1)), out)
     assert not {ln for ln in _links() - links if ln.startswith(("vnet", "virbr"))}, out
@@ -157,7 +157,7 @@ def test_a_guest_that_never_answers_ssh_is_a_usage_error_and_leaves_nothing(tmp_
 def test_the_lifecycle_tests_give_the_local_outcomes_in_the_vagrant_box(tmp_path):
     """The lifecycle files with runc locally and in `ocitest-debian` (known failures
     applied): the same outcome for every test, the guest's facts in the report, and
-    nothing of the run left in libvirt, in /run/ocitest-vm or among the host's links."""
+    nothing of the run left in libvirt, in /run/ocitest-vagrant or among the host's links."""
     common = [
         *LIFECYCLE,
         "--runtime",

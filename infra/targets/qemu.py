@@ -84,8 +84,7 @@ def _alive(pid: int) -> bool:
 
 def sweep_vms() -> list[str]:
     """Kill the QEMU of every run in VM_BASE whose owner (harness pid) is gone and remove
-    its directory (not one a vagrant run kept: `keep`); one line per thing removed.
-    Nothing for a user other than root."""
+    its directory; one line per thing removed. Nothing for a user other than root."""
     removed: list[str] = []
     if os.geteuid() != 0 or not os.path.isdir(VM_BASE):  # VM_BASE is root's
         return removed
@@ -94,7 +93,7 @@ def sweep_vms() -> list[str]:
         if not run.startswith("oct") or not os.path.isdir(d):
             continue
         owner = _read_int(f"{d}/owner.pid")
-        if (owner and _alive(owner)) or os.path.exists(f"{d}/keep"):  # keep: --keep-vm
+        if owner and _alive(owner):
             continue
         qemu = _read_int(f"{d}/qemu.pid")
         if qemu and _is_our_qemu(qemu, d):

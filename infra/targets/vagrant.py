@@ -10,8 +10,9 @@ the xdist workers attach to it (`attach_spec`) and never run vagrant.
 
 Vagrant runs with VAGRANT_HOME = CACHE/vagrant/home (the user's ~/.vagrant.d is not
 touched), VAGRANT_CWD = infra/, VAGRANT_DOTFILE_PATH = the run's directory
-`/run/ocitest-vm/RUN/` (the qemu target's base; it holds owner.pid, the console log and
-vagrant's log). The provider is libvirt with the `qemu` driver (TCG) unless the KVM probe
+`/run/ocitest-vagrant/RUN/` (owner.pid, the console log, vagrant's log; not the qemu
+target's base, whose sweeper kills the QEMU of a dead run). The provider is libvirt
+with the `qemu` driver (TCG) unless the KVM probe
 of infra/targets/qemu.py passes. Every libvirt object of the run is named after the run
 id (domain and volume `ocitest-RUN-NAME`, network `ocitest-RUN`): `close` runs
 `vagrant destroy -f` and then removes whatever of those is still there (also after a
@@ -38,17 +39,12 @@ from infra.cache import CACHE_DIR
 from infra.images.vagrant_box import ocitest_debian_box, vagrant_env
 from infra.images.vm import ImageError
 from infra.targets.base import TargetError
-from infra.targets.qemu import (
-    BOOT_TIMEOUT,
-    VM_BASE,
-    _alive,
-    _read_int,
-    choose_accel,
-    say,
-    sweep_vms,
-)  # fmt: skip
+from infra.targets.qemu import BOOT_TIMEOUT, _alive, _read_int, choose_accel, say  # fmt: skip
 from infra.targets.ssh import SshTarget
 
+#: per-run directories (owner.pid, console log, vagrant's log and machine state); not the
+#: qemu target's VM_BASE, whose sweeper kills any QEMU naming a dead run's directory
+VAGRANT_BASE = "/run/ocitest-vagrant"
 INFRA_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VAGRANTFILE = os.path.join(INFRA_DIR, "Vagrantfile")
 #: the machine whose box the harness builds itself
@@ -168,24 +164,28 @@ def remove_run_objects(run_id: str) -> list[str]:
 
 
 def sweep_libvirt() -> list[str]:
-    """Remove the libvirt objects of every run whose owner is gone (its directory in
-    VM_BASE has no live owner.pid, or is missing) and is not kept (`keep` file)."""
+    """Remove the libvirt objects and the directory of every run whose owner is gone (its
+    directory in VAGRANT_BASE has no live owner.pid, or is missing) and that was not kept
+    (`keep` file, --keep-vm); one line per thing removed. Nothing for a user other than root."""
     if os.geteuid() != 0 or shutil.which("virsh") is None:
         return []
-    if virsh("version", timeout=20).returncode != 0:
-        return []
-    names = virsh("list", "--all", "--name").stdout.split()
-    names += virsh("net-list", "--all", "--name").stdout.split()
-    if _pool_exists():
-        names += virsh("vol-list", POOL).stdout.split()
-    runs = {m.group(1) for n in names if (m := re.match(r"ocitest-(oct[0-9A-Za-z]+)", n))}
+    runs = set(os.listdir(VAGRANT_BASE)) if os.path.isdir(VAGRANT_BASE) else set()
+    if virsh("version", timeout=20).returncode == 0:
+        names = virsh("list", "--all", "--name").stdout.split()
+        names += virsh("net-list", "--all", "--name").stdout.split()
+        if _pool_exists():
+            names += virsh("vol-list", POOL).stdout.split()
+        runs |= {m.group(1) for n in names if (m := re.match(r"ocitest-(oct[0-9A-Za-z]+)", n))}
     removed = []
-    for run in sorted(runs):
-        d = os.path.join(VM_BASE, run)
+    for run in sorted(r for r in runs if r.startswith("oct")):
+        d = os.path.join(VAGRANT_BASE, run)
         owner = _read_int(f"{d}/owner.pid")
         if (owner and _alive(owner)) or os.path.exists(f"{d}/keep"):
             continue
         removed += [f"{line} of run {run}" for line in remove_run_objects(run)]
+        if os.path.isdir(d):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(f"directory {d}")
     return removed
 
 
@@ -224,7 +224,7 @@ class VagrantTarget(SshTarget):
         self.spec = spec
         try:
             ensure_libvirtd()
-            for line in sweep_libvirt() + sweep_vms():
+            for line in sweep_libvirt():
                 say(f"swept {line}")
             self._up()
         except (TargetError, OSError) as exc:
@@ -240,7 +240,7 @@ class VagrantTarget(SshTarget):
     def _up(self) -> None:
         import vagrant  # python-vagrant
 
-        self.vm_dir = d = os.path.join(VM_BASE, self.run_id)
+        self.vm_dir = d = os.path.join(VAGRANT_BASE, self.run_id)
         os.makedirs(d, mode=0o755)
         with open(f"{d}/owner.pid", "w") as fh:
             fh.write(str(os.getpid()))
