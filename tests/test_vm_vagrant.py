@@ -39,12 +39,16 @@ NEEDS_VAGRANT = pytest.mark.skipif(
 
 
 def _inner(args: list[str], tmp_path, env: dict | None = None, timeout: int = 300):
+    """(exit status, output less the harness's `ocitest: ...` progress lines, such as
+    what the sweeper removed of other runs)."""
     res = subprocess.run(
         [*PYTEST, *args, "--report-dir", str(tmp_path / "r")],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
         env=dict(os.environ, **(env or {})),
     )  # fmt: skip
-    return res.returncode, (res.stdout + res.stderr).strip()
+    full = (res.stdout + res.stderr).strip()
+    lines = [ln for ln in full.splitlines() if not ln.startswith("ocitest: ")]
+    return res.returncode, "\n".join(lines), full
 
 
 def _validate(cwd: str, tmp_path) -> subprocess.CompletedProcess:
@@ -80,7 +84,7 @@ def test_without_vagrant_the_target_is_a_one_line_usage_error(tmp_path):
     for tool in ("timeout", "sh", "ssh", "runc"):
         if shutil.which(tool):
             os.symlink(shutil.which(tool), bindir / tool)
-    rc, out = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:ocitest-debian"],
+    rc, out, _ = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:ocitest-debian"],
                      tmp_path, env={"PATH": str(bindir)})  # fmt: skip
     assert rc == 4 and "Traceback" not in out and len(out.splitlines()) == 1, out
     assert "vagrant is not installed" in out, out
@@ -88,7 +92,9 @@ def test_without_vagrant_the_target_is_a_one_line_usage_error(tmp_path):
 
 @NEEDS_VAGRANT
 def test_an_unknown_machine_is_a_one_line_usage_error_naming_the_known_ones(tmp_path):
-    rc, out = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:nosuch"], tmp_path)
+    rc, out, _ = _inner(
+        ["suites/oci_runtime/test_state.py", "--target", "vagrant:nosuch"], tmp_path
+    )
     assert rc == 4 and "Traceback" not in out and len(out.splitlines()) == 1, out
     assert "unknown machine" in out and "ocitest-debian" in out, out
 
@@ -99,7 +105,7 @@ def test_without_libvirt_the_target_is_a_one_line_usage_error(tmp_path):
     bindir.mkdir()
     for tool in ("timeout", "sh", "ssh", "runc", "vagrant"):
         os.symlink(shutil.which(tool), bindir / tool)
-    rc, out = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:ocitest-debian"],
+    rc, out, _ = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:ocitest-debian"],
                      tmp_path, env={"PATH": str(bindir)})  # fmt: skip
     assert rc == 4 and "Traceback" not in out and len(out.splitlines()) == 1, out
     assert "libvirt is not installed" in out, out
@@ -109,7 +115,7 @@ def test_without_libvirt_the_target_is_a_one_line_usage_error(tmp_path):
 def test_a_box_that_cannot_be_built_is_a_one_line_usage_error(tmp_path):
     """The cache is a path below a regular file: the box (and its image) cannot be made."""
     (tmp_path / "file").write_text("")
-    rc, out = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:ocitest-debian"],
+    rc, out, _ = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:ocitest-debian"],
                      tmp_path, env={"OCITEST_CACHE": str(tmp_path / "file" / "cache")})  # fmt: skip
     assert rc == 4 and "Traceback" not in out and len(out.splitlines()) == 1, out
     assert "the box ocitest-debian cannot be built" in out, out
@@ -141,12 +147,12 @@ def test_a_guest_that_never_answers_ssh_is_a_usage_error_and_leaves_nothing(tmp_
     """A 3 s boot deadline (and 60 s for the rest of `vagrant up`): one line with the
     console's tail, exit 4, and no domain, volume, network or VM directory of the run left."""
     links = _links()
-    rc, out = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:ocitest-debian"],
+    rc, out, full = _inner(["suites/oci_runtime/test_state.py", "--target", "vagrant:ocitest-debian"],
                      tmp_path, env={"OCITEST_VM_BOOT_TIMEOUT": "3", "OCITEST_VAGRANT_UP_SLACK": "60"}, timeout=1800)  # fmt: skip
     assert rc == 4 and "Traceback" not in out, out
     assert "did not answer ssh within" in out.splitlines()[-1], out
     assert "console:" in out.splitlines()[-1], out
-    run = re.search(r"console /run/ocitest-vagrant/(oct\w+)/console\.log", out)
+    run = re.search(r"console /run/ocitest-vagrant/(oct\w+)/console\.log", full)
     assert run, out
     assert not leftovers(run.group(1)), (leftovers(run.group(1)), out)
     assert not {ln for ln in _links() - links if ln.startswith(("vnet", "virbr"))}, out
