@@ -327,7 +327,8 @@ def _tail(path: str, n: int = 3) -> str:
     try:
         with open(path, errors="replace") as fh:
             lines = [ln.strip() for ln in fh.read().splitlines()]
-        lines = [ln for ln in lines if ln and not ln.startswith(("Progress:", "\x1b"))]
+        skip = ("Progress:", "\x1b", "from /")  # progress bars, Ruby backtraces
+        lines = [ln for ln in lines if ln and not ln.startswith(skip)]
     except OSError:
         return "(no log)"
     return " / ".join(lines[-n:]) or "(empty)"
