@@ -298,6 +298,14 @@ class VagrantTarget(SshTarget):
         self.up_seconds = time.monotonic() - start
         say(f"{self.spec} answered ssh on {host} after {self.up_seconds:.0f} s")
 
+    def logs(self) -> dict[str, str]:
+        """The guest's console log (controller), copied into the report as
+        `console-vagrant-NAME.log` (see `Target.logs`)."""
+        path = f"{self.vm_dir}/console.log" if self.vm_dir else ""
+        if path and os.path.isfile(path):
+            return {f"console-vagrant-{self.machine}.log": path}
+        return {}
+
     def close(self) -> None:
         """Close the connections; then (the process that brought the machine up)
         `vagrant destroy -f` and removal of every libvirt object of the run still there,
