@@ -70,7 +70,7 @@ def test_the_base_runtime_passes_every_test_its_mutants_target(baselines, mutant
     outcomes = _baseline_outcomes(base, baselines, mutant_runs)
     targeted = {
         t
-        for m in MUTANTS.values()
+        for m in (MUTANTS[k] for k in SAMPLED)
         if _baseline_of(m) == base and m.how != "claims"
         for t in m.fails
     }
