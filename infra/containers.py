@@ -43,6 +43,24 @@ def mapped_root(config: dict) -> str:
     return f"{ids[0]}:{ids[1]}" if len(ids) == 2 else ""
 
 
+def mapped_user(config: dict) -> str:
+    """ "uid:gid" on the host of the config's process user, when it has a user namespace
+    (its ids through the mappings), or "" (no user namespace, or ids not mapped)."""
+    linux = config.get("linux") or {}
+    if not any(n.get("type") == "user" for n in linux.get("namespaces") or []):
+        return ""
+    user = (config.get("process") or {}).get("user") or {}
+    ids = []
+    for key, cid in (("uidMappings", user.get("uid", 0)), ("gidMappings", user.get("gid", 0))):
+        ids += [
+            m["hostID"] + cid - m["containerID"]
+            for m in linux.get(key) or []
+            if isinstance(cid, int)
+            and m.get("containerID", 0) <= cid < m.get("containerID", 0) + m.get("size", 0)
+        ][:1]
+    return f"{ids[0]}:{ids[1]}" if len(ids) == 2 else ""
+
+
 class CleanupError(Exception):
     """The runtime left a container or files behind after teardown."""
 
@@ -125,8 +143,10 @@ class ContainerSession:
         if not bundle.written:
             bundle.write()
         owner = mapped_root(bundle.config)
-        if owner and owner not in self.mapped_roots:
-            self.mapped_roots.append(owner)
+        # crun 1.8.1 also gives host /dev/null to a user namespace's process user
+        for who in (owner, mapped_user(bundle.config)):
+            if who and who not in self.mapped_roots:
+                self.mapped_roots.append(who)
         cid = container_id or bundle.path.rsplit("/", 1)[-1]
         if cid not in self.ids:
             self.ids.append(cid)

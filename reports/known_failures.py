@@ -106,6 +106,10 @@ def load_known_failures(
             why = "give a test or a requirement, " + ("not both" if both else "one of them")
         raise KnownFailuresError(f"--known-failures {path}: {where}: {why}") from None
     entries = [KnownFailure(**e) for e in doc["known_failures"]]
+    for i, e in enumerate(entries):
+        why = _unknown_target(e.target)
+        if why:
+            raise KnownFailuresError(f"--known-failures {path}: known_failures/{i}/target: {why}")
     if catalogue_ids is not None:
         for e in entries:
             if e.requirement and e.requirement not in catalogue_ids:
@@ -118,6 +122,21 @@ def load_known_failures(
             if problem:
                 raise KnownFailuresError(f"--known-failures {path}: {problem}")
     return entries
+
+
+def _unknown_target(spec: str) -> str:
+    """Why a well-formed target spec names no target ocitest has ("" when it does): a
+    qemu image or an ssh port that `--target` would refuse."""
+    kind, _, name = spec.partition(":")
+    if kind == "qemu":
+        from infra.targets.qemu import IMAGES
+
+        if name not in IMAGES:
+            return f"{spec!r}: unknown image (known: {', '.join(sorted(IMAGES))})"
+    port = re.search(r":(\d+)$", spec) if kind == "ssh" else None
+    if port and not 0 < int(port.group(1)) < 65536:
+        return f"{spec!r}: port outside 1..65535"
+    return ""
 
 
 def _missing_test(root: Path, nodeid: str) -> str:

@@ -116,6 +116,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for option, value in (
         ("--known-failures", config.option.ocitest_known_failures),
         ("--report-dir", config.option.ocitest_report_dir),
+        ("--peers", config.option.ocitest_peers),
+        ("--performance", config.option.ocitest_performance),
     ):
         if value is not None and not value.strip():
             raise pytest.UsageError(f"{option}: empty value")

@@ -63,7 +63,12 @@ def test_peer_failures_are_matched_by_requirement_both_ways(tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "needle"),
-    [(["--bogus"], "unrecognized arguments"), (["--registry", "embedded:nope"], "expected one of")],
+    [
+        (["--bogus"], "unrecognized arguments"),
+        (["--registry", "embedded:nope"], "expected one of"),
+        (["runtime-tools", "--bogus"], "unrecognized arguments"),  # was argparse's usage block
+        (["runtime-tools", "--runtime"], "expected one argument"),
+    ],
 )
 def test_bad_peers_arguments_are_one_line_usage_errors(args, needle):
     res = subprocess.run(
@@ -77,6 +82,7 @@ def test_bad_peers_arguments_are_one_line_usage_errors(args, needle):
     assert res.returncode == 4, res.stderr
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("ocitest: ")]
     assert len(lines) == 1 and needle in lines[0], res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr  # no usage block
 
 
 def test_an_unknown_embedded_registry_is_a_usage_error(tmp_path):

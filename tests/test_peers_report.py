@@ -104,7 +104,12 @@ def test_a_given_peers_json_is_used_and_a_bad_one_refused(tmp_path):
 
 @pytest.mark.parametrize(
     "content, needle",
-    [(None, "cannot read"), ("{not json", "not JSON"), ('{"registries": 3}', "not a peers.json")],
+    [
+        (None, "cannot read"),
+        ("{not json", "not JSON"),
+        ('{"registries": 3}', "not a peers.json"),
+        ('{"a": 1}', "not a peers.json"),  # was accepted: no known peer section
+    ],
 )
 def test_a_missing_or_malformed_peers_file_is_a_usage_error(tmp_path, content, needle):
     path = tmp_path / "peers.json"

@@ -47,9 +47,11 @@ def _usage(tmp_path, *args: str) -> subprocess.CompletedProcess:
         (["--registry", "embedded:"], "names no registry"),  # was every embedded one
         (["--registry", "http://a b"], "spaces or control characters"),  # was a traceback
         (["--registry-auth", "kerberos"], "--registry-auth kerberos: expected one of basic, token"),
-        (["--registry-chunk-size", "5MB"], "--registry-chunk-size 5MB: expected a positive"),
-        (["--registry-chunk-size", "0"], "--registry-chunk-size 0: expected a positive integer"),
-        (["--registry-chunk-size", "-1"], "expected a positive integer (bytes)"),
+        (["--registry-chunk-size", "5MB"], "--registry-chunk-size 5MB: expected a whole number"),
+        (["--registry-chunk-size", "0"], "--registry-chunk-size 0: expected a whole number"),
+        (["--registry-chunk-size", "-1"], "expected a whole number of bytes, 1 to 1073741824"),
+        (["--registry-chunk-size", "9" * 5000], "expected a whole number"),  # was a traceback
+        (["--registry-chunk-size", "\u00b2"], "expected a whole number"),  # was a traceback
     ],
 )
 def test_bad_registry_options_are_one_line_usage_errors(tmp_path, args, needle):

@@ -174,6 +174,11 @@ def test_a_missing_known_failures_file_is_a_usage_error(tmp_path):
             "    reason: because it is so\n    target: qemu\n",
             "known_failures/0/target: 'qemu' is not a target spec (local, ssh://",
         ),
+        (
+            "known_failures:\n  - requirement: runtime.state.id\n    subject: runc\n"
+            "    reason: because it is so\n    target: qemu:nope\n",
+            "known_failures/0/target: 'qemu:nope': unknown image",
+        ),
     ],
 )
 def test_a_malformed_known_failures_file_is_a_usage_error(tmp_path, text, needle):

@@ -99,7 +99,11 @@ def _runtime(spec: str) -> tuple[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="ocitest peers runtime-tools")
+    class P(argparse.ArgumentParser):
+        def error(self, message: str):  # one line, exit 4 (not argparse's usage block)
+            raise ValueError(f"peers runtime-tools: {message}")
+
+    p = P(prog="ocitest peers runtime-tools")
     p.add_argument("--runtime", action="append", metavar="ID|PATH")
     p.add_argument("--out", default=os.path.join(os.getcwd(), "ocitest-peers"), metavar="DIR")
     try:

@@ -123,11 +123,15 @@ class RuntimeDriver:
 
         The container's stdout and stderr go to `stdio_dir`/stdout and /stderr (which
         also receive the runtime's own messages while create runs); stdin is `stdin` (a
-        path on the target, /dev/null by default). The evidence holds what those files
-        held when create returned.
+        path on the target; by default a null device of the container's own,
+        `stdio_dir`/null, where one can be made, else /dev/null: crun 1.8.1 chowns the
+        stdio it is handed to the container's user, which must not reach the host's
+        node). The evidence holds what those files held when create returned.
         """
         out, err = f"{stdio_dir}/stdout", f"{stdio_dir}/stderr"
         self.target.make_dirs(stdio_dir)
+        if stdin == "/dev/null" and self.target.make_null(f"{stdio_dir}/null"):
+            stdin = f"{stdio_dir}/null"  # the host's own node is never handed over
         rr = self.call(
             "create",
             "--bundle",

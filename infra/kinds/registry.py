@@ -147,9 +147,10 @@ class RegistryKind(Kind):
         value = self.options.ocitest_registry_chunk_size
         if value is None:
             return 0
-        if not value.isdigit() or int(value) <= 0:
+        if not re.fullmatch(r"[0-9]{1,12}", value) or not 0 < int(value) <= MAX_CHUNK:
             raise KindUsageError(
-                f"--registry-chunk-size {value}: expected a positive integer (bytes)"
+                f"--registry-chunk-size {value[:40]}: expected a whole number of bytes, "
+                f"1 to {MAX_CHUNK}"
             )
         return int(value)
 
@@ -435,6 +436,8 @@ class RegistryKind(Kind):
 
 
 #: distribution-spec's repository name grammar (spec.md, Pulling manifests)
+#: largest --registry-chunk-size, bytes (S3's largest part is 5 GiB; a chunk is held in memory)
+MAX_CHUNK = 1024**3
 #: longest --registry-namespace: the suite's repository names below it take up to ~80 more
 MAX_NAMESPACE = 160
 NAME_RE = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"

@@ -151,6 +151,13 @@ class Target:
     def make_dirs(self, path: str, mode: int = 0o755) -> None:
         raise NotImplementedError
 
+    def make_null(self, path: str) -> bool:
+        """A null device node (char 1:3, mode 666) at `path`, for a container's stdin in
+        place of the host's /dev/null (crun 1.8.1 chowns the stdio it is handed to the
+        container's user); False where none can be made (no CAP_MKNOD: rootless)."""
+        res = self.run(["mknod", "-m", "666", path, "c", "1", "3"], timeout=10)
+        return res.exit_status == 0
+
     def copy_tree(self, src: str, dst: str) -> None:
         """Copy a directory tree, keeping symlinks, modes and owners (`cp -a`)."""
         res = self.run(["cp", "-a", src, dst], timeout=120)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 from pathlib import Path
 
 import testinfra
@@ -36,3 +37,11 @@ class LocalTarget(Target):
 
     def make_dirs(self, path: str, mode: int = 0o755) -> None:
         os.makedirs(path, mode=mode, exist_ok=True)
+
+    def make_null(self, path: str) -> bool:
+        try:
+            os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            os.chmod(path, 0o666)  # past the umask
+        except OSError:
+            return False
+        return True

@@ -126,6 +126,8 @@ def choose_accel(image: VmImage) -> str:
     forced = os.environ.get("OCITEST_VM_ACCEL", "")
     if forced in ("kvm", "tcg"):
         return forced
+    if forced:
+        raise TargetError(f"OCITEST_VM_ACCEL={forced!r}: expected kvm or tcg (or unset: probe)")
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         return "tcg"
     cache = os.path.join(VM_BASE, "kvm-probe.json")
