@@ -6,6 +6,7 @@ runs only when it and ggcr's registry were built (OCITEST_GO_BUILDS=ggcr,distspe
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -337,3 +338,21 @@ def test_runtime_tools_tap_is_read_per_test():
 )
 def test_what_our_stand_in_images_lack_is_environment_not_a_finding(message, env):
     assert bool(critest_results.environment("[sig-node] x", message)) is env
+
+
+def test_runtime_tools_bundle_mounts_left_behind_are_unmounted(tmp_path):
+    # runtime-tools' programs leave their bundle's proc/dev/sys mounts when the runtime
+    # fails part-way (seen with runc 1.5.3): the peer unmounts below its TMPDIR after each
+    from benchmarks.peers.runtime_tools import unmount_below
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root (mount)")
+    point = tmp_path / "ocitest1" / "dev"
+    point.mkdir(parents=True)
+    for name in ("one", "two"):  # two stacked on one point
+        subprocess.run(["mount", "-t", "tmpfs", name, str(point)], check=True, timeout=30)
+    (point / "pts").mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "three", str(point / "pts")], check=True, timeout=30)
+    assert unmount_below(str(tmp_path)) == [str(point), str(point / "pts")]
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        assert str(tmp_path) not in fh.read()

@@ -50,6 +50,23 @@ def parse_tap(text: str) -> list[dict]:
     return out
 
 
+def unmount_below(path: str) -> list[str]:
+    """Unmount (lazily) every mount point below `path`, deepest first; the mount points.
+    runtime-tools' programs leave their bundles' proc, dev and sys mounts when the runtime
+    fails part-way."""
+    gone: list[str] = []
+    for _ in range(10):  # mounts stacked on one point come off one per round
+        with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+            points = [line.split()[4] for line in fh]
+        below = sorted({p for p in points if p.startswith(path.rstrip("/") + "/")}, key=len)
+        if not below:
+            break
+        for p in reversed(below):
+            subprocess.run(["umount", "-l", p], capture_output=True, timeout=30, check=False)
+        gone += [p for p in below if p not in gone]
+    return gone
+
+
 def run_runtime(bindir: Path, runtime: str) -> dict:
     """Every validation program of `bindir` against `runtime` (a binary path)."""
     programs = sorted(
@@ -62,12 +79,14 @@ def run_runtime(bindir: Path, runtime: str) -> dict:
         shutil.copy(bindir / "runtimetest", work)
         for tarball in bindir.glob("rootfs-*.tar.gz"):
             shutil.copy(tarball, work)
+        tmp = os.path.join(work, "tmp")  # its bundles (TempDir "ocitest*") go here, not /tmp
+        os.makedirs(tmp)
         for prog in programs:
             try:
                 res = subprocess.run(
                     [str(prog)],
                     cwd=work,
-                    env=dict(os.environ, RUNTIME=runtime),
+                    env=dict(os.environ, RUNTIME=runtime, TMPDIR=tmp),
                     capture_output=True,
                     text=True,
                     timeout=PROGRAM_TIMEOUT,
@@ -76,6 +95,7 @@ def run_runtime(bindir: Path, runtime: str) -> dict:
                 text, rc = res.stdout + res.stderr, res.returncode
             except subprocess.TimeoutExpired:
                 text, rc = "", -1
+            unmount_below(tmp)  # a failed program leaves its bundle's mounts behind
             cases = parse_tap(text)
             if rc != 0 and not any(c["status"] == "failed" for c in cases):
                 cases.append({"test": f"exit status {rc}", "status": "failed"})
