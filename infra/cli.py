@@ -563,7 +563,12 @@ def cmd_mutation(args: list[str]) -> int:
         return usage("mutation needs a checkout (selftest/ and tests/ are not shipped)")
     selftests.append(str(root / "tests" / "test_image_corpus.py"))  # corpus cases count too
     python = hostsetup.setup()
-    if _wants_help(args):
+    if _wants_help(args):  # what the command does, then the pytest options it passes on
+        print(
+            "usage: ocitest mutation [PYTEST ARGS...]\n\n" + " ".join(cmd_mutation.__doc__.split())
+        )
+        print("Every mutant of every kind runs (OCITEST_MUTANTS_FULL=1); the pytest options:\n")
+        sys.stdout.flush()
         return _pytest(python, ["--help"])
     with tempfile.TemporaryDirectory(prefix="ocitest-mutation-") as results:
         env = {**os.environ, "OCITEST_MUTANTS_FULL": "1", "OCITEST_SELFTEST_RESULTS": results}

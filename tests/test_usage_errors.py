@@ -586,6 +586,8 @@ def test_help_of_test_and_mutation_prints_the_options_and_runs_nothing(tmp_path,
     )  # fmt: skip
     assert res.returncode == 0 and "--known-failures" in res.stdout, res.stderr[-1500:]
     assert "selftest.proofs" not in res.stderr and "test session starts" not in res.stdout
+    if command == "mutation":  # what the command does comes first, then pytest's options
+        assert res.stdout.index("ocitest mutation") < res.stdout.index("--known-failures")
 
 
 @pytest.mark.parametrize(
