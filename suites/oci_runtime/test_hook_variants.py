@@ -11,7 +11,11 @@ from __future__ import annotations
 import pytest
 
 from suites.messages import violation
-from suites.oci_runtime.helpers import LONG_RUNNING, assert_created
+from suites.oci_runtime.helpers import (
+    LONG_RUNNING,
+    assert_created,
+    with_identity_user_namespace,
+)
 
 PATH = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 #: more entries than a runtime's fixed-size table of a few would hold
@@ -38,16 +42,22 @@ def _lines(host, path: str) -> list[str]:
     return (host.read_text(path) or "").split("\n")[:-1]
 
 
+def _env_seen_by_hook(containers, host, b, name: str, env: list[str]):
+    """Create `b` with one createRuntime hook given `env`; (container, the environment
+    the hook saw, one entry a line)."""
+    hook, _, env_file = _recording_hook(b, name, env=env)
+    b.config["hooks"] = {"createRuntime": [hook]}
+    c = containers.create(b)
+    assert_created(c, "config.hooks.env")
+    return c, _lines(host, env_file)
+
+
 @pytest.mark.variant("scale-order")
 @pytest.mark.requirement("config.hooks.env")
 def test_a_hook_gets_a_long_environment_whole(containers, host):
     b = containers.bundle(args=LONG_RUNNING)
     env = [PATH, *(f"OCITEST_HOOK_{i:02d}=value {i}" for i in range(MANY))]
-    hook, _, env_file = _recording_hook(b, "env", env=env)
-    b.config["hooks"] = {"createRuntime": [hook]}
-    c = containers.create(b)
-    assert_created(c, "config.hooks.env")
-    seen = _lines(host, env_file)
+    c, seen = _env_seen_by_hook(containers, host, b, "env", env)
     assert seen == env, violation(
         "config.hooks.env",
         wanted=f"the hook's environment exactly its {len(env)} env entries",
@@ -60,11 +70,7 @@ def test_a_hook_gets_a_long_environment_whole(containers, host):
 @pytest.mark.requirement("config.hooks.env")
 def test_a_hook_with_an_empty_env_gets_an_empty_environment(containers, host):
     b = containers.bundle(args=LONG_RUNNING)
-    hook, _, env_file = _recording_hook(b, "noenv", env=[])
-    b.config["hooks"] = {"createRuntime": [hook]}
-    c = containers.create(b)
-    assert_created(c, "config.hooks.env")
-    seen = _lines(host, env_file)
+    c, seen = _env_seen_by_hook(containers, host, b, "noenv", [])
     assert seen == [], violation(
         "config.hooks.env",
         wanted="no environment at all (env is [], not absent: nothing of the runtime's own)",
@@ -120,15 +126,9 @@ def test_many_hooks_of_a_kind_all_run_in_the_listed_order(containers, host):
 @pytest.mark.requirement("config.hooks.env")
 def test_a_hook_gets_its_env_when_the_container_has_a_user_namespace(containers, host):
     b = containers.bundle(args=LONG_RUNNING)
-    identity = [{"containerID": 0, "hostID": 0, "size": 65536}]
-    b.config["linux"]["namespaces"].append({"type": "user"})
-    b.config["linux"]["uidMappings"] = b.config["linux"]["gidMappings"] = identity
+    with_identity_user_namespace(b)
     env = [PATH, "OCITEST_HOOK=userns"]
-    hook, _, env_file = _recording_hook(b, "userns", env=env)
-    b.config["hooks"] = {"createRuntime": [hook]}
-    c = containers.create(b)
-    assert_created(c, "config.hooks.env")
-    seen = _lines(host, env_file)
+    c, seen = _env_seen_by_hook(containers, host, b, "userns", env)
     assert seen == env, violation(
         "config.hooks.env",
         wanted=f"the hook's environment exactly {env} (the container has a user namespace)",

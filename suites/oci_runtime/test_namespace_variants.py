@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from suites.messages import violation
+from suites.oci_runtime.helpers import with_identity_user_namespace
 
-#: a user namespace that maps every id to itself: the variant is the namespace, not the ids
-IDENTITY = [{"containerID": 0, "hostID": 0, "size": 65536}]
 #: isolated by the baseline's ipc and network namespaces
 SYSCTLS = {"kernel.shmmni": "2345", "net.ipv4.ip_forward": "1"}
 
@@ -23,9 +22,7 @@ def proc_path(name: str) -> str:
 @pytest.mark.requirement("config-linux.sysctl.applied")
 def test_sysctls_are_set_in_a_user_namespace(containers):
     b = containers.bundle()
-    b.config["linux"]["namespaces"].append({"type": "user"})
-    b.config["linux"]["uidMappings"] = IDENTITY
-    b.config["linux"]["gidMappings"] = IDENTITY
+    with_identity_user_namespace(b)  # the variant is the namespace, not the ids
     b.config["linux"]["sysctl"] = dict(SYSCTLS)
     report = containers.probe(b, *(f"read:{proc_path(k)}" for k in SYSCTLS))
     seen = {k: (report.read(proc_path(k)) or "").strip() for k in SYSCTLS}
